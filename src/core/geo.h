@@ -68,6 +68,11 @@ double vg_geo_fast_distance(const struct vg_geo_prepared *a, const struct vg_geo
 void vg_geo_fast_offset(const struct vg_geo_prepared *a, const struct vg_geo_prepared *b,
                         double *x_m, double *y_m);
 
+/* The same with b given in radians (no need to prepare it): for polygon
+ * vertices, whose trigonometry the method does not use. */
+void vg_geo_fast_offset_rad(const struct vg_geo_prepared *a, double b_lat_rad, double b_lon_rad,
+                            double *x_m, double *y_m);
+
 /* Whether the fast method holds its documented accuracy for a and b. */
 bool vg_geo_fast_valid(const struct vg_geo_prepared *a, const struct vg_geo_prepared *b);
 

@@ -1,0 +1,795 @@
+/* The engine's zone logic: fixes in, crossings out.
+ *
+ * For every zone the state machine has a raised level (none, pre-alert,
+ * alert), a suspected higher level awaiting confirmation and a lower level
+ * awaiting a confirmed exit. Each fix gives a distance d to the zone's place
+ * and an uncertainty u (the 95% radius of the distance: the fix's accuracy,
+ * and for the mobile zone the other party's accuracy grown with its age).
+ * Against a ring at distance T (R or 2R):
+ *   clearly inside     d + clear_k * u <= T         raised on this fix
+ *   maybe inside       d - suspect_k * u <= T       raised if it persists
+ *   clearly outside    d - exit_k * u >= T + margin  lowered if it persists
+ * docs/ENGINE.md explains the choice of each constant. */
+#include <math.h>
+#include <string.h>
+
+#include "core/engine_internal.h"
+#include "core/window.h"
+
+#define MS_PER_S 1000.0
+#define MIN_MS 60000
+
+/* ---- compact fixes -------------------------------------------------- */
+
+void vg__track_from_fix(struct vg_track_fix *t, const struct vg_fix *f)
+{
+    t->time_ms = f->time_ms;
+    t->lat_e7 = (int32_t)lround(f->lat_deg * 1e7);
+    t->lon_e7 = (int32_t)lround(f->lon_deg * 1e7);
+    t->accuracy_m = f->accuracy_m < VG_FIX_MIN_ACCURACY_M ? VG_FIX_MIN_ACCURACY_M : f->accuracy_m;
+    if (f->speed_mps < 0.0f)
+        t->speed_cms = 0xffff;
+    else
+        t->speed_cms = (uint16_t)fminf(f->speed_mps * 100.0f + 0.5f, 65534.0f);
+    t->quality = f->quality;
+    t->heading_2deg = f->heading_deg < 0.0f ? 0xff : (uint8_t)(f->heading_deg / 2.0f);
+}
+
+void vg__fix_from_track(struct vg_fix *f, const struct vg_track_fix *t)
+{
+    f->time_ms = t->time_ms;
+    f->lat_deg = t->lat_e7 * 1e-7;
+    f->lon_deg = t->lon_e7 * 1e-7;
+    f->accuracy_m = t->accuracy_m;
+    f->speed_mps = t->speed_cms == 0xffff ? -1.0f : (float)t->speed_cms / 100.0f;
+    f->heading_deg = t->heading_2deg == 0xff ? -1.0f : (float)t->heading_2deg * 2.0f;
+    f->quality = t->quality;
+}
+
+static void prepare_track(struct vg_geo_prepared *p, const struct vg_track_fix *t)
+{
+    struct vg_geo_point g = {t->lat_e7 * 1e-7, t->lon_e7 * 1e-7};
+    vg_geo_prepare(p, g);
+}
+
+const struct vg_track_fix *vg__latest(const struct vg_party_state *ps)
+{
+    return ps->n_hist ? &ps->hist[ps->n_hist - 1] : NULL;
+}
+
+const struct vg_track_fix *vg__nearest(const struct vg_party_state *ps, int64_t t_ms)
+{
+    const struct vg_track_fix *best = NULL;
+    int64_t best_gap = INT64_MAX;
+    for (unsigned i = 0; i < ps->n_hist; i++) {
+        int64_t gap = ps->hist[i].time_ms - t_ms;
+        if (gap < 0)
+            gap = -gap;
+        if (gap <= best_gap) { /* on a tie, the later fix */
+            best_gap = gap;
+            best = &ps->hist[i];
+        }
+    }
+    return best;
+}
+
+double vg__aged_accuracy(const struct vg__ctx *c, int party, const struct vg_track_fix *f,
+                         int64_t t_ms)
+{
+    (void)party;
+    int64_t age = t_ms - f->time_ms;
+    if (age < 0)
+        age = -age;
+    if (age > c->p->age_cap_ms)
+        age = c->p->age_cap_ms;
+    double drift = c->p->drift_mps;
+    if (f->speed_cms != 0xffff && f->speed_cms / 100.0 > drift)
+        drift = f->speed_cms / 100.0;
+    return (double)f->accuracy_m + drift * ((double)age / MS_PER_S);
+}
+
+/* Is b a place one could reach from a in the time between them? The
+ * accuracies are given the benefit of the doubt. */
+static bool plausible(const struct vg__ctx *c, const struct vg_track_fix *a,
+                      const struct vg_track_fix *b)
+{
+    struct vg_geo_prepared pa, pb;
+    prepare_track(&pa, a);
+    prepare_track(&pb, b);
+    double dt = fabs((double)(b->time_ms - a->time_ms)) / MS_PER_S;
+    if (dt < 1.0)
+        dt = 1.0;
+    double excess = vg_geo_fast_distance(&pa, &pb) - (double)a->accuracy_m - (double)b->accuracy_m;
+    return excess <= c->p->max_speed_mps * dt;
+}
+
+/* ---- levels and the per-zone state machine ------------------------- */
+
+static uint8_t level_within(double x, double radius)
+{
+    if (x <= radius)
+        return VG_LEVEL_ALERT;
+    if (x <= 2.0 * radius)
+        return VG_LEVEL_PREALERT;
+    return VG_LEVEL_NONE;
+}
+
+static double exit_margin(const struct vg_engine_params *p, double ring)
+{
+    double m = p->exit_margin_frac * ring;
+    return m > p->exit_margin_min_m ? m : p->exit_margin_min_m;
+}
+
+struct levels {
+    uint8_t clear; /* surely within */
+    uint8_t maybe; /* possibly within */
+    uint8_t stay;  /* not yet surely left */
+};
+
+static struct levels judge(const struct vg_engine_params *p, double d, double u, double radius)
+{
+    struct levels l;
+    l.clear = level_within(d + p->clear_k * u, radius);
+    l.maybe = level_within(d - p->suspect_k * u, radius);
+    double x = d - p->exit_k * u;
+    if (x < radius + exit_margin(p, radius))
+        l.stay = VG_LEVEL_ALERT;
+    else if (x < 2.0 * radius + exit_margin(p, 2.0 * radius))
+        l.stay = VG_LEVEL_PREALERT;
+    else
+        l.stay = VG_LEVEL_NONE;
+    return l;
+}
+
+/* What a zone judgement knows, for the evidence of an alarm. */
+struct observation {
+    int zi;                /* 0 mobile, 1 + i fixed zone i */
+    double d, u, radius;
+    int64_t t;             /* record time of the observation */
+    double closing_mps;
+    uint8_t approached_by;
+    const struct vg_track_fix *author;
+    const struct vg_track_fix *protected_person;
+    bool authorised;       /* inside an open time window */
+    bool trusted;          /* false for a fix held for an implausible jump */
+};
+
+static void fill_evidence(struct vg_alarm *a, const struct observation *o, uint8_t confidence,
+                          uint8_t level_to)
+{
+    if (o->author)
+        vg__fix_from_track(&a->ev.author_fix, o->author);
+    if (o->protected_person)
+        vg__fix_from_track(&a->ev.protected_fix, o->protected_person);
+    a->ev.distance_m = o->d;
+    a->ev.uncertainty_m = o->u;
+    a->ev.threshold_m = level_to == VG_LEVEL_ALERT ? o->radius : 2.0 * o->radius;
+    a->ev.closing_speed_mps = o->closing_mps;
+    a->ev.approached_by = o->approached_by;
+    a->ev.confidence = confidence;
+}
+
+static void reset_pending(struct vg_zone_state *zs)
+{
+    zs->suspect_level = zs->level;
+    zs->suspect_fixes = 0;
+    zs->exit_level = zs->level;
+    zs->exit_fixes = 0;
+}
+
+static void ring_if_due(struct vg__ctx *c, struct vg_zone_state *zs, int zi, int64_t t)
+{
+    if (zs->rung_level > zs->level)
+        zs->rung_level = zs->level;
+    /* Ring for the present only: a backlog that ends inside a zone rings
+     * once its fixes are fresh; a past episode does not. */
+    if (zs->level > zs->rung_level && c->now - t <= c->p->late_after_ms) {
+        vg__command(c, VG_CMD_RING, VG_UNIT_PROTECTED, zs->level, (int16_t)zi, 0);
+        zs->rung_level = zs->level;
+    }
+}
+
+static void change_level(struct vg__ctx *c, const struct observation *o, uint8_t to,
+                         uint8_t confidence, int64_t at_ms)
+{
+    struct vg_zone_state *zs = &c->s->zone[o->zi];
+    uint8_t from = zs->level;
+    enum vg_alarm_kind kind;
+    enum vg_alarm_priority prio;
+    if (to > from) {
+        kind = to == VG_LEVEL_ALERT ? VG_ALARM_ALERT_ENTERED : VG_ALARM_PREALERT_ENTERED;
+        prio = to == VG_LEVEL_ALERT ? VG_PRIORITY_ALERT : VG_PRIORITY_PREALERT;
+    } else {
+        kind = to == VG_LEVEL_NONE ? VG_ALARM_PREALERT_LEFT : VG_ALARM_ALERT_LEFT;
+        prio = VG_PRIORITY_INFO;
+    }
+    struct vg_alarm *a = vg__alarm(c, kind, VG_UNIT_AUTHOR, prio, at_ms);
+    a->level_from = from;
+    a->level_to = to;
+    a->zone_index = (int16_t)o->zi;
+    a->zone_id = o->zi ? c->cfg->zones[o->zi - 1].id : 0;
+    if (o->authorised)
+        a->flags |= VG_ALARM_F_AUTHORISED;
+    fill_evidence(a, o, confidence, to > from ? to : from);
+    zs->level = to;
+    zs->entered_ms = at_ms;
+    reset_pending(zs);
+}
+
+/* The heart of the engine: one observation of one zone. */
+static void zone_observe(struct vg__ctx *c, const struct observation *o)
+{
+    const struct vg_engine_params *p = c->p;
+    struct vg_zone_state *zs = &c->s->zone[o->zi];
+    struct levels l = judge(p, o->d, o->u, o->radius);
+    if (o->authorised) /* presence is allowed: nothing can be entered */
+        l.clear = l.maybe = VG_LEVEL_NONE;
+
+    if (!o->trusted) {
+        /* A fix after an impossible jump may only raise a suspicion, which
+         * a trusted fix then confirms or clears, or a timeout raises. */
+        uint8_t m = l.clear > l.maybe ? l.clear : l.maybe;
+        if (m > zs->level) {
+            if (zs->suspect_level <= zs->level) {
+                zs->suspect_since_ms = o->t;
+                zs->suspect_fixes = 1;
+            }
+            if (m > zs->suspect_level)
+                zs->suspect_level = m;
+        }
+        return;
+    }
+
+    if (l.clear > zs->level) {
+        change_level(c, o, l.clear, VG_CONFIDENCE_CLEAR, o->t);
+        if (l.maybe > zs->level) { /* surely in pre-alert, maybe in alert already */
+            zs->suspect_level = l.maybe;
+            zs->suspect_since_ms = o->t;
+            zs->suspect_fixes = 1;
+        }
+    } else if (l.maybe > zs->level) {
+        if (zs->suspect_level <= zs->level) {
+            zs->suspect_since_ms = o->t;
+            zs->suspect_fixes = 1;
+        } else if (zs->suspect_fixes < 255) {
+            zs->suspect_fixes++;
+        }
+        zs->suspect_level = l.maybe;
+        zs->exit_level = zs->level;
+        zs->exit_fixes = 0;
+        if (zs->suspect_fixes >= 2 && o->t - zs->suspect_since_ms >= p->dwell_ms)
+            change_level(c, o, l.maybe, VG_CONFIDENCE_CONFIRMED, zs->suspect_since_ms);
+    } else {
+        zs->suspect_level = zs->level;
+        zs->suspect_fixes = 0;
+        if (l.stay < zs->level) {
+            if (zs->exit_level >= zs->level) {
+                zs->exit_since_ms = o->t;
+                zs->exit_fixes = 1;
+                zs->exit_level = l.stay;
+            } else {
+                if (zs->exit_fixes < 255)
+                    zs->exit_fixes++;
+                if (l.stay > zs->exit_level)
+                    zs->exit_level = l.stay;
+            }
+            if (zs->exit_fixes >= 2 && o->t - zs->exit_since_ms >= p->exit_dwell_ms)
+                change_level(c, o, zs->exit_level, VG_CONFIDENCE_CLEAR, o->t);
+        } else {
+            zs->exit_level = zs->level;
+            zs->exit_fixes = 0;
+        }
+    }
+    ring_if_due(c, zs, o->zi, o->t);
+}
+
+/* A record older than the present state: report an intrusion it shows, as
+ * late, once per episode, and leave the present alone. Safety first: what
+ * is possibly inside counts. */
+static void zone_observe_late(struct vg__ctx *c, const struct observation *o)
+{
+    struct vg_zone_state *zs = &c->s->zone[o->zi];
+    struct levels l = judge(c->p, o->d, o->u, o->radius);
+    if (o->authorised)
+        l.clear = l.maybe = VG_LEVEL_NONE;
+    if (l.maybe > zs->late_level) {
+        /* already known: the present episode began before this record */
+        bool known = zs->level >= l.maybe && o->t >= zs->entered_ms;
+        if (!known) {
+            enum vg_alarm_kind kind =
+                l.maybe == VG_LEVEL_ALERT ? VG_ALARM_ALERT_ENTERED : VG_ALARM_PREALERT_ENTERED;
+            struct vg_alarm *a = vg__alarm(c, kind, VG_UNIT_AUTHOR,
+                                           l.maybe == VG_LEVEL_ALERT ? VG_PRIORITY_ALERT
+                                                                     : VG_PRIORITY_PREALERT,
+                                           o->t);
+            a->flags |= VG_ALARM_F_LATE;
+            a->level_from = zs->late_level;
+            a->level_to = l.maybe;
+            a->zone_index = (int16_t)o->zi;
+            a->zone_id = o->zi ? c->cfg->zones[o->zi - 1].id : 0;
+            fill_evidence(a, o,
+                          l.clear >= l.maybe ? VG_CONFIDENCE_CLEAR : VG_CONFIDENCE_UNCONFIRMED,
+                          l.maybe);
+        }
+        zs->late_level = l.maybe;
+    } else if (l.stay < zs->late_level) {
+        zs->late_level = l.stay; /* that past episode is over */
+    }
+}
+
+/* ---- time windows --------------------------------------------------- */
+
+static void windows_refresh(struct vg__ctx *c, int64_t t)
+{
+    struct vg_engine_state *s = c->s;
+    int64_t until = INT64_MAX;
+    uint16_t open = 0;
+    for (size_t i = 0; i < c->cfg->n_zones; i++) {
+        const struct vg_zone *z = &c->cfg->zones[i];
+        if (z->n_windows == 0)
+            continue;
+        int64_t next = INT64_MAX;
+        if (vg_windows_open_at(z->windows, z->n_windows, c->cfg->tz, t, &next))
+            open |= (uint16_t)(1u << i);
+        if (next < until)
+            until = next;
+    }
+    s->windows_open = open;
+    s->windows_from_ms = t;
+    s->windows_until_ms = until;
+}
+
+/* Whether fixed zone i has an open window at t. The answer for the
+ * present is cached until the next window boundary; the past (late
+ * records) is computed afresh and not cached. */
+static bool window_open(struct vg__ctx *c, size_t i, int64_t t)
+{
+    const struct vg_zone *z = &c->cfg->zones[i];
+    if (z->n_windows == 0)
+        return false;
+    struct vg_engine_state *s = c->s;
+    if (t >= s->windows_from_ms && t < s->windows_until_ms)
+        return (s->windows_open >> i) & 1u;
+    if (t < s->windows_from_ms) {
+        int64_t next;
+        return vg_windows_open_at(z->windows, z->n_windows, c->cfg->tz, t, &next);
+    }
+    windows_refresh(c, t);
+    return (s->windows_open >> i) & 1u;
+}
+
+/* ---- evaluating a position ------------------------------------------ */
+
+static bool is_near(const struct vg__ctx *c, double d, double u, double radius, double closing)
+{
+    double gap = d - u - 2.0 * radius;
+    if (gap <= c->p->fast_margin_m)
+        return true;
+    return closing > 0.0 && gap / closing * MS_PER_S <= (double)c->p->fast_horizon_ms;
+}
+
+static uint8_t attribute(const struct vg_engine_state *s, double u)
+{
+    double a = s->closed_by[VG__AUTHOR] > 0 ? s->closed_by[VG__AUTHOR] : 0;
+    double p = s->closed_by[VG__PROTECTED] > 0 ? s->closed_by[VG__PROTECTED] : 0;
+    double total = a + p;
+    /* too little movement to say, against the noise of the fixes */
+    if (total < 50.0 || total < u)
+        return VG_PARTY_NONE;
+    if (a >= 0.7 * total)
+        return VG_PARTY_AUTHOR;
+    if (p >= 0.7 * total)
+        return VG_PARTY_PROTECTED;
+    return VG_PARTY_BOTH;
+}
+
+/* The author at `pos` (fix f, judged at record time t_judge; windows read
+ * at t_window) against every fixed zone. Sets author_authorised. */
+static void fixed_zones_observe(struct vg__ctx *c, const struct vg_geo_prepared *pos,
+                                const struct vg_track_fix *f, double u, int64_t t_judge,
+                                int64_t t_window, const struct vg_track_fix *prev, bool trusted,
+                                bool late, bool *authorised_out)
+{
+    struct vg_engine_state *s = c->s;
+    bool authorised_any = false;
+    for (size_t i = 0; i < c->cfg->n_zones; i++) {
+        const struct vg_zone *z = &c->cfg->zones[i];
+        struct vg_zone_state *zs = &s->zone[1 + i];
+        double radius = z->alert_radius_m;
+        /* beyond this the exact distance changes no decision */
+        double beyond = 2.0 * radius + exit_margin(c->p, 2.0 * radius) + c->p->exit_k * u +
+                        c->p->fast_margin_m + 1000.0;
+        double d = vg_zone_distance(z, pos, beyond);
+        bool open = window_open(c, i, t_window);
+        if (open && d <= radius)
+            authorised_any = true;
+        struct observation o = {
+            .zi = (int)(1 + i),
+            .d = d,
+            .u = u,
+            .radius = radius,
+            .t = t_judge,
+            .author = f,
+            .protected_person = vg__latest(&s->party[VG__PROTECTED]),
+            .authorised = open,
+            .trusted = trusted,
+        };
+        if (late) {
+            zone_observe_late(c, &o);
+            continue;
+        }
+        if (trusted && prev && f->time_ms > prev->time_ms) {
+            o.closing_mps = ((double)zs->last_distance_m - d) / ((double)(f->time_ms - prev->time_ms) / MS_PER_S);
+            o.approached_by = o.closing_mps > 0 ? VG_PARTY_AUTHOR : VG_PARTY_NONE;
+        }
+        if (trusted)
+            zs->last_distance_m = (float)d;
+        zone_observe(c, &o);
+        if (trusted) {
+            if (zs->level >= VG_LEVEL_PREALERT || zs->suspect_level > zs->level ||
+                is_near(c, d, u, radius, o.closing_mps))
+                s->near_mask |= (uint16_t)(1u << (1 + i));
+            else
+                s->near_mask &= (uint16_t)~(1u << (1 + i));
+        }
+    }
+    *authorised_out = authorised_any;
+}
+
+/* The mobile zone: the author's fix a against the protected person's fix p
+ * (either may be older than the other; the older one's uncertainty grows
+ * with the gap). `mover` has just moved from prev / prev_pos (NULL if
+ * unknown). */
+static void mobile_zone_observe(struct vg__ctx *c, const struct vg_track_fix *a,
+                                const struct vg_geo_prepared *a_pos, const struct vg_track_fix *p,
+                                const struct vg_geo_prepared *p_pos, int mover,
+                                const struct vg_track_fix *prev,
+                                const struct vg_geo_prepared *prev_pos, bool trusted, bool late,
+                                bool authorised)
+{
+    struct vg_engine_state *s = c->s;
+    double radius = c->cfg->alert_radius_m;
+    /* judged as of the mover's fix: the other party's fix ages from there */
+    int64_t t = mover == VG__AUTHOR ? a->time_ms : p->time_ms;
+    double ua = vg__aged_accuracy(c, VG__AUTHOR, a, t);
+    double up = vg__aged_accuracy(c, VG__PROTECTED, p, t);
+    double u = sqrt(ua * ua + up * up);
+    double d = vg_geo_fast_distance(a_pos, p_pos);
+    struct observation o = {
+        .zi = VG_ZONE_INDEX_MOBILE,
+        .d = d,
+        .u = u,
+        .radius = radius,
+        .t = t,
+        .author = a,
+        .protected_person = p,
+        .authorised = authorised,
+        .trusted = trusted,
+    };
+    if (late) {
+        zone_observe_late(c, &o);
+        return;
+    }
+    if (trusted) {
+        /* Who closed the distance, and how fast: each party's own step,
+         * measured with the other held still, so that the order in which
+         * their fixes arrive does not matter. Only worth its cost near. */
+        const double near_enough = 2.0 * radius + 10000.0;
+        if (s->mobile_t_ms && t > s->mobile_t_ms) {
+            double memory = (double)c->p->approach_memory_ms / MS_PER_S;
+            float decay = (float)(memory / (memory + (double)(t - s->mobile_t_ms) / MS_PER_S));
+            s->closed_by[VG__AUTHOR] *= decay;
+            s->closed_by[VG__PROTECTED] *= decay;
+        }
+        if (t > s->mobile_t_ms)
+            s->mobile_t_ms = t;
+        const struct vg_track_fix *moved = mover == VG__AUTHOR ? a : p;
+        if (d < near_enough && prev && prev_pos && moved->time_ms > prev->time_ms) {
+            const struct vg_geo_prepared *other = mover == VG__AUTHOR ? p_pos : a_pos;
+            double step = vg_geo_fast_distance(prev_pos, other) - d;
+            s->closed_by[mover] += (float)step;
+            s->approach_rate[mover] =
+                (float)(step / ((double)(moved->time_ms - prev->time_ms) / MS_PER_S));
+        } else if (d >= near_enough) {
+            s->closed_by[VG__AUTHOR] = s->closed_by[VG__PROTECTED] = 0.0f;
+            s->approach_rate[VG__AUTHOR] = s->approach_rate[VG__PROTECTED] = 0.0f;
+        }
+        /* a party whose last fix is old is not moving as far as we know */
+        if (t - a->time_ms <= 2 * MIN_MS)
+            o.closing_mps += (double)s->approach_rate[VG__AUTHOR];
+        if (t - p->time_ms <= 2 * MIN_MS)
+            o.closing_mps += (double)s->approach_rate[VG__PROTECTED];
+        o.approached_by = attribute(s, u);
+        s->mobile_distance_m = (float)d;
+    }
+    zone_observe(c, &o);
+    if (trusted) {
+        struct vg_zone_state *zs = &s->zone[0];
+        if (zs->level >= VG_LEVEL_PREALERT || zs->suspect_level > zs->level ||
+            is_near(c, d, u, radius, o.closing_mps))
+            s->near_mask |= 1u;
+        else
+            s->near_mask &= (uint16_t)~1u;
+    }
+}
+
+static void update_reporting(struct vg__ctx *c)
+{
+    struct vg_engine_state *s = c->s;
+    bool near = s->near_mask != 0;
+    if (near && !s->fast) {
+        s->fast = 1;
+        s->fast_since_ms = c->now;
+        vg__command(c, VG_CMD_SET_REPORTING, VG_UNIT_AUTHOR, 0, VG_ZONE_INDEX_NONE,
+                    c->p->fast_interval_ms);
+        vg__command(c, VG_CMD_SET_REPORTING, VG_UNIT_PROTECTED, 0, VG_ZONE_INDEX_NONE,
+                    c->p->fast_interval_ms);
+    } else if (near) {
+        s->fast_since_ms = c->now; /* the hold counts from the last time it was near */
+    } else if (s->fast && c->now - s->fast_since_ms >= c->p->fast_hold_ms) {
+        s->fast = 0;
+        vg__command(c, VG_CMD_SET_REPORTING, VG_UNIT_AUTHOR, 0, VG_ZONE_INDEX_NONE,
+                    c->p->report_interval_ms);
+        vg__command(c, VG_CMD_SET_REPORTING, VG_UNIT_PROTECTED, 0, VG_ZONE_INDEX_NONE,
+                    c->p->report_interval_ms);
+    }
+}
+
+/* Judge a party's position f (prepared as pos), newer than anything before
+ * it; prev_pos is where that party was before (NULL if unknown). */
+static void observe_present(struct vg__ctx *c, int party, const struct vg_track_fix *f,
+                            const struct vg_geo_prepared *pos,
+                            const struct vg_track_fix *prev, const struct vg_geo_prepared *prev_pos,
+                            bool trusted)
+{
+    struct vg_engine_state *s = c->s;
+    struct vg_party_state *other = &s->party[party == VG__AUTHOR ? VG__PROTECTED : VG__AUTHOR];
+    const struct vg_track_fix *of = vg__latest(other);
+    bool authorised = s->author_authorised;
+    if (party == VG__AUTHOR) {
+        fixed_zones_observe(c, pos, f, f->accuracy_m, f->time_ms, f->time_ms, prev, trusted, false,
+                            &authorised);
+        if (trusted)
+            s->author_authorised = authorised;
+        if (of)
+            mobile_zone_observe(c, f, pos, of, &other->pos, VG__AUTHOR, prev, prev_pos, trusted,
+                                false, authorised);
+    } else if (of) {
+        mobile_zone_observe(c, of, &other->pos, f, pos, VG__PROTECTED, prev, prev_pos, trusted,
+                            false, authorised);
+    }
+    if (trusted)
+        update_reporting(c);
+}
+
+static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
+{
+    struct vg_engine_state *s = c->s;
+    struct vg_party_state *ps = &s->party[party];
+    struct vg_track_fix prev;
+    struct vg_geo_prepared prev_pos = ps->pos;
+    bool has_prev = ps->n_hist > 0;
+    if (has_prev)
+        prev = *vg__latest(ps);
+    if (ps->n_hist == VG_ENGINE_HISTORY) {
+        memmove(&ps->hist[0], &ps->hist[1], sizeof ps->hist[0] * (VG_ENGINE_HISTORY - 1));
+        ps->n_hist--;
+    }
+    ps->hist[ps->n_hist++] = *f;
+    prepare_track(&ps->pos, f);
+    ps->last_fix_rx_ms = c->now;
+    if (f->speed_cms != 0xffff) {
+        ps->speed_mps = (float)f->speed_cms / 100.0f;
+    } else if (has_prev && f->time_ms > prev.time_ms) {
+        ps->speed_mps = (float)(vg_geo_fast_distance(&prev_pos, &ps->pos) /
+                                ((double)(f->time_ms - prev.time_ms) / MS_PER_S));
+    }
+    if (ps->gnss_lost) {
+        ps->gnss_lost = 0;
+        struct vg_alarm *a = vg__alarm(c, VG_ALARM_GNSS_RESTORED,
+                                       party == VG__AUTHOR ? VG_UNIT_AUTHOR : VG_UNIT_PROTECTED,
+                                       VG_PRIORITY_INFO, f->time_ms);
+        (void)a;
+    }
+    /* a fresh episode for the late-record bookkeeping */
+    if (party == VG__AUTHOR)
+        for (size_t i = 0; i <= c->cfg->n_zones; i++)
+            s->zone[i].late_level = VG_LEVEL_NONE;
+    else
+        s->zone[0].late_level = VG_LEVEL_NONE;
+    observe_present(c, party, f, &ps->pos, has_prev ? &prev : NULL, has_prev ? &prev_pos : NULL,
+                    true);
+}
+
+static void observe_held(struct vg__ctx *c, int party, const struct vg_track_fix *f)
+{
+    struct vg_geo_prepared pos;
+    prepare_track(&pos, f);
+    observe_present(c, party, f, &pos, NULL, NULL, false);
+}
+
+/* A record older than the newest from the same party. */
+static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
+{
+    struct vg_engine_state *s = c->s;
+    struct vg_party_state *ps = &s->party[party];
+    const struct vg_track_fix *before = NULL, *after = NULL;
+    for (unsigned i = 0; i < ps->n_hist; i++) {
+        if (ps->hist[i].time_ms == f->time_ms)
+            return; /* a resend: the first copy stands */
+        if (ps->hist[i].time_ms < f->time_ms)
+            before = &ps->hist[i];
+        else if (!after)
+            after = &ps->hist[i];
+    }
+    /* an outlier between two fixes that agree with each other */
+    bool ok_before = !before || plausible(c, before, f);
+    bool ok_after = !after || plausible(c, f, after);
+    if (!ok_before && !ok_after)
+        return;
+
+    /* keep it for pairing with the other party's late records */
+    unsigned pos = 0;
+    while (pos < ps->n_hist && ps->hist[pos].time_ms < f->time_ms)
+        pos++;
+    if (ps->n_hist < VG_ENGINE_HISTORY) {
+        memmove(&ps->hist[pos + 1], &ps->hist[pos], sizeof ps->hist[0] * (ps->n_hist - pos));
+        ps->hist[pos] = *f;
+        ps->n_hist++;
+    } else if (pos > 0) {
+        memmove(&ps->hist[0], &ps->hist[1], sizeof ps->hist[0] * (pos - 1));
+        ps->hist[pos - 1] = *f;
+    }
+
+    struct vg_geo_prepared fpos;
+    prepare_track(&fpos, f);
+    const struct vg_track_fix *kept = vg__nearest(ps, f->time_ms); /* f itself, if kept */
+    const struct vg_track_fix *self = kept && kept->time_ms == f->time_ms ? kept : f;
+    bool authorised = false;
+    if (party == VG__AUTHOR) {
+        fixed_zones_observe(c, &fpos, self, f->accuracy_m, f->time_ms, f->time_ms, NULL, true,
+                            true, &authorised);
+        const struct vg_track_fix *pf = vg__nearest(&s->party[VG__PROTECTED], f->time_ms);
+        if (pf) {
+            struct vg_geo_prepared ppos;
+            prepare_track(&ppos, pf);
+            mobile_zone_observe(c, self, &fpos, pf, &ppos, VG__AUTHOR, NULL, NULL, true, true,
+                                authorised);
+        }
+    } else {
+        const struct vg_track_fix *af = vg__nearest(&s->party[VG__AUTHOR], f->time_ms);
+        if (af) {
+            struct vg_geo_prepared apos;
+            prepare_track(&apos, af);
+            /* was he authorised at that time? judge his fix against the windows then */
+            bool auth_then = false;
+            for (size_t i = 0; i < c->cfg->n_zones && !auth_then; i++) {
+                const struct vg_zone *z = &c->cfg->zones[i];
+                if (window_open(c, i, af->time_ms) &&
+                    vg_zone_distance(z, &apos, z->alert_radius_m) <= z->alert_radius_m)
+                    auth_then = true;
+            }
+            mobile_zone_observe(c, af, &apos, self, &fpos, VG__PROTECTED, NULL, NULL, true, true,
+                                auth_then);
+        }
+    }
+}
+
+void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
+{
+    struct vg_party_state *ps = &c->s->party[party];
+    if (fix->quality == VG_FIX_NONE)
+        return; /* the unit is alive but has no position: the GNSS loss timer runs */
+
+    struct vg_track_fix f;
+    vg__track_from_fix(&f, fix);
+    const struct vg_track_fix *latest = vg__latest(ps);
+    if (latest && f.time_ms <= latest->time_ms) {
+        late_fix(c, party, &f);
+        return;
+    }
+    if (latest && !plausible(c, latest, &f)) {
+        if (ps->has_held && ps->held.time_ms < f.time_ms && plausible(c, &ps->held, &f)) {
+            /* two fixes agree: the jump was real (a train, a long gap) */
+            struct vg_track_fix held = ps->held;
+            ps->has_held = 0;
+            ps->rejects = 0;
+            accept_fix(c, party, &held);
+            accept_fix(c, party, &f);
+            return;
+        }
+        ps->held = f;
+        ps->has_held = 1;
+        if (++ps->rejects >= 3) {
+            /* three in a row disagree with the last accepted fix: that one
+             * was the outlier, or the unit moved in a way we cannot model */
+            ps->has_held = 0;
+            ps->rejects = 0;
+            accept_fix(c, party, &f);
+            return;
+        }
+        observe_held(c, party, &f);
+        return;
+    }
+    ps->has_held = 0;
+    ps->rejects = 0;
+    accept_fix(c, party, &f);
+}
+
+/* ---- time passing ----------------------------------------------------- */
+
+/* When the fixes that could settle a suspected crossing of zone zi last
+ * came: the author's for a fixed zone; for the mobile zone both parties'
+ * positions matter, so the staler of the two. */
+static int64_t settling_rx(const struct vg_engine_state *s, size_t zi)
+{
+    int64_t rx = s->party[VG__AUTHOR].last_fix_rx_ms;
+    if (zi == 0 && s->party[VG__PROTECTED].last_fix_rx_ms < rx)
+        rx = s->party[VG__PROTECTED].last_fix_rx_ms;
+    return rx;
+}
+
+void vg__zones_tick(struct vg__ctx *c)
+{
+    struct vg_engine_state *s = c->s;
+    const struct vg_engine_params *p = c->p;
+
+    /* A time window opened or closed: judge the author's last position again. */
+    if (c->now >= s->windows_until_ms) {
+        windows_refresh(c, c->now);
+        struct vg_party_state *ap = &s->party[VG__AUTHOR];
+        const struct vg_track_fix *f = vg__latest(ap);
+        if (f) {
+            double u = vg__aged_accuracy(c, VG__AUTHOR, f, c->now);
+            bool authorised = false;
+            fixed_zones_observe(c, &ap->pos, f, u, c->now, c->now, NULL, true, false, &authorised);
+            s->author_authorised = authorised;
+            update_reporting(c);
+        }
+    }
+
+    /* Suspected crossings that no fix came to settle. */
+    for (size_t zi = 0; zi <= c->cfg->n_zones; zi++) {
+        struct vg_zone_state *zs = &s->zone[zi];
+        if (zs->suspect_level <= zs->level)
+            continue;
+        int64_t rx = settling_rx(s, zi);
+        if (c->now - rx < p->confirm_timeout_ms)
+            continue;
+        const struct vg_track_fix *a = vg__latest(&s->party[VG__AUTHOR]);
+        const struct vg_track_fix *pp = vg__latest(&s->party[VG__PROTECTED]);
+        struct observation o = {
+            .zi = (int)zi,
+            .d = zi == 0 ? s->mobile_distance_m : zs->last_distance_m,
+            .radius = zi == 0 ? c->cfg->alert_radius_m : c->cfg->zones[zi - 1].alert_radius_m,
+            .t = zs->suspect_since_ms,
+            .author = a,
+            .protected_person = pp,
+            .trusted = true,
+        };
+        if (a)
+            o.u = vg__aged_accuracy(c, VG__AUTHOR, a, c->now);
+        change_level(c, &o, zs->suspect_level, VG_CONFIDENCE_UNCONFIRMED, zs->suspect_since_ms);
+        ring_if_due(c, zs, (int)zi, c->now);
+    }
+}
+
+int64_t vg__zones_deadline(const struct vg__ctx *c)
+{
+    const struct vg_engine_state *s = c->s;
+    int64_t d = INT64_MAX;
+    for (size_t i = 0; i < c->cfg->n_zones; i++)
+        if (c->cfg->zones[i].n_windows) {
+            d = s->windows_until_ms;
+            break;
+        }
+    for (size_t zi = 0; zi <= c->cfg->n_zones; zi++) {
+        const struct vg_zone_state *zs = &s->zone[zi];
+        if (zs->suspect_level <= zs->level)
+            continue;
+        int64_t t = settling_rx(s, zi) + c->p->confirm_timeout_ms;
+        if (t < d)
+            d = t;
+    }
+    return d;
+}

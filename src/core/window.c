@@ -1,0 +1,204 @@
+/* Authorisation windows.
+ *
+ * Weekly slots are a function of the local wall clock alone: the union W of
+ * the slots is a week-periodic function of local time L, and the answer at
+ * UTC instant t is W(L(t)) with L(t) = t + offset(t). Between two offset
+ * changes L moves with t, so the answer can change only where L crosses a
+ * change of W or where the offset jumps; vg_windows_open_at walks those
+ * candidates in order and returns the first one at which the answer really
+ * changes (exact, unless a hostile zone makes it give up early -- early is
+ * always safe for a cache). One-off ranges are plain UTC intervals. */
+#include "core/window.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+#define MINUTE_MS ((int64_t)60000)
+#define DAY_MS ((int64_t)86400000)
+
+/* Instants are read within +-2^61 ms (about 73 million years, see
+ * window.h): local times and sums of a few days then never overflow. */
+#define LIMIT_MS ((int64_t)1 << 61)
+
+/* Candidates examined before answering early (see the header comment). */
+#define MAX_STEPS 64
+
+static bool weekly_ok(unsigned days, unsigned start_minute, unsigned end_minute)
+{
+    return days != 0 && (days & ~VG_DAY_ALL) == 0 && start_minute <= 1439 && end_minute >= 1 &&
+           end_minute <= 1440 && start_minute != end_minute;
+}
+
+int vg_window_init_weekly(struct vg_window *w, unsigned days, unsigned start_minute,
+                          unsigned end_minute)
+{
+    if (!weekly_ok(days, start_minute, end_minute))
+        return VG_EINVAL;
+    memset(w, 0, sizeof(*w));
+    w->kind = VG_WINDOW_WEEKLY;
+    w->days = (uint8_t)days;
+    w->start_minute = (uint16_t)start_minute;
+    w->end_minute = (uint16_t)end_minute;
+    return VG_OK;
+}
+
+int vg_window_init_once(struct vg_window *w, const struct vg_tz *tz,
+                        const struct vg_local_time *start, const struct vg_local_time *end)
+{
+    if (vg_local_time_check(start) != VG_OK || vg_local_time_check(end) != VG_OK)
+        return VG_ERANGE;
+    int64_t s_early, s_late, e_early, e_late;
+    /* Checked dates are within years 1900..2200: never VG_ERANGE here. */
+    if (vg_tz_local_to_utc(tz, vg_local_time_to_seconds(start), &s_early, &s_late) < 0 ||
+        vg_tz_local_to_utc(tz, vg_local_time_to_seconds(end), &e_early, &e_late) < 0)
+        return VG_ERANGE;
+    /* The narrower reading: the later start, the earlier end. In a gap
+     * both readings are the instant of the change. */
+    if (s_late >= e_early)
+        return VG_ERANGE;
+    memset(w, 0, sizeof(*w));
+    w->kind = VG_WINDOW_ONCE;
+    w->start_ms = s_late * 1000;
+    w->end_ms = e_early * 1000;
+    return VG_OK;
+}
+
+int vg_window_check(const struct vg_window *w)
+{
+    switch (w->kind) {
+    case VG_WINDOW_WEEKLY:
+        return weekly_ok(w->days, w->start_minute, w->end_minute) ? VG_OK : VG_EINVAL;
+    case VG_WINDOW_ONCE:
+        return w->start_ms < w->end_ms && w->start_ms >= -LIMIT_MS && w->end_ms <= LIMIT_MS
+                   ? VG_OK
+                   : VG_EINVAL;
+    default: return VG_EINVAL;
+    }
+}
+
+/* ------------------------------------------------------ weekly slots */
+
+static bool weekly_open(const struct vg_window *w, int64_t local_ms)
+{
+    int64_t day = vg_floor_div(local_ms, DAY_MS);
+    int64_t tod = local_ms - day * DAY_MS;
+    unsigned wd = vg_weekday(day); /* 0 = Monday, as the day bits */
+    int64_t s = w->start_minute * MINUTE_MS, e = w->end_minute * MINUTE_MS;
+    bool today = (w->days >> wd) & 1u;
+    if (e > s)
+        return today && tod >= s && tod < e;
+    /* Past midnight: the evening part today, the morning part if the slot
+     * started yesterday (Sunday's slot ends on Monday: the week wraps). */
+    bool yesterday = (w->days >> ((wd + 6) % 7)) & 1u;
+    return (today && tod >= s) || (yesterday && tod < e);
+}
+
+/* The next local instant after local_ms that is a start or end minute of
+ * the slot on some day (whether or not the slot runs that day). */
+static int64_t weekly_next_edge(const struct vg_window *w, int64_t local_ms)
+{
+    int64_t day = vg_floor_div(local_ms, DAY_MS);
+    int64_t tod = local_ms - day * DAY_MS;
+    int64_t s = w->start_minute * MINUTE_MS, e = w->end_minute * MINUTE_MS;
+    int64_t next_s = day * DAY_MS + (tod < s ? s : s + DAY_MS);
+    int64_t next_e = day * DAY_MS + (tod < e ? e : e + DAY_MS);
+    return next_s < next_e ? next_s : next_e;
+}
+
+static bool usable(const struct vg_window *w, enum vg_window_kind kind)
+{
+    return w->kind == kind && vg_window_check(w) == VG_OK;
+}
+
+static bool weekly_union_open(const struct vg_window *ws, size_t n, int64_t local_ms)
+{
+    for (size_t i = 0; i < n; i++)
+        if (usable(&ws[i], VG_WINDOW_WEEKLY) && weekly_open(&ws[i], local_ms))
+            return true;
+    return false;
+}
+
+/* The first local instant after local_ms at which the union of the weekly
+ * slots opens or closes, or INT64_MAX if it never does. The union repeats
+ * every week, so no change within 8 days means none ever. */
+static int64_t weekly_union_next_change(const struct vg_window *ws, size_t n, int64_t local_ms)
+{
+    bool open = weekly_union_open(ws, n, local_ms);
+    int64_t x = local_ms;
+    for (;;) {
+        int64_t edge = INT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            if (!usable(&ws[i], VG_WINDOW_WEEKLY))
+                continue;
+            int64_t e = weekly_next_edge(&ws[i], x);
+            if (e < edge)
+                edge = e;
+        }
+        if (edge == INT64_MAX || edge > local_ms + 8 * DAY_MS)
+            return INT64_MAX;
+        if (weekly_union_open(ws, n, edge) != open)
+            return edge;
+        x = edge;
+    }
+}
+
+/* ------------------------------------------------------------ queries */
+
+static int64_t local_ms_at(const struct vg_tz *tz, int64_t t_ms)
+{
+    return t_ms + (int64_t)vg_tz_offset_at(tz, vg_floor_div(t_ms, 1000)) * 1000;
+}
+
+static bool open_at(const struct vg_window *ws, size_t n, const struct vg_tz *tz, int64_t t_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (usable(&ws[i], VG_WINDOW_ONCE) && ws[i].start_ms <= t_ms && t_ms < ws[i].end_ms)
+            return true;
+    }
+    return weekly_union_open(ws, n, local_ms_at(tz, t_ms));
+}
+
+static int64_t next_change(const struct vg_window *ws, size_t n, const struct vg_tz *tz,
+                           int64_t t_ms, bool open)
+{
+    int64_t cur = t_ms;
+    for (int step = 0; step < MAX_STEPS; step++) {
+        int64_t local = local_ms_at(tz, cur);
+        int64_t c = INT64_MAX;
+        int64_t w = weekly_union_next_change(ws, n, local);
+        if (w != INT64_MAX) {
+            c = cur + (w - local);
+            /* An offset change moves the wall clock; it matters only if
+             * the weekly answer is not constant. */
+            int64_t z = vg_tz_next_change(tz, vg_floor_div(cur, 1000));
+            if (z <= LIMIT_MS / 1000 && z * 1000 < c)
+                c = z * 1000;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!usable(&ws[i], VG_WINDOW_ONCE))
+                continue;
+            if (ws[i].start_ms > cur && ws[i].start_ms < c)
+                c = ws[i].start_ms;
+            if (ws[i].end_ms > cur && ws[i].end_ms < c)
+                c = ws[i].end_ms;
+        }
+        if (c > LIMIT_MS)
+            return INT64_MAX; /* instants beyond the limit read as the limit */
+        if (open_at(ws, n, tz, c) != open)
+            return c;
+        cur = c;
+    }
+    /* The answer held at every candidate up to cur: cur is early, never late. */
+    return cur;
+}
+
+bool vg_windows_open_at(const struct vg_window *windows, size_t n, const struct vg_tz *tz,
+                        int64_t t_ms, int64_t *next_change_ms)
+{
+    int64_t t = t_ms < -LIMIT_MS ? -LIMIT_MS : t_ms > LIMIT_MS ? LIMIT_MS : t_ms;
+    bool open = open_at(windows, n, tz, t);
+    if (next_change_ms != NULL)
+        *next_change_ms = next_change(windows, n, tz, t, open);
+    return open;
+}
