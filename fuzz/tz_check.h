@@ -30,7 +30,9 @@ static void check_instant(const struct vg_tz *tz, int64_t t)
     CHECK(c > t || (t == INT64_MAX && c == INT64_MAX));
     if (c != INT64_MAX) {
         CHECK(vg_tz_offset_at(tz, c - 1) == off);
-        CHECK(vg_tz_offset_at(tz, t + (c - t) / 2) == off);
+        /* the midpoint, without overflow when t is near INT64_MIN */
+        int64_t mid = t + (int64_t)(((uint64_t)c - (uint64_t)t) / 2);
+        CHECK(vg_tz_offset_at(tz, mid) == off);
         CHECK(vg_tz_offset_at(tz, c) != off);
     }
     if (t < -LOCAL_LIMIT + 100000 || t > LOCAL_LIMIT - 100000)
@@ -87,9 +89,21 @@ static uint64_t mix(uint64_t x)
 static void check_zone(const struct vg_tz *tz, const uint8_t *data, size_t size)
 {
     static const int64_t probes[] = {
-        INT64_MIN, INT64_MIN + 1, -((int64_t)1 << 59), -((int64_t)1 << 55) - 1, -2208988800,
-        -1, 0, 1, 1774745999, 1774746000, 1792890000, 4102444800, (int64_t)1 << 55,
-        INT64_MAX - 1, INT64_MAX,
+        INT64_MIN,
+        INT64_MIN + 1,
+        -((int64_t)1 << 59),
+        -((int64_t)1 << 55) - 1,
+        -2208988800,
+        -1,
+        0,
+        1,
+        1774745999,
+        1774746000,
+        1792890000,
+        4102444800,
+        (int64_t)1 << 55,
+        INT64_MAX - 1,
+        INT64_MAX,
     };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++)
         check_instant(tz, probes[i]);

@@ -11,7 +11,7 @@
 void vg_engine_params_default(struct vg_engine_params *p)
 {
     *p = (struct vg_engine_params){
-        .clear_k = 1.0,
+        .clear_k = 2.0,
         .suspect_k = 0.25,
         .exit_k = 1.0,
         .exit_margin_frac = 0.02,
@@ -110,7 +110,9 @@ struct vg_alarm *vg__alarm(struct vg__ctx *c, enum vg_alarm_kind kind, enum vg_u
     a->unit = (uint8_t)unit;
     a->priority = (uint8_t)priority;
     a->flags = c->extra_flags;
-    if (c->now - at_ms > c->p->late_after_ms)
+    /* Late: the record that revealed it reached us long after it was made
+     * (a backlog). An alarm of time passing (a loss, a timeout) is not. */
+    if (c->now - c->record_ms > c->p->late_after_ms)
         a->flags |= VG_ALARM_F_LATE;
     a->zone_index = VG_ZONE_INDEX_NONE;
     a->at_ms = at_ms;
@@ -147,6 +149,11 @@ void vg__command(struct vg__ctx *c, enum vg_command_kind kind, enum vg_unit unit
     cmd->level = level;
     cmd->zone_index = zone_index;
     cmd->interval_ms = interval_ms;
+}
+
+static int party_of_unit(unsigned unit)
+{
+    return unit == VG_UNIT_PROTECTED ? VG__PROTECTED : VG__AUTHOR;
 }
 
 /* ---- losses of the author's position ------------------------------------ */
@@ -260,9 +267,16 @@ static void escalate_loss(struct vg__ctx *c)
 
 /* ---- units -------------------------------------------------------------- */
 
-static int party_of_unit(unsigned unit)
+/* A unit coming back (on again, or reachable again) gets its GNSS
+ * supervision afresh: its receiver needs a moment for a fix, and the loss
+ * while it was away has been raised as what it was (off, unreachable). */
+static void unit_back(struct vg__ctx *c, enum vg_unit unit)
 {
-    return unit == VG_UNIT_PROTECTED ? VG__PROTECTED : VG__AUTHOR;
+    if (unit == VG_UNIT_BRACELET)
+        return;
+    struct vg_party_state *ps = &c->s->party[party_of_unit(unit)];
+    if (ps->last_fix_rx_ms < c->now)
+        ps->last_fix_rx_ms = c->now;
 }
 
 /* Anything from a unit: it is reachable, and on if the record is newer
@@ -271,15 +285,20 @@ static void heard(struct vg__ctx *c, enum vg_unit unit, int64_t record_ms)
 {
     struct vg_unit_state *u = &c->s->unit[unit];
     u->last_heard_ms = c->now;
+    bool back = false;
     if (u->comm_lost) {
         u->comm_lost = 0;
+        back = true;
         vg__alarm(c, VG_ALARM_COMM_RESTORED, unit, VG_PRIORITY_INFO, record_ms);
     }
     if (u->powered_off && record_ms > u->power_ms) {
         u->powered_off = 0;
         u->power_ms = record_ms;
+        back = true;
         vg__alarm(c, VG_ALARM_UNIT_SWITCHED_ON, unit, VG_PRIORITY_INFO, record_ms);
     }
+    if (back)
+        unit_back(c, unit);
 }
 
 #define LATE_STRAP 0x01
@@ -437,6 +456,7 @@ static void feed_event(struct vg__ctx *c, enum vg_unit unit, const struct vg_uni
             u->powered_off = 0;
             u->power_ms = ev->time_ms;
             vg__alarm(c, VG_ALARM_UNIT_SWITCHED_ON, unit, VG_PRIORITY_INFO, ev->time_ms);
+            unit_back(c, unit);
         }
         heard(c, unit, ev->time_ms);
         break;
@@ -510,7 +530,8 @@ static void begin(struct vg__ctx *c, struct vg_engine_state *s, const struct vg_
     out->n_commands = 0;
     if (now_ms > s->now_ms)
         s->now_ms = now_ms; /* the centre's clock stepping back does not undo time */
-    *c = (struct vg__ctx){.s = s, .cfg = cfg, .p = cfg->params, .out = out, .now = s->now_ms};
+    *c = (struct vg__ctx){
+        .s = s, .cfg = cfg, .p = cfg->params, .out = out, .now = s->now_ms, .record_ms = s->now_ms};
 }
 
 int vg_engine_init(struct vg_engine_state *s, const struct vg_engine_config *cfg, int64_t now_ms)
@@ -532,11 +553,10 @@ int vg_engine_init(struct vg_engine_state *s, const struct vg_engine_config *cfg
     }
     for (int p = 0; p < 2; p++)
         s->party[p].last_fix_rx_ms = now_ms;
-    s->windows_from_ms = INT64_MIN;
-    s->windows_until_ms = INT64_MIN; /* refreshed on first use */
     struct vg_engine_out scratch_out; /* nothing can be raised at init */
     struct vg__ctx c;
     begin(&c, s, cfg, now_ms, &scratch_out);
+    vg__windows_refresh(&c, now_ms);
     compute_deadline(&c);
     return VG_OK;
 }
@@ -582,6 +602,7 @@ int vg_engine_feed(struct vg_engine_state *s, const struct vg_engine_config *cfg
         *t = c.now;
         c.extra_flags |= VG_ALARM_F_CLOCK;
     }
+    c.record_ms = *t;
 
     switch (copy.kind) {
     case VG_INPUT_FIX:

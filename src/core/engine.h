@@ -50,7 +50,7 @@
  * defaults. One instance is shared by every measure. */
 struct vg_engine_params {
     /* crossings */
-    double clear_k;          /* clear inside when d + clear_k * u <= ring (u: 95% uncertainty) */
+    double clear_k;          /* clear inside when d + clear_k * u <= ring (u: 95% radius) */
     double suspect_k;        /* suspected inside when d - suspect_k * u <= ring */
     double exit_k;           /* clear outside when d - exit_k * u >= ring + margin */
     double exit_margin_frac; /* margin = max(exit_margin_min_m, frac * ring) */
@@ -215,7 +215,7 @@ struct vg_engine_state {
     uint16_t windows_open;      /* bit i: fixed zone i has an open window */
     uint16_t near_mask;         /* bit zi: the author is near zone zi (fast reporting) */
     uint8_t fast;               /* fast reporting requested */
-    uint8_t author_authorised;  /* author within an open-window zone's alert ring */
+    uint8_t authorised;         /* bit per party: within an open-window zone's alert ring */
 };
 
 /* Start the state of a measure that becomes active at now_ms: the units'

@@ -14,6 +14,7 @@ struct vg__ctx {
     const struct vg_engine_params *p;
     struct vg_engine_out *out;
     int64_t now;         /* the centre's time, never going back */
+    int64_t record_ms;   /* time of the record being judged (now for a tick) */
     uint8_t extra_flags; /* added to every alarm of this call (VG_ALARM_F_CLOCK) */
 };
 
@@ -37,6 +38,8 @@ double vg__aged_accuracy(const struct vg__ctx *c, int party, const struct vg_tra
 /* Fixes and zones (engine_zone.c). */
 void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix);
 void vg__zones_tick(struct vg__ctx *c);
+/* Cache which fixed zones have an open window at t, and until when. */
+void vg__windows_refresh(struct vg__ctx *c, int64_t t);
 int64_t vg__zones_deadline(const struct vg__ctx *c);
 /* Whether the author's last known position could reach an alert ring by
  * now (losses, engine.c). */

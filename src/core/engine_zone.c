@@ -89,18 +89,31 @@ double vg__aged_accuracy(const struct vg__ctx *c, int party, const struct vg_tra
 }
 
 /* Is b a place one could reach from a in the time between them? The
- * accuracies are given the benefit of the doubt. */
+ * accuracies are given the benefit of the doubt. The quick estimate
+ * settles most cases without the exact distance. */
+static bool plausible_prepared(const struct vg__ctx *c, const struct vg_track_fix *a,
+                               const struct vg_geo_prepared *pa, const struct vg_track_fix *b,
+                               const struct vg_geo_prepared *pb)
+{
+    double dt = fabs((double)(b->time_ms - a->time_ms)) / MS_PER_S;
+    if (dt < 1.0)
+        dt = 1.0;
+    double allowed = c->p->max_speed_mps * dt + (double)a->accuracy_m + (double)b->accuracy_m;
+    double q = vg_geo_quick_distance(pa, pb);
+    if (q * VG_GEO_QUICK_MAX_RATIO <= allowed)
+        return true;
+    if (q / VG_GEO_QUICK_MAX_RATIO > allowed)
+        return false;
+    return vg_geo_fast_distance(pa, pb) <= allowed;
+}
+
 static bool plausible(const struct vg__ctx *c, const struct vg_track_fix *a,
                       const struct vg_track_fix *b)
 {
     struct vg_geo_prepared pa, pb;
     prepare_track(&pa, a);
     prepare_track(&pb, b);
-    double dt = fabs((double)(b->time_ms - a->time_ms)) / MS_PER_S;
-    if (dt < 1.0)
-        dt = 1.0;
-    double excess = vg_geo_fast_distance(&pa, &pb) - (double)a->accuracy_m - (double)b->accuracy_m;
-    return excess <= c->p->max_speed_mps * dt;
+    return plausible_prepared(c, a, &pa, b, &pb);
 }
 
 /* ---- levels and the per-zone state machine ------------------------- */
@@ -319,7 +332,7 @@ static void zone_observe_late(struct vg__ctx *c, const struct observation *o)
 
 /* ---- time windows --------------------------------------------------- */
 
-static void windows_refresh(struct vg__ctx *c, int64_t t)
+void vg__windows_refresh(struct vg__ctx *c, int64_t t)
 {
     struct vg_engine_state *s = c->s;
     int64_t until = INT64_MAX;
@@ -354,8 +367,36 @@ static bool window_open(struct vg__ctx *c, size_t i, int64_t t)
         int64_t next;
         return vg_windows_open_at(z->windows, z->n_windows, c->cfg->tz, t, &next);
     }
-    windows_refresh(c, t);
+    vg__windows_refresh(c, t);
     return (s->windows_open >> i) & 1u;
+}
+
+/* Whether pos lies within the alert ring of a fixed zone whose window is
+ * open at t: the place and time the judge authorised. While either party
+ * is at such a place, the mobile zone raises nothing (the hand-over at the
+ * school brings them together by design). */
+static bool at_authorised_place(struct vg__ctx *c, const struct vg_geo_prepared *pos, int64_t t)
+{
+    for (size_t i = 0; i < c->cfg->n_zones; i++) {
+        const struct vg_zone *z = &c->cfg->zones[i];
+        if (z->n_windows && window_open(c, i, t) &&
+            vg_zone_distance(z, pos, z->alert_radius_m) <= z->alert_radius_m)
+            return true;
+    }
+    return false;
+}
+
+static bool mobile_authorised(const struct vg_engine_state *s)
+{
+    return s->authorised != 0;
+}
+
+static void set_authorised(struct vg_engine_state *s, int party, bool yes)
+{
+    if (yes)
+        s->authorised |= (uint8_t)(1u << party);
+    else
+        s->authorised &= (uint8_t) ~(1u << party);
 }
 
 /* ---- evaluating a position ------------------------------------------ */
@@ -366,6 +407,14 @@ static bool is_near(const struct vg__ctx *c, double d, double u, double radius, 
     if (gap <= c->p->fast_margin_m)
         return true;
     return closing > 0.0 && gap / closing * MS_PER_S <= (double)c->p->fast_horizon_ms;
+}
+
+/* Beyond this distance from a zone's place no decision needs the exact
+ * distance: every ring is clearly out of reach, and fast reporting too. */
+static double far_beyond(const struct vg_engine_params *p, double radius, double u)
+{
+    return 2.0 * radius + exit_margin(p, 2.0 * radius) + p->exit_k * u + p->fast_margin_m +
+           1000.0;
 }
 
 static uint8_t attribute(const struct vg_engine_state *s, double u)
@@ -384,7 +433,8 @@ static uint8_t attribute(const struct vg_engine_state *s, double u)
 }
 
 /* The author at `pos` (fix f, judged at record time t_judge; windows read
- * at t_window) against every fixed zone. Sets author_authorised. */
+ * at t_window) against every fixed zone. *authorised_out: whether he is
+ * within the alert ring of a zone whose window is open. */
 static void fixed_zones_observe(struct vg__ctx *c, const struct vg_geo_prepared *pos,
                                 const struct vg_track_fix *f, double u, int64_t t_judge,
                                 int64_t t_window, const struct vg_track_fix *prev, bool trusted,
@@ -396,10 +446,7 @@ static void fixed_zones_observe(struct vg__ctx *c, const struct vg_geo_prepared 
         const struct vg_zone *z = &c->cfg->zones[i];
         struct vg_zone_state *zs = &s->zone[1 + i];
         double radius = z->alert_radius_m;
-        /* beyond this the exact distance changes no decision */
-        double beyond = 2.0 * radius + exit_margin(c->p, 2.0 * radius) + c->p->exit_k * u +
-                        c->p->fast_margin_m + 1000.0;
-        double d = vg_zone_distance(z, pos, beyond);
+        double d = vg_zone_distance(z, pos, far_beyond(c->p, radius, u));
         bool open = window_open(c, i, t_window);
         if (open && d <= radius)
             authorised_any = true;
@@ -454,7 +501,15 @@ static void mobile_zone_observe(struct vg__ctx *c, const struct vg_track_fix *a,
     double ua = vg__aged_accuracy(c, VG__AUTHOR, a, t);
     double up = vg__aged_accuracy(c, VG__PROTECTED, p, t);
     double u = sqrt(ua * ua + up * up);
-    double d = vg_geo_fast_distance(a_pos, p_pos);
+    /* Far apart (most of the time), the quick estimate decides as well.
+     * It is taken from the party that did not move, so that the mover's
+     * step below compares like with like. */
+    const struct vg_geo_prepared *other_pos = mover == VG__AUTHOR ? p_pos : a_pos;
+    const struct vg_geo_prepared *mover_pos = mover == VG__AUTHOR ? a_pos : p_pos;
+    double d = vg_geo_quick_distance(other_pos, mover_pos);
+    bool near = d / VG_GEO_QUICK_MAX_RATIO <= far_beyond(c->p, radius, u);
+    if (near)
+        d = vg_geo_fast_distance(a_pos, p_pos);
     struct observation o = {
         .zi = VG_ZONE_INDEX_MOBILE,
         .d = d,
@@ -473,8 +528,9 @@ static void mobile_zone_observe(struct vg__ctx *c, const struct vg_track_fix *a,
     if (trusted) {
         /* Who closed the distance, and how fast: each party's own step,
          * measured with the other held still, so that the order in which
-         * their fixes arrive does not matter. Only worth its cost near. */
-        const double near_enough = 2.0 * radius + 10000.0;
+         * their fixes arrive does not matter. The speed is kept at any
+         * distance (fast reporting looks ahead with it); the tallies only
+         * near, where they are exact and where the operator needs them. */
         if (s->mobile_t_ms && t > s->mobile_t_ms) {
             double memory = (double)c->p->approach_memory_ms / MS_PER_S;
             float decay = (float)(memory / (memory + (double)(t - s->mobile_t_ms) / MS_PER_S));
@@ -484,16 +540,17 @@ static void mobile_zone_observe(struct vg__ctx *c, const struct vg_track_fix *a,
         if (t > s->mobile_t_ms)
             s->mobile_t_ms = t;
         const struct vg_track_fix *moved = mover == VG__AUTHOR ? a : p;
-        if (d < near_enough && prev && prev_pos && moved->time_ms > prev->time_ms) {
-            const struct vg_geo_prepared *other = mover == VG__AUTHOR ? p_pos : a_pos;
-            double step = vg_geo_fast_distance(prev_pos, other) - d;
-            s->closed_by[mover] += (float)step;
+        if (prev && prev_pos && moved->time_ms > prev->time_ms) {
+            double before = near ? vg_geo_fast_distance(prev_pos, other_pos)
+                                 : vg_geo_quick_distance(other_pos, prev_pos);
+            double step = before - d;
             s->approach_rate[mover] =
                 (float)(step / ((double)(moved->time_ms - prev->time_ms) / MS_PER_S));
-        } else if (d >= near_enough) {
-            s->closed_by[VG__AUTHOR] = s->closed_by[VG__PROTECTED] = 0.0f;
-            s->approach_rate[VG__AUTHOR] = s->approach_rate[VG__PROTECTED] = 0.0f;
+            if (near)
+                s->closed_by[mover] += (float)step;
         }
+        if (!near)
+            s->closed_by[VG__AUTHOR] = s->closed_by[VG__PROTECTED] = 0.0f;
         /* a party whose last fix is old is not moving as far as we know */
         if (t - a->time_ms <= 2 * MIN_MS)
             o.closing_mps += (double)s->approach_rate[VG__AUTHOR];
@@ -545,24 +602,28 @@ static void observe_present(struct vg__ctx *c, int party, const struct vg_track_
     struct vg_engine_state *s = c->s;
     struct vg_party_state *other = &s->party[party == VG__AUTHOR ? VG__PROTECTED : VG__AUTHOR];
     const struct vg_track_fix *of = vg__latest(other);
-    bool authorised = s->author_authorised;
-    if (party == VG__AUTHOR) {
+    bool here_authorised;
+    if (party == VG__AUTHOR)
         fixed_zones_observe(c, pos, f, f->accuracy_m, f->time_ms, f->time_ms, prev, trusted, false,
-                            &authorised);
-        if (trusted)
-            s->author_authorised = authorised;
-        if (of)
-            mobile_zone_observe(c, f, pos, of, &other->pos, VG__AUTHOR, prev, prev_pos, trusted,
-                                false, authorised);
-    } else if (of) {
+                            &here_authorised);
+    else
+        here_authorised = at_authorised_place(c, pos, f->time_ms);
+    if (trusted)
+        set_authorised(s, party, here_authorised);
+    bool authorised = here_authorised || (s->authorised & (1u << (1 - party)));
+    if (of && party == VG__AUTHOR)
+        mobile_zone_observe(c, f, pos, of, &other->pos, VG__AUTHOR, prev, prev_pos, trusted,
+                            false, authorised);
+    else if (of)
         mobile_zone_observe(c, of, &other->pos, f, pos, VG__PROTECTED, prev, prev_pos, trusted,
                             false, authorised);
-    }
     if (trusted)
         update_reporting(c);
 }
 
-static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
+/* f becomes the party's present position; pos is f prepared, or NULL. */
+static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f,
+                       const struct vg_geo_prepared *pos)
 {
     struct vg_engine_state *s = c->s;
     struct vg_party_state *ps = &s->party[party];
@@ -576,7 +637,10 @@ static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *
         ps->n_hist--;
     }
     ps->hist[ps->n_hist++] = *f;
-    prepare_track(&ps->pos, f);
+    if (pos)
+        ps->pos = *pos;
+    else
+        prepare_track(&ps->pos, f);
     ps->last_fix_rx_ms = c->now;
     if (f->speed_cms != 0xffff) {
         ps->speed_mps = (float)f->speed_cms / 100.0f;
@@ -601,11 +665,10 @@ static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *
                     true);
 }
 
-static void observe_held(struct vg__ctx *c, int party, const struct vg_track_fix *f)
+static void observe_held(struct vg__ctx *c, int party, const struct vg_track_fix *f,
+                         const struct vg_geo_prepared *pos)
 {
-    struct vg_geo_prepared pos;
-    prepare_track(&pos, f);
-    observe_present(c, party, f, &pos, NULL, NULL, false);
+    observe_present(c, party, f, pos, NULL, NULL, false);
 }
 
 /* A record older than the newest from the same party. */
@@ -653,6 +716,7 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
         if (pf) {
             struct vg_geo_prepared ppos;
             prepare_track(&ppos, pf);
+            authorised = authorised || at_authorised_place(c, &ppos, pf->time_ms);
             mobile_zone_observe(c, self, &fpos, pf, &ppos, VG__AUTHOR, NULL, NULL, true, true,
                                 authorised);
         }
@@ -661,14 +725,9 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
         if (af) {
             struct vg_geo_prepared apos;
             prepare_track(&apos, af);
-            /* was he authorised at that time? judge his fix against the windows then */
-            bool auth_then = false;
-            for (size_t i = 0; i < c->cfg->n_zones && !auth_then; i++) {
-                const struct vg_zone *z = &c->cfg->zones[i];
-                if (window_open(c, i, af->time_ms) &&
-                    vg_zone_distance(z, &apos, z->alert_radius_m) <= z->alert_radius_m)
-                    auth_then = true;
-            }
+            /* was either at an authorised place then? */
+            bool auth_then = at_authorised_place(c, &fpos, f->time_ms) ||
+                             at_authorised_place(c, &apos, af->time_ms);
             mobile_zone_observe(c, af, &apos, self, &fpos, VG__PROTECTED, NULL, NULL, true, true,
                                 auth_then);
         }
@@ -688,14 +747,16 @@ void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
         late_fix(c, party, &f);
         return;
     }
-    if (latest && !plausible(c, latest, &f)) {
+    struct vg_geo_prepared fpos;
+    prepare_track(&fpos, &f);
+    if (latest && !plausible_prepared(c, latest, &ps->pos, &f, &fpos)) {
         if (ps->has_held && ps->held.time_ms < f.time_ms && plausible(c, &ps->held, &f)) {
             /* two fixes agree: the jump was real (a train, a long gap) */
             struct vg_track_fix held = ps->held;
             ps->has_held = 0;
             ps->rejects = 0;
-            accept_fix(c, party, &held);
-            accept_fix(c, party, &f);
+            accept_fix(c, party, &held, NULL);
+            accept_fix(c, party, &f, &fpos);
             return;
         }
         ps->held = f;
@@ -705,15 +766,15 @@ void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
              * was the outlier, or the unit moved in a way we cannot model */
             ps->has_held = 0;
             ps->rejects = 0;
-            accept_fix(c, party, &f);
+            accept_fix(c, party, &f, &fpos);
             return;
         }
-        observe_held(c, party, &f);
+        observe_held(c, party, &f, &fpos);
         return;
     }
     ps->has_held = 0;
     ps->rejects = 0;
-    accept_fix(c, party, &f);
+    accept_fix(c, party, &f, &fpos);
 }
 
 /* ---- time passing ----------------------------------------------------- */
@@ -734,16 +795,35 @@ void vg__zones_tick(struct vg__ctx *c)
     struct vg_engine_state *s = c->s;
     const struct vg_engine_params *p = c->p;
 
-    /* A time window opened or closed: judge the author's last position again. */
+    /* A time window opened or closed: judge the last positions again. */
     if (c->now >= s->windows_until_ms) {
-        windows_refresh(c, c->now);
+        vg__windows_refresh(c, c->now);
         struct vg_party_state *ap = &s->party[VG__AUTHOR];
+        struct vg_party_state *pp = &s->party[VG__PROTECTED];
         const struct vg_track_fix *f = vg__latest(ap);
+        const struct vg_track_fix *pf = vg__latest(pp);
+        set_authorised(s, VG__PROTECTED, pf && at_authorised_place(c, &pp->pos, c->now));
         if (f) {
             double u = vg__aged_accuracy(c, VG__AUTHOR, f, c->now);
             bool authorised = false;
             fixed_zones_observe(c, &ap->pos, f, u, c->now, c->now, NULL, true, false, &authorised);
-            s->author_authorised = authorised;
+            set_authorised(s, VG__AUTHOR, authorised);
+            if (pf && !mobile_authorised(s)) {
+                /* the mobile zone, no longer covered by the window */
+                double ua = vg__aged_accuracy(c, VG__AUTHOR, f, c->now);
+                double up = vg__aged_accuracy(c, VG__PROTECTED, pf, c->now);
+                struct observation o = {
+                    .zi = VG_ZONE_INDEX_MOBILE,
+                    .d = vg_geo_fast_distance(&ap->pos, &pp->pos),
+                    .u = sqrt(ua * ua + up * up),
+                    .radius = c->cfg->alert_radius_m,
+                    .t = c->now,
+                    .author = f,
+                    .protected_person = pf,
+                    .trusted = true,
+                };
+                zone_observe(c, &o);
+            }
             update_reporting(c);
         }
     }

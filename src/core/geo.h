@@ -73,6 +73,14 @@ void vg_geo_fast_offset(const struct vg_geo_prepared *a, const struct vg_geo_pre
 void vg_geo_fast_offset_rad(const struct vg_geo_prepared *a, double b_lat_rad, double b_lon_rad,
                             double *x_m, double *y_m);
 
+/* A quick estimate of the distance (metres) for deciding that two points
+ * are surely far apart, or surely near, without the exact method: within a
+ * factor VG_GEO_QUICK_MAX_RATIO of the true distance for any two points
+ * less than 100 km apart with |latitude| <= 80 degrees (test_geo.c checks
+ * it). Beyond, it is only a rough order of magnitude. */
+#define VG_GEO_QUICK_MAX_RATIO 1.05
+double vg_geo_quick_distance(const struct vg_geo_prepared *a, const struct vg_geo_prepared *b);
+
 /* Whether the fast method holds its documented accuracy for a and b. */
 bool vg_geo_fast_valid(const struct vg_geo_prepared *a, const struct vg_geo_prepared *b);
 

@@ -33,7 +33,6 @@
 /* vg_tz_local_to_utc refuses civil times beyond this (see tz.h). */
 #define LOCAL_LIMIT_S ((int64_t)1 << 62)
 
-
 /* ---------------------------------------------------------------- reset */
 
 /* An unusable tz must still answer something defined: UTC. */
@@ -277,7 +276,8 @@ static int64_t change_day(const struct vg_tz_change_rule *c, int32_t year)
         unsigned month = c->month >= 1 && c->month <= 12 ? c->month : 1;
         int64_t first = days_of(year, month, 1);
         unsigned first_wd = (vg_weekday(first) + 1) % 7; /* vg_weekday: 0 = Monday */
-        unsigned mday = 1 + (c->day % 7 + 7 - first_wd) % 7 + 7 * (unsigned)((c->week ? c->week : 1) - 1);
+        unsigned mday =
+            1 + (c->day % 7 + 7 - first_wd) % 7 + 7 * (unsigned)((c->week ? c->week : 1) - 1);
         unsigned last = vg_days_in_month(year, month);
         while (mday > last)
             mday -= 7;
@@ -362,40 +362,65 @@ static int32_t rule_offset_at(const struct vg_tz_rule *r, int64_t t)
     return rule_is_dst(r, clamp_rule_time(t)) ? r->dst_offset_s : r->std_offset_s;
 }
 
-/* The first change instant strictly after t (t within the rule limits). */
-static int64_t rule_next_event(const struct vg_tz_rule *r, int64_t t)
-{
-    int32_t y = utc_year(t);
-    int64_t best = INT64_MAX;
-    struct rule_event ev[2];
-    for (int32_t year = y - 1; year <= y + 3; year++) {
-        year_events(r, year, ev);
-        for (int k = 0; k < 2; k++)
-            if (ev[k].at > t && ev[k].at < best)
-                best = ev[k].at;
-    }
-    return best;
-}
-
 /* The first instant after s at which the rule's offset differs from `cur`,
- * its offset at s. The calendar repeats every 400 years (146097 days, a
- * whole number of weeks), so if no change shows up in 401 years of changes
- * the offset never changes (e.g. a rule whose DST lasts zero seconds). */
+ * its offset at s: a sweep over the changes in order. Only changes of
+ * adjacent years can interleave, so holding two years at a time is enough:
+ * while a change of year `lo` is pending it precedes every change of year
+ * lo+2. The calendar repeats every 400 years (146097 days, a whole number
+ * of weeks), so if no change shows up in 401 years the offset never changes
+ * (a rule whose DST lasts zero seconds, or all year). */
 static int64_t rule_next_change(const struct vg_tz_rule *r, int64_t s, int32_t cur)
 {
     if (!r->has_dst || r->std_offset_s == r->dst_offset_s)
         return INT64_MAX;
     s = clamp_rule_time(s);
-    int32_t first_year = utc_year(s);
-    while (s < RULE_LIMIT_S) {
-        int64_t u = rule_next_event(r, s);
-        if (u > RULE_LIMIT_S || utc_year(u) > first_year + 402)
+    /* Changes of year Y-2 are all before 1 January Y <= s. */
+    int32_t lo = utc_year(s) - 1, last_year = lo + 402;
+    struct rule_event ev[2][2];
+    bool done[2][2] = {{false, false}, {false, false}};
+    year_events(r, lo, ev[0]);
+    year_events(r, lo + 1, ev[1]);
+    for (;;) {
+        if (done[0][0] && done[0][1]) {
+            /* Year lo is swept: slide the window by one year. */
+            if (lo + 1 > last_year)
+                return INT64_MAX;
+            lo++;
+            ev[0][0] = ev[1][0];
+            ev[0][1] = ev[1][1];
+            done[0][0] = done[1][0];
+            done[0][1] = done[1][1];
+            year_events(r, lo + 1, ev[1]);
+            done[1][0] = done[1][1] = false;
+            continue;
+        }
+        /* The earliest pending change (the latest in order at a tie last). */
+        const struct rule_event *e = NULL;
+        int ey = 0, ek = 0;
+        for (int y = 0; y < 2; y++)
+            for (int k = 0; k < 2; k++)
+                if (!done[y][k] && (e == NULL || event_after(e, &ev[y][k]))) {
+                    e = &ev[y][k];
+                    ey = y;
+                    ek = k;
+                }
+        done[ey][ek] = true;
+        if (e->at <= s)
+            continue;
+        if (e->at > RULE_LIMIT_S)
             return INT64_MAX;
-        if (rule_offset_at(r, u) != cur)
-            return u;
-        s = u;
+        /* Changes at the same instant are applied together: compare once
+         * the last of them is in. */
+        bool more_now = false;
+        for (int y = 0; y < 2; y++)
+            for (int k = 0; k < 2; k++)
+                more_now |= !done[y][k] && ev[y][k].at == e->at;
+        if (more_now)
+            continue; /* (all of them are in the window: year lo is pending) */
+        int32_t off = e->to_dst ? r->dst_offset_s : r->std_offset_s;
+        if (off != cur)
+            return e->at;
     }
-    return INT64_MAX;
 }
 
 /* ------------------------------------------------------------- lookups */
@@ -409,8 +434,7 @@ static int32_t type_offset(const struct vg_tz *tz, unsigned type)
 
 static uint32_t n_transitions(const struct vg_tz *tz)
 {
-    return tz->n_transitions <= VG_TZ_MAX_TRANSITIONS ? tz->n_transitions
-                                                      : VG_TZ_MAX_TRANSITIONS;
+    return tz->n_transitions <= VG_TZ_MAX_TRANSITIONS ? tz->n_transitions : VG_TZ_MAX_TRANSITIONS;
 }
 
 /* Number of transitions at or before t. */
@@ -465,8 +489,7 @@ int64_t vg_tz_next_change(const struct vg_tz *tz, int64_t utc_s)
     return rule_next_change(&tz->rule, s, cur);
 }
 
-int vg_tz_local_to_utc(const struct vg_tz *tz, int64_t civil_s, int64_t *earliest,
-                       int64_t *latest)
+int vg_tz_local_to_utc(const struct vg_tz *tz, int64_t civil_s, int64_t *earliest, int64_t *latest)
 {
     if (civil_s < -LOCAL_LIMIT_S || civil_s > LOCAL_LIMIT_S)
         return VG_ERANGE;
@@ -600,8 +623,8 @@ static int read_block(struct reader *r, const struct header *h, unsigned time_si
         return VG_ENOSPC;
 
     for (uint32_t i = 0; i < h->timecnt; i++) {
-        int64_t t = time_size == 8 ? get_i64be(times + 8 * (size_t)i)
-                                   : get_i32be(times + 4 * (size_t)i);
+        int64_t t =
+            time_size == 8 ? get_i64be(times + 8 * (size_t)i) : get_i32be(times + 4 * (size_t)i);
         if (i > 0 && t <= tz->transition_s[i - 1])
             return VG_EFORMAT;
         if (idx[i] >= h->typecnt)

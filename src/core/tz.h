@@ -87,7 +87,8 @@ enum vg_tz_local_kind {
 /* The UTC instants at which the wall clock reads civil_s (civil seconds,
  * see civil.h). UNIQUE: *earliest == *latest. AMBIGUOUS: the two readings
  * (the first and last if a pathological zone has more). GAP: both are set
- * to the instant of the change that skipped it. Returns the kind (>= 0), or
+ * to the instant of the change that skipped it (the first one, should
+ * clocks jump over it twice). Returns the kind (>= 0), or
  * VG_ERANGE (outputs untouched) if |civil_s| > 2^62 s. */
 int vg_tz_local_to_utc(const struct vg_tz *tz, int64_t civil_s, int64_t *earliest,
                        int64_t *latest);

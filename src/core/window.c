@@ -15,14 +15,14 @@
 #include "core/err.h"
 
 #define MINUTE_MS ((int64_t)60000)
-#define DAY_MS ((int64_t)86400000)
+#define DAY_MS    ((int64_t)86400000)
 
 /* Instants are read within +-2^61 ms (about 73 million years, see
  * window.h): local times and sums of a few days then never overflow. */
 #define LIMIT_MS ((int64_t)1 << 61)
 
-/* Candidates examined before answering early (see the header comment). */
-#define MAX_STEPS 64
+/* Candidates examined before answering early (see next_change). */
+#define MIN_STEPS 64
 
 static bool weekly_ok(unsigned days, unsigned start_minute, unsigned end_minute)
 {
@@ -159,13 +159,50 @@ static bool open_at(const struct vg_window *ws, size_t n, const struct vg_tz *tz
     return weekly_union_open(ws, n, local_ms_at(tz, t_ms));
 }
 
+/* The end of the run of one-off ranges that covers t (overlapping or
+ * touching ranges chained), or t if none does. */
+static int64_t once_cover_end(const struct vg_window *ws, size_t n, int64_t t)
+{
+    int64_t end = t;
+    bool grew = true;
+    while (grew) {
+        grew = false;
+        for (size_t i = 0; i < n; i++) {
+            if (usable(&ws[i], VG_WINDOW_ONCE) && ws[i].start_ms <= end && ws[i].end_ms > end) {
+                end = ws[i].end_ms;
+                grew = true;
+            }
+        }
+    }
+    return end;
+}
+
+/* The candidates, in order: the end of a covering one-off run; otherwise
+ * the next change of the weekly union seen through the current offset, the
+ * next offset change, the next one-off edge. Between two candidates the
+ * answer cannot change, so the first candidate at which it differs is the
+ * exact answer. Each step is an offset change or a real change of one of
+ * the parts, so the bound is only reached by a zone changing its offset
+ * dozens of times in a week; then the last candidate, still before any
+ * change, is returned. */
 static int64_t next_change(const struct vg_window *ws, size_t n, const struct vg_tz *tz,
                            int64_t t_ms, bool open)
 {
     int64_t cur = t_ms;
-    for (int step = 0; step < MAX_STEPS; step++) {
+    size_t max_steps = MIN_STEPS + 4 * n;
+    for (size_t step = 0; step < max_steps; step++) {
+        int64_t c = once_cover_end(ws, n, cur);
+        if (c > cur) {
+            /* Open whatever the weekly slots and the clock do until then. */
+            if (c > LIMIT_MS)
+                return INT64_MAX;
+            if (open_at(ws, n, tz, c) != open)
+                return c;
+            cur = c;
+            continue;
+        }
         int64_t local = local_ms_at(tz, cur);
-        int64_t c = INT64_MAX;
+        c = INT64_MAX;
         int64_t w = weekly_union_next_change(ws, n, local);
         if (w != INT64_MAX) {
             c = cur + (w - local);
@@ -189,7 +226,7 @@ static int64_t next_change(const struct vg_window *ws, size_t n, const struct vg
             return c;
         cur = c;
     }
-    /* The answer held at every candidate up to cur: cur is early, never late. */
+    /* The answer held at every candidate up to cur: early, never late. */
     return cur;
 }
 

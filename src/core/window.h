@@ -64,8 +64,9 @@ int vg_window_check(const struct vg_window *w);
 /* Whether any of the n windows is open at UTC instant t_ms, and the first
  * instant after t_ms at which that answer may change (INT64_MAX if never),
  * so that callers can cache the answer until then. The instant is exact:
- * the answer does change there (it can only come early, never late, for a
- * zone with an offset change every few hours). next_change_ms may be NULL.
+ * the answer does change there (only a zone changing its offset dozens of
+ * times within a week could make it come early; never late).
+ * next_change_ms may be NULL.
  * Windows that fail vg_window_check are ignored; instants beyond +-2^61 ms
  * (73 million years) are read as that bound. */
 bool vg_windows_open_at(const struct vg_window *windows, size_t n, const struct vg_tz *tz,

@@ -273,11 +273,19 @@ static double polygon_distance(const struct vg_zone *z, const struct vg_geo_prep
 
 double vg_zone_distance(const struct vg_zone *z, const struct vg_geo_prepared *p, double beyond_m)
 {
+    /* Most zones are far from most fixes: say so at the price of a few
+     * multiplications. q / ratio never exceeds the true distance to the
+     * centre (up to 100 km, and beyond_m is far less), so neither does
+     * what is returned here. */
+    double lower = vg_geo_quick_distance(&z->centre, p) / VG_GEO_QUICK_MAX_RATIO -
+                   z->bound_radius_m;
+    if (lower > beyond_m)
+        return lower;
     double to_centre = vg_geo_fast_distance(&z->centre, p);
     if (z->shape != VG_ZONE_POLYGON)
         return to_centre;
     /* No part of the polygon is nearer than this: enough to say "far". */
-    double lower = to_centre - z->bound_radius_m;
+    lower = to_centre - z->bound_radius_m;
     if (lower > beyond_m)
         return lower;
     return polygon_distance(z, p);

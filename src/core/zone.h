@@ -79,9 +79,10 @@ int vg_zone_set_windows(struct vg_zone *z, const struct vg_window *windows, size
 int vg_zone_check(const struct vg_zone *z);
 
 /* Distance in metres from p to the zone's place (0 inside a polygon).
- * When the answer is surely greater than `beyond_m`, a cheap lower bound
- * still greater than beyond_m may be returned instead (pass INFINITY for
- * the exact value). */
+ * When the answer is surely greater than `beyond_m`, a cheaper estimate,
+ * also greater than beyond_m, may be returned instead: a lower bound of
+ * the distance when that is under 100 km (pass INFINITY for the exact
+ * value). */
 double vg_zone_distance(const struct vg_zone *z, const struct vg_geo_prepared *p, double beyond_m);
 
 #endif

@@ -143,6 +143,36 @@ static void test_haversine_is_not_enough(void **state)
     assert_true(worst > 10.0);
 }
 
+/* The quick estimate stays within its documented ratio, so that a "far"
+ * decided with it is far indeed. */
+static void test_quick_estimate_bound(void **state)
+{
+    (void)state;
+    struct vg_prng rng;
+    vg_prng_seed(&rng, 6);
+    double worst = 1.0;
+    for (int i = 0; i < 200000; i++) {
+        double lat = vg_prng_range(&rng, -79, 79);
+        double lon = vg_prng_range(&rng, -180, 180);
+        double az = vg_prng_range(&rng, 0, 360);
+        double s = 1.0 * pow(1e5, vg_prng_uniform(&rng)); /* 1 m .. 100 km */
+        double lat2, lon2;
+        geod_direct(&wgs84, lat, lon, az, s, &lat2, &lon2, NULL);
+        if (fabs(lat2) > 80)
+            continue;
+        struct vg_geo_prepared a, b;
+        vg_geo_prepare(&a, (struct vg_geo_point){lat, lon});
+        vg_geo_prepare(&b, (struct vg_geo_point){lat2, lon2});
+        double q = vg_geo_quick_distance(&a, &b);
+        double ratio = q > s ? q / s : s / q;
+        if (ratio > worst)
+            worst = ratio;
+    }
+    print_message("  quick estimate: worst ratio to the true distance %.4f (bound %.2f)\n", worst,
+                  VG_GEO_QUICK_MAX_RATIO);
+    assert_true(worst <= VG_GEO_QUICK_MAX_RATIO);
+}
+
 static void test_identical_points(void **state)
 {
     (void)state;
@@ -253,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_fast_50km),
         cmocka_unit_test(test_fast_france),
         cmocka_unit_test(test_haversine_is_not_enough),
+        cmocka_unit_test(test_quick_estimate_bound),
         cmocka_unit_test(test_identical_points),
         cmocka_unit_test(test_antimeridian),
         cmocka_unit_test(test_long_distances_and_poles),

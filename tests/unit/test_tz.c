@@ -4,10 +4,8 @@
  * glibc reading the same TZ string. glibc is an independent implementation
  * of RFC 8536 and POSIX; where it and tz.c could legitimately differ the
  * test says so and checks RFC 8536's reading instead. */
-/* nftw() is XSI. */
-#define _XOPEN_SOURCE 700
+#define _XOPEN_SOURCE 700 /* nftw() is XSI */
 
-#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +20,9 @@
 #include "testing.h"
 
 #define ZONEINFO "/usr/share/zoneinfo"
-#define T1900 ((int64_t)-2208988800)
-#define T2100 ((int64_t)4102444800)
-#define HOUR 3600
+#define T1900    ((int64_t)-2208988800)
+#define T2100    ((int64_t)4102444800)
+#define HOUR     3600
 
 /* A struct vg_tz is about 11 KB: keep them off the stack. */
 static struct vg_tz tz_a, tz_b;
@@ -77,8 +75,8 @@ static void glibc_use(const char *tz_value)
  * about the same wall-clock date 84 years later. Set while comparing
  * POSIX strings; TZif files use their transitions there, not the rule. */
 static bool glibc_rule_shift;
-#define T1902 ((int64_t)-2145916800)
-#define T1971 ((int64_t)31536000)
+#define T1902          ((int64_t)-2145916800)
+#define T1971          ((int64_t)31536000)
 #define SHIFT_84_YEARS ((int64_t)30681 * 86400)
 
 /* false if glibc cannot represent the instant (year beyond int). */
@@ -165,18 +163,17 @@ static struct {
 
 static int visit(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
+    (void)sb;
     (void)ftw;
-    struct stat target;
     if (flag == FTW_SL) {
         /* A link to a zone (e.g. Europe/Jersey): read through it; links to
-         * directories are walked under their real name. */
+         * directories (posix -> .) are walked under their real name. */
+        struct stat target;
         if (stat(path, &target) != 0 || !S_ISREG(target.st_mode))
             return 0;
-        sb = &target;
     } else if (flag != FTW_F) {
         return 0;
     }
-    (void)sb;
     walk.files++;
     size_t n = read_file(path, file_buf, sizeof file_buf);
     if (n < 4 || memcmp(file_buf, "TZif", 4) != 0) {
@@ -216,11 +213,11 @@ static void test_every_system_zone_matches_glibc(void **state)
 
 /* The zones the brief names, each with an oddity, must load and agree. */
 static const char *const tricky_zones[] = {
-    "Europe/Paris",      "Europe/London",       "Europe/Dublin",    "America/New_York",
-    "America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Chatham",  "Asia/Tehran",
-    "Africa/Casablanca", "America/Santiago",    "Pacific/Apia",     "Indian/Reunion",
-    "America/Cayenne",   "Pacific/Noumea",      "America/Nuuk",     "Asia/Gaza",
-    "America/Havana",    "Antarctica/Troll",    "Asia/Kolkata",     "Pacific/Kiritimati",
+    "Europe/Paris",      "Europe/London",       "Europe/Dublin",   "America/New_York",
+    "America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Tehran",
+    "Africa/Casablanca", "America/Santiago",    "Pacific/Apia",    "Indian/Reunion",
+    "America/Cayenne",   "Pacific/Noumea",      "America/Nuuk",    "Asia/Gaza",
+    "America/Havana",    "Antarctica/Troll",    "Asia/Kolkata",    "Pacific/Kiritimati",
 };
 
 static void test_tricky_zones(void **state)
@@ -236,8 +233,8 @@ static void test_tricky_zones(void **state)
         glibc_use(env);
         compare_with_glibc(tricky_zones[i], &tz_a, &rng, 20000, &st);
     }
-    print_message("  %zu zones: %ld instants, %ld changes equal to glibc\n", ARRAY_LEN(tricky_zones),
-                  st.instants, st.changes);
+    print_message("  %zu zones: %ld instants, %ld changes equal to glibc\n",
+                  ARRAY_LEN(tricky_zones), st.instants, st.changes);
     unsetenv("TZ");
 }
 
@@ -252,12 +249,12 @@ static void test_known_offsets(void **state)
         int32_t off;
     } cases[] = {
         {"Europe/Paris", 0, 3600},
-        {"Europe/Dublin", 1774745999, 0},     /* 2026-03-29 00:59:59Z, GMT is "DST" */
-        {"Europe/Dublin", 1774746000, 3600},  /* IST is standard time */
+        {"Europe/Dublin", 1774745999, 0},           /* 2026-03-29 00:59:59Z, GMT is "DST" */
+        {"Europe/Dublin", 1774746000, 3600},        /* IST is standard time */
         {"Australia/Lord_Howe", 1791041399, 37800}, /* 2026-10-03 15:29:59Z */
         {"Australia/Lord_Howe", 1791041400, 39600}, /* 30-minute DST */
-        {"Pacific/Apia", 1325239199, -36000}, /* 2011-12-30 09:59:59Z */
-        {"Pacific/Apia", 1325239200, 50400},  /* 30 December 2011 never happened */
+        {"Pacific/Apia", 1325239199, -36000},       /* 2011-12-30 09:59:59Z */
+        {"Pacific/Apia", 1325239200, 50400},        /* 30 December 2011 never happened */
         {"Pacific/Chatham", 1317045600, 49500},
         {"Asia/Kolkata", 1774746000, 19800},
     };
@@ -442,6 +439,16 @@ static void test_degenerate_rules(void **state)
     assert_int_equal(vg_tz_from_posix(&tz_a, "EST5EDT,J100/2,J100/3"), VG_OK);
     assert_int_equal(vg_tz_offset_at(&tz_a, utc(2026, 4, 10, 7, 0, 0)), -5 * HOUR);
     assert_int_equal(vg_tz_next_change(&tz_a, 0), INT64_MAX);
+    /* Zero-length in common years (J60 and zero-based 59 are both 1 March),
+     * a whole year of DST from 1 March of each leap year: the changes are
+     * four years apart, eight across 2100. */
+    assert_int_equal(vg_tz_from_posix(&tz_a, "AAA3BBB,J60/2,59/3"), VG_OK);
+    assert_int_equal(vg_tz_offset_at(&tz_a, utc(2027, 6, 1, 0, 0, 0)), -3 * HOUR);
+    assert_int_equal(vg_tz_offset_at(&tz_a, utc(2028, 6, 1, 0, 0, 0)), -2 * HOUR);
+    assert_int_equal(vg_tz_offset_at(&tz_a, utc(2029, 2, 1, 0, 0, 0)), -2 * HOUR);
+    assert_int_equal(vg_tz_next_change(&tz_a, utc(2025, 6, 1, 0, 0, 0)), utc(2028, 3, 1, 5, 0, 0));
+    assert_int_equal(vg_tz_next_change(&tz_a, utc(2028, 3, 1, 5, 0, 0)), utc(2029, 3, 1, 5, 0, 0));
+    assert_int_equal(vg_tz_next_change(&tz_a, utc(2097, 6, 1, 0, 0, 0)), utc(2104, 3, 1, 5, 0, 0));
     /* Same offsets in both seasons: nothing ever changes either. */
     assert_int_equal(vg_tz_from_posix(&tz_a, "AAA3BBB3,M3.5.0,M10.5.0"), VG_OK);
     assert_int_equal(vg_tz_next_change(&tz_a, 0), INT64_MAX);
@@ -455,35 +462,35 @@ static void test_posix_refused(void **state)
         "",
         "CET",
         "CET-",
-        "CET-1CEST",                      /* no change dates: no default is guessed */
+        "CET-1CEST", /* no change dates: no default is guessed */
         "EST5EDT",
-        "CET-1CEST,M3.5.0",               /* no end */
+        "CET-1CEST,M3.5.0", /* no end */
         "CET-1CEST,M3.5.0,",
         "CET-1CEST,,M10.5.0",
         "CET-1CEST,M3.5.0,M10.5.0,",
         "CET-1CEST,M3.5.0,M10.5.0/3 ",
         "CET-1CEST;M3.5.0,M10.5.0",
-        "CET-1CEST,M0.5.0,M10.5.0",       /* month 0 */
-        "CET-1CEST,M13.5.0,M10.5.0",      /* month 13 */
-        "CET-1CEST,M3.0.0,M10.5.0",       /* week 0 */
-        "CET-1CEST,M3.6.0,M10.5.0",       /* week 6 */
-        "CET-1CEST,M3.5.7,M10.5.0",       /* day 7 */
+        "CET-1CEST,M0.5.0,M10.5.0",  /* month 0 */
+        "CET-1CEST,M13.5.0,M10.5.0", /* month 13 */
+        "CET-1CEST,M3.0.0,M10.5.0",  /* week 0 */
+        "CET-1CEST,M3.6.0,M10.5.0",  /* week 6 */
+        "CET-1CEST,M3.5.7,M10.5.0",  /* day 7 */
         "CET-1CEST,M3.5,M10.5.0",
         "CET-1CEST,M3..0,M10.5.0",
-        "CET-1CEST,J0,M10.5.0",           /* J is 1..365 */
+        "CET-1CEST,J0,M10.5.0", /* J is 1..365 */
         "CET-1CEST,J366,M10.5.0",
-        "CET-1CEST,366,M10.5.0",          /* n is 0..365 */
-        "CET-1CEST,M3.5.0/168,M10.5.0",   /* times are -167..167 h */
+        "CET-1CEST,366,M10.5.0",        /* n is 0..365 */
+        "CET-1CEST,M3.5.0/168,M10.5.0", /* times are -167..167 h */
         "CET-1CEST,M3.5.0/-168,M10.5.0",
         "CET-1CEST,M3.5.0/2:60,M10.5.0",
         "CET-1CEST,M3.5.0/2:5,M10.5.0",
         "CET-1CEST,M3.5.0/,M10.5.0",
-        "CET-25",                          /* offsets are 0..24 h */
+        "CET-25", /* offsets are 0..24 h */
         "CET-1:60",
         "CET-1:00:60",
         "CET-1:5",
         "CET-100",
-        "CE-1",                            /* names have three characters or more */
+        "CE-1", /* names have three characters or more */
         "CET-1CE,M3.5.0,M10.5.0",
         "<ab>1",
         "<+0330-3:30",
@@ -774,6 +781,8 @@ struct out {
 static void put(struct out *o, const void *data, size_t n)
 {
     assert_true(o->len + n <= o->cap);
+    if (n == 0)
+        return; /* data may be NULL then */
     memcpy(o->p + o->len, data, n);
     o->len += n;
 }
@@ -848,8 +857,10 @@ static const uint8_t ones[3] = {1, 1, 1}, zeros3[3] = {0, 0, 0};
 
 static struct spec good_spec(char version)
 {
-    struct spec s = {version, 3, 3, 13, 0, 3, 3, good_times, good_idx, good_utoff, good_isdst,
-                     good_desig, zeros3, zeros3, good_chars, VG_TZ_RULE_EUROPE_PARIS};
+    struct spec s = {version,  3,          3,          13,
+                     0,        3,          3,          good_times,
+                     good_idx, good_utoff, good_isdst, good_desig,
+                     zeros3,   zeros3,     good_chars, VG_TZ_RULE_EUROPE_PARIS};
     return s;
 }
 
@@ -1070,8 +1081,8 @@ static void test_tzif_extreme_instants(void **state)
     s.idx = idx;
     s.timecnt = 4;
     assert_int_equal(build_and_parse(&s), VG_OK);
-    int64_t probes[] = {INT64_MIN, INT64_MIN + 1, -((int64_t)1 << 59), -1, 0, 1,
-                        (int64_t)1 << 55, INT64_MAX - 2, INT64_MAX - 1, INT64_MAX};
+    int64_t probes[] = {INT64_MIN,        INT64_MIN + 1, -((int64_t)1 << 59), -1,       0, 1,
+                        (int64_t)1 << 55, INT64_MAX - 2, INT64_MAX - 1,       INT64_MAX};
     for (size_t i = 0; i < ARRAY_LEN(probes); i++) {
         int32_t off = vg_tz_offset_at(&tz_a, probes[i]);
         assert_true(off >= -89999 && off <= 93599);
@@ -1092,8 +1103,55 @@ static void test_tzif_extreme_instants(void **state)
     int64_t c = vg_tz_next_change(&tz_a, INT64_MIN);
     assert_true(c > -((int64_t)1 << 55) && c < -((int64_t)1 << 55) + 366 * 86400);
     assert_int_equal(vg_tz_next_change(&tz_a, (int64_t)1 << 55), INT64_MAX);
-    assert_int_equal(vg_tz_offset_at(&tz_a, INT64_MAX),
-                     vg_tz_offset_at(&tz_a, (int64_t)1 << 55));
+    assert_int_equal(vg_tz_offset_at(&tz_a, INT64_MAX), vg_tz_offset_at(&tz_a, (int64_t)1 << 55));
+}
+
+/* Hand-built zones where a wall-clock time is read three times, or is
+ * jumped over twice: the first and last readings, the first jump. */
+static void test_local_to_utc_pathological(void **state)
+{
+    (void)state;
+    static const int32_t utoff[] = {0, -3600, -7200, 7200};
+    static const uint8_t isdst[] = {0, 0, 0, 0}, desig[] = {0, 0, 0, 0};
+    const int64_t t1 = (int64_t)1000000 * 3600;
+    /* 0, then -1 h at t1, then -2 h an hour later: clocks go back twice. */
+    int64_t back_twice[] = {t1, t1 + 3600};
+    uint8_t idx_back[] = {1, 2};
+    struct spec s = {'2',      2,     4,     1,     0,    0,    0,  back_twice,
+                     idx_back, utoff, isdst, desig, NULL, NULL, "", ""};
+    assert_int_equal(build_and_parse(&s), VG_OK);
+    expect_local(&tz_a, t1 - 1800, VG_TZ_LOCAL_AMBIGUOUS, t1 - 1800, t1 + 5400);
+    /* 0, +2 h at t1, -2 h ten minutes later, +2 h ten minutes after that:
+     * t1 + 1 h on the wall clock is jumped over twice and never read. */
+    int64_t jumps[] = {t1, t1 + 600, t1 + 1200};
+    uint8_t idx_jumps[] = {3, 2, 3};
+    s.timecnt = 3;
+    s.times = jumps;
+    s.idx = idx_jumps;
+    assert_int_equal(build_and_parse(&s), VG_OK);
+    expect_local(&tz_a, t1 + 3600, VG_TZ_LOCAL_GAP, t1, t1);
+}
+
+/* A rule whose two changes both fall in the first week of the next year
+ * ("J364/100" is 3 January 04:00): the change in force on 1 January comes
+ * from two years back. DST [3 Jan 04:00Z, 6 Jan 15:00Z) every year. glibc
+ * only looks at the current year's changes and misses it. */
+static void test_rule_changes_past_new_year(void **state)
+{
+    (void)state;
+    assert_int_equal(vg_tz_from_posix(&tz_a, "AAA0BBB,J364/100,J365/160"), VG_OK);
+    for (int32_t y = 1950; y < 2100; y += 7) {
+        int64_t start = utc(y, 1, 3, 4, 0, 0), end = utc(y, 1, 6, 15, 0, 0);
+        assert_int_equal(vg_tz_offset_at(&tz_a, utc(y, 1, 1, 0, 0, 0)), 0);
+        assert_int_equal(vg_tz_offset_at(&tz_a, start - 1), 0);
+        assert_int_equal(vg_tz_offset_at(&tz_a, start), 3600);
+        assert_int_equal(vg_tz_offset_at(&tz_a, end - 1), 3600);
+        assert_int_equal(vg_tz_offset_at(&tz_a, end), 0);
+        assert_int_equal(vg_tz_next_change(&tz_a, utc(y - 1, 6, 1, 0, 0, 0)), start);
+        assert_int_equal(vg_tz_next_change(&tz_a, start), end);
+        expect_local(&tz_a, civil(y, 1, 6, 15, 30, 0), VG_TZ_LOCAL_AMBIGUOUS, end - 1800,
+                     end + 1800);
+    }
 }
 
 /* Every prefix of real files (version 2 and 3) and of a version 1 file,
@@ -1129,8 +1187,8 @@ static void test_tzif_truncated_and_corrupted(void **state)
         for (int i = 0; i < 6; i++)
             c[i] = (uint32_t)file[20 + 4 * i] << 24 | (uint32_t)file[21 + 4 * i] << 16 |
                    (uint32_t)file[22 + 4 * i] << 8 | file[23 + 4 * i];
-        size_t header2 = 44 + (size_t)c[3] * 5 + (size_t)c[4] * 6 + c[5] + (size_t)c[2] * 8 +
-                         c[1] + c[0];
+        size_t header2 =
+            44 + (size_t)c[3] * 5 + (size_t)c[4] * 6 + c[5] + (size_t)c[2] * 8 + c[1] + c[0];
         size_t where[2] = {0, header2};
         for (int h = 0; h < 2; h++) {
             for (int field = 0; field < 6; field++) {
@@ -1196,6 +1254,8 @@ int main(void)
         cmocka_unit_test(test_tzif_capacity),
         cmocka_unit_test(test_tzif_extreme_instants),
         cmocka_unit_test(test_tzif_truncated_and_corrupted),
+        cmocka_unit_test(test_local_to_utc_pathological),
+        cmocka_unit_test(test_rule_changes_past_new_year),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,10 +13,11 @@
 #include "core/window.h"
 #include "testing.h"
 
-#define ZONEINFO "/usr/share/zoneinfo"
-#define MINUTE_MS ((int64_t)60000)
-#define HOUR_MS (60 * MINUTE_MS)
-#define DAY_MS (24 * HOUR_MS)
+#define ZONEINFO    "/usr/share/zoneinfo"
+#define MINUTE_MS   ((int64_t)60000)
+#define HOUR_MS     (60 * MINUTE_MS)
+#define DAY_MS      (24 * HOUR_MS)
+#define MAX_WINDOWS 16 /* a zone holds up to VG_ZONE_MAX_WINDOWS = 16 */
 
 static struct vg_tz paris;
 static uint8_t file_buf[1 << 16];
@@ -59,7 +60,7 @@ static struct vg_window weekly(unsigned days, unsigned start, unsigned end)
     return w;
 }
 
-#define HM(h, m) ((h) * 60 + (m))
+#define HM(h, m) ((h)*60 + (m))
 
 static bool open_at(const struct vg_window *w, size_t n, const struct vg_tz *tz, int64_t t)
 {
@@ -235,8 +236,8 @@ static void test_day_mask(void **state)
         }
     }
     /* Weekdays only */
-    struct vg_window w = weekly(VG_DAY_MON | VG_DAY_TUE | VG_DAY_WED | VG_DAY_THU | VG_DAY_FRI,
-                                HM(8, 0), HM(18, 0));
+    struct vg_window w =
+        weekly(VG_DAY_MON | VG_DAY_TUE | VG_DAY_WED | VG_DAY_THU | VG_DAY_FRI, HM(8, 0), HM(18, 0));
     for (unsigned d = 0; d < 7; d++)
         assert_int_equal(open_at(&w, 1, &paris, ms(2026, 3, 30 + d, 10, 0)), d < 5);
     /* Several windows: open if any is. */
@@ -253,12 +254,12 @@ static void test_weekly_init_refused(void **state)
         unsigned days, start, end;
         int expect;
     } cases[] = {
-        {0, 600, 660, VG_EINVAL},          {0x80, 600, 660, VG_EINVAL},
-        {0xff, 600, 660, VG_EINVAL},       {0x100 | VG_DAY_MON, 600, 660, VG_EINVAL},
-        {VG_DAY_MON, 1440, 60, VG_EINVAL}, {VG_DAY_MON, 600, 0, VG_EINVAL},
+        {0, 600, 660, VG_EINVAL},           {0x80, 600, 660, VG_EINVAL},
+        {0xff, 600, 660, VG_EINVAL},        {0x100 | VG_DAY_MON, 600, 660, VG_EINVAL},
+        {VG_DAY_MON, 1440, 60, VG_EINVAL},  {VG_DAY_MON, 600, 0, VG_EINVAL},
         {VG_DAY_MON, 600, 1441, VG_EINVAL}, {VG_DAY_MON, 600, 600, VG_EINVAL},
-        {VG_DAY_MON, 5000, 60, VG_EINVAL}, {VG_DAY_MON, 0, 1440, VG_OK},
-        {VG_DAY_ALL, 1439, 1440, VG_OK},   {VG_DAY_SUN, 1439, 1, VG_OK},
+        {VG_DAY_MON, 5000, 60, VG_EINVAL},  {VG_DAY_MON, 0, 1440, VG_OK},
+        {VG_DAY_ALL, 1439, 1440, VG_OK},    {VG_DAY_SUN, 1439, 1, VG_OK},
         {VG_DAY_ALL, 0, 1, VG_OK},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -352,6 +353,19 @@ static void test_once(void **state)
     assert_int_equal(vg_window_check(&w), VG_EINVAL);
     assert_false(open_at(&w, 1, &paris, w.start_ms));
 
+    /* A week-long range over sixteen daily slots: the answer stays "open"
+     * to the end of the range, and next_change says so in one go. */
+    struct vg_window many[MAX_WINDOWS];
+    a = lt(2026, 3, 23, 9, 0), b = lt(2026, 4, 2, 9, 45);
+    assert_int_equal(vg_window_init_once(&many[0], &paris, &a, &b), VG_OK);
+    for (unsigned i = 1; i < MAX_WINDOWS; i++)
+        many[i] = weekly(VG_DAY_ALL, i * 60, i * 60 + 30);
+    assert_int_equal(next_change(many, MAX_WINDOWS, &paris, ms(2026, 3, 24, 0, 0)),
+                     ms(2026, 4, 2, 7, 45));
+    /* then the 10:00 slot (08:00Z) */
+    assert_int_equal(next_change(many, MAX_WINDOWS, &paris, ms(2026, 4, 2, 7, 45)),
+                     ms(2026, 4, 2, 8, 0));
+
     /* A one-off range and a weekly slot together. */
     struct vg_window both[2];
     both[0] = weekly(VG_DAY_WED, HM(16, 0), HM(16, 30));
@@ -369,9 +383,14 @@ static void test_extreme_instants(void **state)
     w[0] = weekly(VG_DAY_WED, HM(16, 0), HM(16, 30));
     struct vg_local_time a = lt(2026, 5, 20, 14, 0), b = lt(2026, 5, 20, 17, 30);
     assert_int_equal(vg_window_init_once(&w[1], &paris, &a, &b), VG_OK);
-    static const int64_t probes[] = {INT64_MIN, INT64_MIN + 1, -((int64_t)1 << 61) - 1,
-                                     -((int64_t)1 << 61), ((int64_t)1 << 61) - 1,
-                                     (int64_t)1 << 61, INT64_MAX - 1, INT64_MAX};
+    static const int64_t probes[] = {INT64_MIN,
+                                     INT64_MIN + 1,
+                                     -((int64_t)1 << 61) - 1,
+                                     -((int64_t)1 << 61),
+                                     ((int64_t)1 << 61) - 1,
+                                     (int64_t)1 << 61,
+                                     INT64_MAX - 1,
+                                     INT64_MAX};
     for (size_t i = 0; i < ARRAY_LEN(probes); i++) {
         int64_t next;
         (void)vg_windows_open_at(w, 2, &paris, probes[i], &next);
@@ -450,14 +469,15 @@ static void brute_force(const char *zone, int64_t from, int days, int sets, uint
     struct vg_prng rng;
     vg_prng_seed(&rng, seed);
     for (int set = 0; set < sets; set++) {
-        struct vg_window w[4];
-        size_t n = 1 + vg_prng_next(&rng) % 4;
+        struct vg_window w[MAX_WINDOWS];
+        size_t n = 1 + vg_prng_next(&rng) % (set % 2 ? 4 : MAX_WINDOWS);
         for (size_t k = 0; k < n; k++) {
             if (vg_prng_next(&rng) % 4 == 0) {
-                /* A one-off range of up to two days inside the span. */
+                /* A one-off range of up to two days (or a week) in the span. */
                 int64_t a_ms = from + (int64_t)(vg_prng_next(&rng) % (uint64_t)days) * DAY_MS +
                                random_minute(&rng) * MINUTE_MS;
-                int64_t b_ms = a_ms + (int64_t)(vg_prng_next(&rng) % (48 * 60)) * MINUTE_MS;
+                uint64_t max_len = vg_prng_next(&rng) % 3 ? 48 * 60 : 7 * 24 * 60;
+                int64_t b_ms = a_ms + (int64_t)(vg_prng_next(&rng) % max_len) * MINUTE_MS;
                 struct vg_local_time a, b;
                 /* Read as local times: shift by the offset then. */
                 vg_local_time_from_seconds(a_ms / 1000 + 3600, &a);
