@@ -118,8 +118,8 @@ struct vg_alarm *vg__alarm(struct vg__ctx *c, enum vg_alarm_kind kind, enum vg_u
     a->at_ms = at_ms;
     a->raised_ms = c->now;
     a->ev.distance_m = -1.0;
-    a->ev.author_closed_m = c->s->closed_by[VG__AUTHOR];
-    a->ev.protected_closed_m = c->s->closed_by[VG__PROTECTED];
+    a->ev.author_closed_m = (double)c->s->closed_by[VG__AUTHOR];
+    a->ev.protected_closed_m = (double)c->s->closed_by[VG__PROTECTED];
     const struct vg_track_fix *af = vg__latest(&c->s->party[VG__AUTHOR]);
     const struct vg_track_fix *pf = vg__latest(&c->s->party[VG__PROTECTED]);
     if (af)
@@ -175,7 +175,7 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
     const struct vg_track_fix *a = vg__latest(&s->party[VG__AUTHOR]);
     *when_ms = INT64_MAX;
     if (!a) { /* never seen: he could be anywhere */
-        *reach_m = INFINITY;
+        *reach_m = HUGE_VAL;
         *when_ms = c->now;
         return true;
     }
@@ -188,7 +188,7 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
 
     /* seconds until the disc touches the nearest ring, each ring's gap
      * shrinking at its own rate */
-    double soonest = INFINITY;
+    double soonest = HUGE_VAL;
     for (size_t i = 0; i < c->cfg->n_zones; i++) {
         const struct vg_zone *z = &c->cfg->zones[i];
         if (z->n_windows) {
@@ -196,7 +196,7 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
             if (vg_windows_open_at(z->windows, z->n_windows, c->cfg->tz, c->now, &next))
                 continue; /* authorised now; the window's end is a deadline of its own */
         }
-        double gap = vg_zone_distance(z, apos, INFINITY) - z->alert_radius_m - reach;
+        double gap = vg_zone_distance(z, apos, HUGE_VAL) - z->alert_radius_m - reach;
         double seconds = gap / p->reach_speed_mps;
         if (seconds < soonest)
             soonest = seconds;

@@ -419,8 +419,8 @@ static double far_beyond(const struct vg_engine_params *p, double radius, double
 
 static uint8_t attribute(const struct vg_engine_state *s, double u)
 {
-    double a = s->closed_by[VG__AUTHOR] > 0 ? s->closed_by[VG__AUTHOR] : 0;
-    double p = s->closed_by[VG__PROTECTED] > 0 ? s->closed_by[VG__PROTECTED] : 0;
+    double a = s->closed_by[VG__AUTHOR] > 0 ? (double)s->closed_by[VG__AUTHOR] : 0;
+    double p = s->closed_by[VG__PROTECTED] > 0 ? (double)s->closed_by[VG__PROTECTED] : 0;
     double total = a + p;
     /* too little movement to say, against the noise of the fixes */
     if (total < 50.0 || total < u)
@@ -604,7 +604,7 @@ static void observe_present(struct vg__ctx *c, int party, const struct vg_track_
     const struct vg_track_fix *of = vg__latest(other);
     bool here_authorised;
     if (party == VG__AUTHOR)
-        fixed_zones_observe(c, pos, f, f->accuracy_m, f->time_ms, f->time_ms, prev, trusted, false,
+        fixed_zones_observe(c, pos, f, (double)f->accuracy_m, f->time_ms, f->time_ms, prev, trusted, false,
                             &here_authorised);
     else
         here_authorised = at_authorised_place(c, pos, f->time_ms);
@@ -710,7 +710,7 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
     const struct vg_track_fix *self = kept && kept->time_ms == f->time_ms ? kept : f;
     bool authorised = false;
     if (party == VG__AUTHOR) {
-        fixed_zones_observe(c, &fpos, self, f->accuracy_m, f->time_ms, f->time_ms, NULL, true,
+        fixed_zones_observe(c, &fpos, self, (double)f->accuracy_m, f->time_ms, f->time_ms, NULL, true,
                             true, &authorised);
         const struct vg_track_fix *pf = vg__nearest(&s->party[VG__PROTECTED], f->time_ms);
         if (pf) {
@@ -840,7 +840,7 @@ void vg__zones_tick(struct vg__ctx *c)
         const struct vg_track_fix *pp = vg__latest(&s->party[VG__PROTECTED]);
         struct observation o = {
             .zi = (int)zi,
-            .d = zi == 0 ? s->mobile_distance_m : zs->last_distance_m,
+            .d = zi == 0 ? (double)s->mobile_distance_m : (double)zs->last_distance_m,
             .radius = zi == 0 ? c->cfg->alert_radius_m : c->cfg->zones[zi - 1].alert_radius_m,
             .t = zs->suspect_since_ms,
             .author = a,

@@ -79,68 +79,103 @@ int vg_window_check(const struct vg_window *w)
 
 /* ------------------------------------------------------ weekly slots */
 
-static bool weekly_open(const struct vg_window *w, int64_t local_ms)
+/* A local instant split once into its day and time of day. */
+struct wall {
+    int64_t day_start; /* local ms of the day's midnight */
+    int64_t tod;       /* ms into the day */
+    unsigned weekday;  /* 0 = Monday, as the day bits */
+};
+
+static struct wall wall_at(int64_t local_ms)
 {
     int64_t day = vg_floor_div(local_ms, DAY_MS);
-    int64_t tod = local_ms - day * DAY_MS;
-    unsigned wd = vg_weekday(day); /* 0 = Monday, as the day bits */
+    struct wall w = {day * DAY_MS, local_ms - day * DAY_MS, vg_weekday(day)};
+    return w;
+}
+
+static bool weekly_usable(const struct vg_window *w)
+{
+    return w->kind == VG_WINDOW_WEEKLY && weekly_ok(w->days, w->start_minute, w->end_minute);
+}
+
+static bool weekly_open(const struct vg_window *w, const struct wall *c)
+{
     int64_t s = w->start_minute * MINUTE_MS, e = w->end_minute * MINUTE_MS;
-    bool today = (w->days >> wd) & 1u;
+    bool today = (w->days >> c->weekday) & 1u;
     if (e > s)
-        return today && tod >= s && tod < e;
+        return today && c->tod >= s && c->tod < e;
     /* Past midnight: the evening part today, the morning part if the slot
      * started yesterday (Sunday's slot ends on Monday: the week wraps). */
-    bool yesterday = (w->days >> ((wd + 6) % 7)) & 1u;
-    return (today && tod >= s) || (yesterday && tod < e);
+    bool yesterday = (w->days >> ((c->weekday + 6) % 7)) & 1u;
+    return (today && c->tod >= s) || (yesterday && c->tod < e);
 }
 
-/* The next local instant after local_ms that is a start or end minute of
- * the slot on some day (whether or not the slot runs that day). */
-static int64_t weekly_next_edge(const struct vg_window *w, int64_t local_ms)
-{
-    int64_t day = vg_floor_div(local_ms, DAY_MS);
-    int64_t tod = local_ms - day * DAY_MS;
-    int64_t s = w->start_minute * MINUTE_MS, e = w->end_minute * MINUTE_MS;
-    int64_t next_s = day * DAY_MS + (tod < s ? s : s + DAY_MS);
-    int64_t next_e = day * DAY_MS + (tod < e ? e : e + DAY_MS);
-    return next_s < next_e ? next_s : next_e;
-}
-
-static bool usable(const struct vg_window *w, enum vg_window_kind kind)
-{
-    return w->kind == kind && vg_window_check(w) == VG_OK;
-}
-
-static bool weekly_union_open(const struct vg_window *ws, size_t n, int64_t local_ms)
+static bool weekly_union_open(const struct vg_window *ws, size_t n, const struct wall *c)
 {
     for (size_t i = 0; i < n; i++)
-        if (usable(&ws[i], VG_WINDOW_WEEKLY) && weekly_open(&ws[i], local_ms))
+        if (weekly_usable(&ws[i]) && weekly_open(&ws[i], c))
             return true;
     return false;
 }
 
+/* Days from weekday wd to the first day of `mask` (bit 0 = Monday) at
+ * least `from` (0 or 1) days ahead: 7 when only wd itself is set and
+ * from == 1. mask != 0. */
+static unsigned days_until(unsigned mask, unsigned wd, unsigned from)
+{
+    unsigned ahead = ((mask >> wd) | (mask << (7 - wd))) & VG_DAY_ALL; /* bit k: wd + k */
+    ahead &= ~((1u << from) - 1);
+    if (ahead == 0)
+        return 7;
+    unsigned k = from;
+    while (!((ahead >> k) & 1u))
+        k++;
+    return k;
+}
+
+/* The first local instant after the wall clock c at which the slot opens
+ * or closes: a start minute on one of its days, or an end minute on a day
+ * it ends (the day after its start day for a slot past midnight). */
+static int64_t weekly_next_edge(const struct vg_window *w, const struct wall *c)
+{
+    int64_t s = w->start_minute * MINUTE_MS, e = w->end_minute * MINUTE_MS;
+    unsigned end_days = e > s ? w->days : ((w->days << 1) | (w->days >> 6)) & VG_DAY_ALL;
+    int64_t next_s =
+        c->day_start + s + (int64_t)days_until(w->days, c->weekday, c->tod < s ? 0 : 1) * DAY_MS;
+    int64_t next_e =
+        c->day_start + e + (int64_t)days_until(end_days, c->weekday, c->tod < e ? 0 : 1) * DAY_MS;
+    return next_s < next_e ? next_s : next_e;
+}
+
 /* The first local instant after local_ms at which the union of the weekly
- * slots opens or closes, or INT64_MAX if it never does. The union repeats
- * every week, so no change within 8 days means none ever. */
+ * slots opens or closes, or INT64_MAX if it never does: the first edge of
+ * a slot at which the union's answer differs. The union repeats every
+ * week, so no change within 8 days means none ever. */
 static int64_t weekly_union_next_change(const struct vg_window *ws, size_t n, int64_t local_ms)
 {
-    bool open = weekly_union_open(ws, n, local_ms);
-    int64_t x = local_ms;
+    struct wall c = wall_at(local_ms);
+    bool open = weekly_union_open(ws, n, &c);
+    int64_t limit = local_ms + 8 * DAY_MS;
     for (;;) {
         int64_t edge = INT64_MAX;
         for (size_t i = 0; i < n; i++) {
-            if (!usable(&ws[i], VG_WINDOW_WEEKLY))
+            if (!weekly_usable(&ws[i]))
                 continue;
-            int64_t e = weekly_next_edge(&ws[i], x);
+            int64_t e = weekly_next_edge(&ws[i], &c);
             if (e < edge)
                 edge = e;
         }
-        if (edge == INT64_MAX || edge > local_ms + 8 * DAY_MS)
+        if (edge == INT64_MAX || edge > limit)
             return INT64_MAX;
-        if (weekly_union_open(ws, n, edge) != open)
+        c = wall_at(edge);
+        if (weekly_union_open(ws, n, &c) != open)
             return edge;
-        x = edge;
     }
+}
+
+static bool once_usable(const struct vg_window *w)
+{
+    return w->kind == VG_WINDOW_ONCE && vg_window_check(w) == VG_OK;
 }
 
 /* ------------------------------------------------------------ queries */
@@ -153,10 +188,11 @@ static int64_t local_ms_at(const struct vg_tz *tz, int64_t t_ms)
 static bool open_at(const struct vg_window *ws, size_t n, const struct vg_tz *tz, int64_t t_ms)
 {
     for (size_t i = 0; i < n; i++) {
-        if (usable(&ws[i], VG_WINDOW_ONCE) && ws[i].start_ms <= t_ms && t_ms < ws[i].end_ms)
+        if (once_usable(&ws[i]) && ws[i].start_ms <= t_ms && t_ms < ws[i].end_ms)
             return true;
     }
-    return weekly_union_open(ws, n, local_ms_at(tz, t_ms));
+    struct wall c = wall_at(local_ms_at(tz, t_ms));
+    return weekly_union_open(ws, n, &c);
 }
 
 /* The end of the run of one-off ranges that covers t (overlapping or
@@ -168,7 +204,7 @@ static int64_t once_cover_end(const struct vg_window *ws, size_t n, int64_t t)
     while (grew) {
         grew = false;
         for (size_t i = 0; i < n; i++) {
-            if (usable(&ws[i], VG_WINDOW_ONCE) && ws[i].start_ms <= end && ws[i].end_ms > end) {
+            if (once_usable(&ws[i]) && ws[i].start_ms <= end && ws[i].end_ms > end) {
                 end = ws[i].end_ms;
                 grew = true;
             }
@@ -213,7 +249,7 @@ static int64_t next_change(const struct vg_window *ws, size_t n, const struct vg
                 c = z * 1000;
         }
         for (size_t i = 0; i < n; i++) {
-            if (!usable(&ws[i], VG_WINDOW_ONCE))
+            if (!once_usable(&ws[i]))
                 continue;
             if (ws[i].start_ms > cur && ws[i].start_ms < c)
                 c = ws[i].start_ms;

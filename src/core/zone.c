@@ -250,7 +250,7 @@ static double polygon_distance(const struct vg_zone *z, const struct vg_geo_prep
     struct planar first, prev, cur;
     vertex_offset(p, z->vertices[0], &first);
     prev = first;
-    double best = INFINITY;
+    double best = HUGE_VAL;
     bool inside = false;
     for (size_t i = 1; i <= z->n_vertices; i++) {
         if (i < z->n_vertices)

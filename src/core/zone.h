@@ -81,7 +81,7 @@ int vg_zone_check(const struct vg_zone *z);
 /* Distance in metres from p to the zone's place (0 inside a polygon).
  * When the answer is surely greater than `beyond_m`, a cheaper estimate,
  * also greater than beyond_m, may be returned instead: a lower bound of
- * the distance when that is under 100 km (pass INFINITY for the exact
+ * the distance when that is under 100 km (pass HUGE_VAL for the exact
  * value). */
 double vg_zone_distance(const struct vg_zone *z, const struct vg_geo_prepared *p, double beyond_m);
 

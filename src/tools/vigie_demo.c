@@ -216,7 +216,7 @@ static void naive_fix(struct demo *d, int party, struct vg_geo_point p, int64_t 
             if (zone->n_windows &&
                 vg_windows_open_at(zone->windows, zone->n_windows, &d->tz, t, &next))
                 continue;
-            dist = vg_zone_distance(zone, &pp, INFINITY);
+            dist = vg_zone_distance(zone, &pp, HUGE_VAL);
             radius = zone->alert_radius_m;
         }
         for (int ring = 0; ring < 2; ring++) {

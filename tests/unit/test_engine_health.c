@@ -395,13 +395,13 @@ static void test_bad_input_refused_state_unchanged(void **state)
     memset(cases, 0, sizeof cases);
 #define CASE(text, rc) (cases[n].what = (text), cases[n].expect = (rc), &cases[n++].in)
     in = (struct vg_engine_input){.kind = VG_INPUT_FIX, .unit = VG_UNIT_AUTHOR};
-    in.fix = (struct vg_fix){T0 + SEC, NAN, 2.0, 5, -1, -1, VG_FIX_3D};
+    in.fix = (struct vg_fix){T0 + SEC, (double)NAN, 2.0, 5, -1, -1, VG_FIX_3D};
     *CASE("NaN latitude", VG_EINVAL) = in;
     in.fix = (struct vg_fix){T0 + SEC, 47.0, 200.0, 5, -1, -1, VG_FIX_3D};
     *CASE("longitude 200", VG_ERANGE) = in;
     in.fix = (struct vg_fix){T0 + SEC, 47.0, 2.0, -3, -1, -1, VG_FIX_3D};
     *CASE("negative accuracy", VG_ERANGE) = in;
-    in.fix = (struct vg_fix){T0 + SEC, 47.0, 2.0, INFINITY, -1, -1, VG_FIX_3D};
+    in.fix = (struct vg_fix){T0 + SEC, 47.0, 2.0, HUGE_VAL, -1, -1, VG_FIX_3D};
     *CASE("infinite accuracy", VG_EINVAL) = in;
     in.fix = (struct vg_fix){100, 47.0, 2.0, 5, -1, -1, VG_FIX_3D};
     *CASE("time in 1970", VG_ERANGE) = in;
@@ -441,7 +441,7 @@ static void test_config_refused(void **state)
     struct vg_engine_state st;
     W.cfg.alert_radius_m = 500;
     assert_int_equal(vg_engine_init(&st, &W.cfg, T0), VG_EINVAL);
-    W.cfg.alert_radius_m = NAN;
+    W.cfg.alert_radius_m = (double)NAN;
     assert_int_equal(vg_engine_init(&st, &W.cfg, T0), VG_EINVAL);
     W.cfg.alert_radius_m = 2000;
     W.cfg.n_zones = VG_ENGINE_MAX_FIXED_ZONES + 1;

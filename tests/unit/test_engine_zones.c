@@ -520,7 +520,7 @@ static void test_fixed_zones(void **state)
     /* inside the school's polygon: distance 0, nothing new */
     assert_int_equal(author_at(T0 + 1300 * SEC, from_home(180, 12000)), VG_OK);
     assert_int_equal(W.n_got, 0);
-    assert_near(W.st.zone[2].last_distance_m, 0, 1e-9);
+    assert_near((double)W.st.zone[2].last_distance_m, 0, 1e-9);
     assert_int_equal(W.st.zone[2].level, VG_LEVEL_ALERT);
 }
 

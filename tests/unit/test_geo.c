@@ -32,8 +32,8 @@ static void test_point_check(void **state)
     } cases[] = {
         {0, 0, VG_OK},          {90, 180, VG_OK},          {-90, -180, VG_OK},
         {48.85, 2.35, VG_OK},   {90.0000001, 0, VG_ERANGE}, {-91, 0, VG_ERANGE},
-        {0, 180.5, VG_ERANGE},  {0, -181, VG_ERANGE},       {NAN, 0, VG_EINVAL},
-        {0, NAN, VG_EINVAL},    {INFINITY, 0, VG_EINVAL},   {0, -INFINITY, VG_EINVAL},
+        {0, 180.5, VG_ERANGE},  {0, -181, VG_ERANGE},       {(double)NAN, 0, VG_EINVAL},
+        {0, (double)NAN, VG_EINVAL},    {HUGE_VAL, 0, VG_EINVAL},   {0, -HUGE_VAL, VG_EINVAL},
         {1e308, 0, VG_ERANGE},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -45,14 +45,14 @@ static void test_point_check(void **state)
 static void test_bad_input_refused(void **state)
 {
     (void)state;
-    struct vg_geo_point ok = {48.0, 2.0}, bad = {NAN, 2.0}, far = {95.0, 2.0}, out;
+    struct vg_geo_point ok = {48.0, 2.0}, bad = {(double)NAN, 2.0}, far = {95.0, 2.0}, out;
     double d = -1, b = -1;
     assert_int_equal(vg_geo_inverse(ok, bad, &d, &b), VG_EINVAL);
     assert_int_equal(vg_geo_inverse(far, ok, &d, &b), VG_ERANGE);
     assert_true(d == -1 && b == -1); /* outputs untouched on error */
     assert_int_equal(vg_geo_destination(bad, 10, 10, &out), VG_EINVAL);
-    assert_int_equal(vg_geo_destination(ok, NAN, 10, &out), VG_EINVAL);
-    assert_int_equal(vg_geo_destination(ok, 10, INFINITY, &out), VG_EINVAL);
+    assert_int_equal(vg_geo_destination(ok, (double)NAN, 10, &out), VG_EINVAL);
+    assert_int_equal(vg_geo_destination(ok, 10, HUGE_VAL, &out), VG_EINVAL);
     assert_int_equal(vg_geo_destination(ok, 10, -1, &out), VG_ERANGE);
 }
 

@@ -17,9 +17,9 @@
 
 #define D(y, m, d) ((struct vg_date){(y), (m), (d)})
 
-/* NAN and INFINITY are floats: clang's -Wdouble-promotion wants the cast. */
+/* (double)NAN and HUGE_VAL are floats: clang's -Wdouble-promotion wants the cast. */
 #define NAN_D ((double)NAN)
-#define INF_D ((double)INFINITY)
+#define INF_D ((double)HUGE_VAL)
 
 #define CIVIL VG_STAGE_PROTECTION_ORDER
 #define PRE   VG_STAGE_PRE_SENTENCING

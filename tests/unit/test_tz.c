@@ -96,7 +96,7 @@ static bool glibc_offset(int64_t t, long *off)
 
 static long glibc_offset_must(int64_t t)
 {
-    long off;
+    long off = 0;
     assert_true(glibc_offset(t, &off));
     return off;
 }
@@ -167,7 +167,8 @@ static int visit(const char *path, const struct stat *sb, int flag, struct FTW *
     (void)ftw;
     if (flag == FTW_SL) {
         /* A link to a zone (e.g. Europe/Jersey): read through it; links to
-         * directories (posix -> .) are walked under their real name. */
+         * directories (posix/Europe -> ../Europe) are walked under their real
+         * name. */
         struct stat target;
         if (stat(path, &target) != 0 || !S_ISREG(target.st_mode))
             return 0;

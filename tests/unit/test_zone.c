@@ -31,7 +31,7 @@ static double zone_distance(const struct vg_zone *z, struct vg_geo_point p)
 {
     struct vg_geo_prepared pp;
     vg_geo_prepare(&pp, p);
-    return vg_zone_distance(z, &pp, INFINITY);
+    return vg_zone_distance(z, &pp, HUGE_VAL);
 }
 
 static void test_circle_init(void **state)
@@ -45,9 +45,9 @@ static void test_circle_init(void **state)
         {47.2, -1.5, 10000, VG_ZONE_SCHOOL, VG_OK},
         {47.2, -1.5, 999.999, VG_ZONE_PROTECTED_HOME, VG_ERANGE},
         {47.2, -1.5, 10000.001, VG_ZONE_PROTECTED_HOME, VG_ERANGE},
-        {47.2, -1.5, NAN, VG_ZONE_PROTECTED_HOME, VG_EINVAL},
-        {47.2, -1.5, INFINITY, VG_ZONE_PROTECTED_HOME, VG_EINVAL},
-        {NAN, -1.5, 2000, VG_ZONE_PROTECTED_HOME, VG_EINVAL},
+        {47.2, -1.5, (double)NAN, VG_ZONE_PROTECTED_HOME, VG_EINVAL},
+        {47.2, -1.5, HUGE_VAL, VG_ZONE_PROTECTED_HOME, VG_EINVAL},
+        {(double)NAN, -1.5, 2000, VG_ZONE_PROTECTED_HOME, VG_EINVAL},
         {95, -1.5, 2000, VG_ZONE_PROTECTED_HOME, VG_ERANGE},
         {47.2, -1.5, 2000, 0, VG_EINVAL},
         {47.2, -1.5, 2000, VG_ZONE_OTHER + 1, VG_EINVAL},
@@ -135,7 +135,7 @@ static void test_polygon_init_refusals(void **state)
     assert_int_equal(vg_zone_init_polygon(&z, 1, VG_ZONE_SCHOOL, spike, 5, 1000, &why), VG_EINVAL);
 
     /* invalid vertex */
-    struct vg_geo_point badv[4] = {rect[0], rect[1], {NAN, 0}, rect[3]};
+    struct vg_geo_point badv[4] = {rect[0], rect[1], {(double)NAN, 0}, rect[3]};
     assert_int_equal(vg_zone_init_polygon(&z, 1, VG_ZONE_SCHOOL, badv, 4, 1000, &why), VG_EINVAL);
 
     /* too large a place */
@@ -183,7 +183,7 @@ static double edge_distance_ref(struct vg_geo_point p, struct vg_geo_point a, st
 
 static double polygon_distance_ref(struct vg_geo_point p, const struct vg_geo_point *v, size_t n)
 {
-    double best = INFINITY;
+    double best = HUGE_VAL;
     for (size_t i = 0; i < n; i++)
         best = fmin(best, edge_distance_ref(p, v[i], v[(i + 1) % n]));
     return best;
@@ -260,14 +260,14 @@ static void test_polygon_beyond_is_a_lower_bound(void **state)
     struct vg_geo_point far = offset(nantes, 33, 30000);
     struct vg_geo_prepared p;
     vg_geo_prepare(&p, far);
-    double exact = vg_zone_distance(&z, &p, INFINITY);
+    double exact = vg_zone_distance(&z, &p, HUGE_VAL);
     double cheap = vg_zone_distance(&z, &p, 5000);
     assert_true(cheap > 5000);
     assert_true(cheap <= exact + 1e-9);
     /* near: the exact value is returned whatever the bound */
     struct vg_geo_point near = offset(nantes, 33, 3000);
     vg_geo_prepare(&p, near);
-    assert_true(vg_zone_distance(&z, &p, 5000) == vg_zone_distance(&z, &p, INFINITY));
+    assert_true(vg_zone_distance(&z, &p, 5000) == vg_zone_distance(&z, &p, HUGE_VAL));
 }
 
 static void test_polygon_across_antimeridian(void **state)
@@ -296,7 +296,7 @@ static void test_zone_check_refuses_garbage(void **state)
     bad.alert_radius_m = 20000;
     assert_int_equal(vg_zone_check(&bad), VG_ERANGE);
     bad = z;
-    bad.centre.lat_rad = NAN;
+    bad.centre.lat_rad = (double)NAN;
     assert_int_equal(vg_zone_check(&bad), VG_EINVAL);
     bad = z;
     bad.n_windows = 2; /* windows pointer NULL */
