@@ -396,6 +396,37 @@ static void unit_event(struct demo *d, enum vg_unit unit, enum vg_event_kind kin
     feed(d, &in, t);
 }
 
+/* What happens, told as the day goes (the engine does not see this). */
+static const struct {
+    int hour, minute;
+    const char *text;
+} story[] = {
+    {7, 30, "il part travailler par le périphérique nord ; elle part à son travail"},
+    {7, 40, "il passe dans un tunnel (4 min sans GPS), à 16 km d'elle"},
+    {8, 10, "il travaille sur un chantier entre des immeubles, à 4,03 km du lieu de travail de la victime"},
+    {12, 20, "à la pause, il se rend droit vers le lieu de travail de la victime"},
+    {12, 40, "après l'appel de l'opérateur, il repart"},
+    {16, 0, "elle arrive à l'école pour la remise de l'enfant"},
+    {16, 10, "il arrive à l'école, dans le créneau autorisé (16 h - 16 h 30)"},
+    {16, 15, "elle repart avec l'enfant ; lui reste devant l'école"},
+    {18, 30, "elle part à un barbecue chez des amis, sans savoir qu'il habite tout près"},
+    {21, 40, "défaut de contact sur la sangle du bracelet"},
+    {22, 10, "elle entend du bruit dehors et appuie sur SOS"},
+    {23, 0, "il éteint son boîtier"},
+    {23, 40, "il le rallume"},
+};
+
+static void tell(struct demo *d, int64_t t)
+{
+    static size_t next;
+    while (next < sizeof story / sizeof story[0] &&
+           t >= DAY_START + story[next].hour * HOUR + story[next].minute * MIN) {
+        if (!d->quiet)
+            printf("%02d:%02d     · %s\n", story[next].hour, story[next].minute, story[next].text);
+        next++;
+    }
+}
+
 static void run(struct demo *d)
 {
     int64_t t = DAY_START + 6 * HOUR;
@@ -416,6 +447,7 @@ static void run(struct demo *d)
     };
     while (t < end) {
         t += SEC;
+        tell(d, t);
         naive_tick(d, t);
         for (size_t i = 0; i < sizeof script / sizeof script[0]; i++) {
             if (script[i].done || t < script[i].t)
