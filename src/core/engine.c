@@ -130,8 +130,8 @@ struct vg_alarm *vg__alarm(struct vg__ctx *c, enum vg_alarm_kind kind, enum vg_u
         a->ev.distance_m =
             vg_geo_fast_distance(&c->s->party[VG__AUTHOR].pos, &c->s->party[VG__PROTECTED].pos);
         int64_t t = af->time_ms > pf->time_ms ? af->time_ms : pf->time_ms;
-        double ua = vg__aged_accuracy(c, VG__AUTHOR, af, t);
-        double up = vg__aged_accuracy(c, VG__PROTECTED, pf, t);
+        double ua = vg__aged_accuracy(c, af, t);
+        double up = vg__aged_accuracy(c, pf, t);
         a->ev.uncertainty_m = sqrt(ua * ua + up * up);
     }
     return a;
@@ -204,7 +204,7 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
     const struct vg_track_fix *pf = vg__latest(&s->party[VG__PROTECTED]);
     if (pf) {
         double gap = vg_geo_fast_distance(apos, &s->party[VG__PROTECTED].pos) -
-                     vg__aged_accuracy(c, VG__PROTECTED, pf, c->now) - c->cfg->alert_radius_m -
+                     vg__aged_accuracy(c, pf, c->now) - c->cfg->alert_radius_m -
                      reach;
         /* her own uncertainty keeps growing until its age cap */
         double rate = p->reach_speed_mps;

@@ -32,8 +32,7 @@ const struct vg_track_fix *vg__latest(const struct vg_party_state *ps);
 /* The party's fix nearest in time to t_ms, or NULL. */
 const struct vg_track_fix *vg__nearest(const struct vg_party_state *ps, int64_t t_ms);
 /* Uncertainty (95% radius) of a party's fix when used at time t_ms. */
-double vg__aged_accuracy(const struct vg__ctx *c, int party, const struct vg_track_fix *f,
-                         int64_t t_ms);
+double vg__aged_accuracy(const struct vg__ctx *c, const struct vg_track_fix *f, int64_t t_ms);
 
 /* Fixes and zones (engine_zone.c). */
 void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix);

@@ -73,10 +73,8 @@ const struct vg_track_fix *vg__nearest(const struct vg_party_state *ps, int64_t 
     return best;
 }
 
-double vg__aged_accuracy(const struct vg__ctx *c, int party, const struct vg_track_fix *f,
-                         int64_t t_ms)
+double vg__aged_accuracy(const struct vg__ctx *c, const struct vg_track_fix *f, int64_t t_ms)
 {
-    (void)party;
     int64_t age = t_ms - f->time_ms;
     if (age < 0)
         age = -age;
@@ -498,8 +496,8 @@ static void mobile_zone_observe(struct vg__ctx *c, const struct vg_track_fix *a,
     double radius = c->cfg->alert_radius_m;
     /* judged as of the mover's fix: the other party's fix ages from there */
     int64_t t = mover == VG__AUTHOR ? a->time_ms : p->time_ms;
-    double ua = vg__aged_accuracy(c, VG__AUTHOR, a, t);
-    double up = vg__aged_accuracy(c, VG__PROTECTED, p, t);
+    double ua = vg__aged_accuracy(c, a, t);
+    double up = vg__aged_accuracy(c, p, t);
     double u = sqrt(ua * ua + up * up);
     /* Far apart (most of the time), the quick estimate decides as well.
      * It is taken from the party that did not move, so that the mover's
@@ -804,18 +802,17 @@ void vg__zones_tick(struct vg__ctx *c)
         const struct vg_track_fix *pf = vg__latest(pp);
         set_authorised(s, VG__PROTECTED, pf && at_authorised_place(c, &pp->pos, c->now));
         if (f) {
-            double u = vg__aged_accuracy(c, VG__AUTHOR, f, c->now);
+            double u = vg__aged_accuracy(c, f, c->now);
             bool authorised = false;
             fixed_zones_observe(c, &ap->pos, f, u, c->now, c->now, NULL, true, false, &authorised);
             set_authorised(s, VG__AUTHOR, authorised);
             if (pf && !mobile_authorised(s)) {
                 /* the mobile zone, no longer covered by the window */
-                double ua = vg__aged_accuracy(c, VG__AUTHOR, f, c->now);
-                double up = vg__aged_accuracy(c, VG__PROTECTED, pf, c->now);
+                double up = vg__aged_accuracy(c, pf, c->now);
                 struct observation o = {
                     .zi = VG_ZONE_INDEX_MOBILE,
                     .d = vg_geo_fast_distance(&ap->pos, &pp->pos),
-                    .u = sqrt(ua * ua + up * up),
+                    .u = sqrt(u * u + up * up),
                     .radius = c->cfg->alert_radius_m,
                     .t = c->now,
                     .author = f,
@@ -848,7 +845,7 @@ void vg__zones_tick(struct vg__ctx *c)
             .trusted = true,
         };
         if (a)
-            o.u = vg__aged_accuracy(c, VG__AUTHOR, a, c->now);
+            o.u = vg__aged_accuracy(c, a, c->now);
         change_level(c, &o, zs->suspect_level, VG_CONFIDENCE_UNCONFIRMED, zs->suspect_since_ms);
         ring_if_due(c, zs, (int)zi, c->now);
     }
