@@ -8,6 +8,9 @@
 #include "core/err.h"
 #include "core/window.h"
 
+/* Changing the state's layout? Bump VG_ENGINE_STATE_VERSION, then this. */
+_Static_assert(sizeof(struct vg_engine_state) == 960, "engine state layout changed");
+
 void vg_engine_params_default(struct vg_engine_params *p)
 {
     *p = (struct vg_engine_params){

@@ -137,7 +137,11 @@ struct vg_engine_input {
     };
 };
 
-/* ---- the per-measure state (opaque in spirit: read only next_deadline_ms) ---- */
+/* ---- the per-measure state (opaque in spirit: read only next_deadline_ms) ----
+ * It holds no pointer, so it can be stored as bytes and restored in the same
+ * build family: VG_ENGINE_STATE_VERSION changes whenever its layout does
+ * (engine.c checks the size at compile time to remind us). */
+#define VG_ENGINE_STATE_VERSION 1
 
 /* A fix kept in a party's history, compact (24 bytes): 1e-7 degree is
  * about 1 cm, speed in cm/s, heading in 2-degree steps. */

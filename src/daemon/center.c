@@ -1,0 +1,1185 @@
+#include "daemon/center.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "core/err.h"
+#include "util/log.h"
+#include "util/measure_json.h"
+#include "util/tzload.h"
+
+/* fine where the targets are (a few milliseconds), coarse beyond */
+const double vg_histogram_bounds_ms[VG_HIST_BUCKETS] = {0.25, 0.5, 1,   2,   3,   4,    5,    7.5,
+                                                        10,   15,  20,  50,  100, 250, 1000, 5000};
+
+void vg_histogram_observe(struct vg_histogram *h, double ms)
+{
+    size_t i = 0;
+    while (i < VG_HIST_BUCKETS && ms > vg_histogram_bounds_ms[i])
+        i++;
+    h->counts[i]++;
+    h->count++;
+    h->sum += ms;
+}
+
+void vg_center_options_default(struct vg_center_options *o)
+{
+    *o = (struct vg_center_options){
+        .report_interval_ms = 60000,
+        .heartbeat_interval_ms = 120000,
+        .max_pending_batches = 64,
+        .max_unacked_per_unit = 8192,
+        .replay_window_ms = 3600000,
+    };
+}
+
+/* ---- units and measures ---------------------------------------------------- */
+
+struct measure;
+
+/* A record of a unit known above its acknowledged sequence number. */
+struct seq_mark {
+    uint64_t seq;
+    bool committed;
+    const struct cbatch *batch; /* the batch carrying it while in flight */
+};
+
+struct unit {
+    int64_t id;
+    char serial[VG_NAME_MAX + 1];
+    uint8_t role;
+    struct measure *m;
+    uint64_t acked_seq;        /* every record up to it is durable */
+    uint64_t persisted_acked;  /* the acked_seq the store knows */
+    struct seq_mark *marks;    /* sorted: in flight or committed out of order */
+    size_t n_marks, cap_marks;
+    struct vg_conn *conn;
+    uint32_t next_command_id;
+    /* what to tell the unit when it next connects */
+    int32_t pending_interval_ms;
+    uint8_t pending_ring_level;
+    int64_t pending_ring_until_ms;
+    bool in_ack_list;
+    struct unit *next_ack;     /* units to acknowledge after a completion */
+    struct unit *hash_next;
+};
+
+struct measure {
+    struct vg_center *c;
+    int64_t id;
+    struct vg_measure_def def;
+    struct vg_engine_config cfg;
+    struct vg_engine_state st;
+    struct unit *author, *protected_person;
+    struct event *timer;
+    int64_t timer_at_ms;
+    bool dirty;                /* its state changed since the last flush */
+    struct measure *next_dirty;
+    struct measure *next;
+};
+
+struct tz_entry {
+    char name[VG_NAME_MAX + 1];
+    struct vg_tz tz;
+    struct tz_entry *next;
+};
+
+struct command {
+    struct unit *u;
+    struct vg_command cmd;
+};
+
+/* A batch as the centre builds it; the store's batch is its first member. */
+struct cbatch {
+    struct vg_store_batch sb;
+    struct vg_center *c;
+    struct vg_store_record *records;
+    struct unit **record_units;
+    size_t n_records, cap_records;
+    struct vg_store_alarm *alarms;
+    int64_t *alarm_t_in;
+    size_t n_alarms, cap_alarms;
+    struct vg_store_state *states;
+    struct vg_engine_state *state_copies;
+    size_t n_states, cap_states;
+    struct vg_store_unit_ack *acks;
+    size_t n_acks, cap_acks;
+    struct command *commands;
+    size_t n_commands, cap_commands;
+    int rc;
+    char err[256];
+    /* synchronous provisioning */
+    bool sync;
+    bool finished;
+    struct cbatch *next_done;
+};
+
+#define UNIT_BUCKETS 4096
+
+struct vg_center {
+    struct event_base *base;
+    struct vg_store *store;
+    const struct vg_engine_params *params;
+    struct vg_center_options opts;
+    struct vg_gateway *gateway;
+    struct unit *unit_hash[UNIT_BUCKETS];
+    struct measure *measures;
+    struct tz_entry *tzs;
+    struct cbatch *open;           /* being filled */
+    struct measure *dirty;
+    struct event *flush_ev;        /* low priority: after the loop's reads */
+    struct event *done_ev;
+    pthread_mutex_t done_lock;
+    pthread_cond_t done_cond;
+    struct cbatch *done_head, *done_tail;
+    size_t in_store;               /* batches submitted, not yet completed here */
+    struct vg_center_metrics metrics;
+    struct vg_engine_out out;      /* reused for every engine call */
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t hash_name(const char *s)
+{
+    size_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h % UNIT_BUCKETS;
+}
+
+static struct unit *unit_find(struct vg_center *c, const char *serial)
+{
+    for (struct unit *u = c->unit_hash[hash_name(serial)]; u; u = u->hash_next)
+        if (strcmp(u->serial, serial) == 0)
+            return u;
+    return NULL;
+}
+
+static struct unit *unit_add(struct vg_center *c, int64_t id, const char *serial, uint8_t role,
+                             uint64_t acked)
+{
+    struct unit *u = unit_find(c, serial);
+    if (!u) {
+        u = calloc(1, sizeof *u);
+        if (!u)
+            return NULL;
+        snprintf(u->serial, sizeof u->serial, "%s", serial);
+        size_t h = hash_name(serial);
+        u->hash_next = c->unit_hash[h];
+        c->unit_hash[h] = u;
+        c->metrics.units++;
+    }
+    u->id = id;
+    u->role = role;
+    if (acked > u->acked_seq)
+        u->acked_seq = acked;
+    u->persisted_acked = u->acked_seq;
+    return u;
+}
+
+static const struct vg_tz *tz_get(struct vg_center *c, const char *name, char *err, size_t len)
+{
+    for (struct tz_entry *t = c->tzs; t; t = t->next)
+        if (strcmp(t->name, name) == 0)
+            return &t->tz;
+    struct tz_entry *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, len, "out of memory");
+        return NULL;
+    }
+    int rc = vg_tz_load(&t->tz, c->opts.zoneinfo_dir, name, err, len);
+    if (rc < 0) {
+        free(t);
+        return NULL;
+    }
+    if (rc > 0)
+        vg_log(VG_LOG_WARN, "time zone from the built-in rule", "reason", err, NULL);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->next = c->tzs;
+    c->tzs = t;
+    return &t->tz;
+}
+
+/* ---- batches ----------------------------------------------------------------- */
+
+#define GROW(ptr, n, cap)                                                                          \
+    ((n) < (cap) ? 0 : grow_array((void **)&(ptr), &(cap), sizeof *(ptr)))
+
+static int grow_array(void **ptr, size_t *cap, size_t elem)
+{
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *p = realloc(*ptr, ncap * elem);
+    if (!p)
+        return -1;
+    *ptr = p;
+    *cap = ncap;
+    return 0;
+}
+
+static void cbatch_free(struct cbatch *b)
+{
+    if (!b)
+        return;
+    free(b->records);
+    free(b->record_units);
+    free(b->alarms);
+    free(b->alarm_t_in);
+    free(b->states);
+    free(b->state_copies);
+    free(b->acks);
+    free(b->commands);
+    free(b);
+}
+
+static struct cbatch *open_batch(struct vg_center *c)
+{
+    if (!c->open) {
+        c->open = calloc(1, sizeof *c->open);
+        if (c->open)
+            c->open->c = c;
+    }
+    return c->open;
+}
+
+static void schedule_flush(struct vg_center *c)
+{
+    event_active(c->flush_ev, 0, 0);
+}
+
+static void mark_dirty(struct vg_center *c, struct measure *m)
+{
+    if (m->dirty)
+        return;
+    m->dirty = true;
+    m->next_dirty = c->dirty;
+    c->dirty = m;
+    schedule_flush(c);
+}
+
+/* The engine's outputs of one call into the open batch. */
+static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
+{
+    struct cbatch *b = open_batch(c);
+    if (!b)
+        return VG_ENOSPC;
+    for (size_t i = 0; i < c->out.n_alarms; i++) {
+        if (GROW(b->alarms, b->n_alarms, b->cap_alarms))
+            return VG_ENOSPC;
+        /* alarm_t_in grows with alarms: same capacity */
+        int64_t *t = realloc(b->alarm_t_in, b->cap_alarms * sizeof *t);
+        if (!t)
+            return VG_ENOSPC;
+        b->alarm_t_in = t;
+        b->alarms[b->n_alarms] = (struct vg_store_alarm){.measure_id = m->id,
+                                                          .alarm = c->out.alarms[i]};
+        b->alarm_t_in[b->n_alarms] = t_in_ns;
+        b->n_alarms++;
+    }
+    for (size_t i = 0; i < c->out.n_commands; i++) {
+        const struct vg_command *cmd = &c->out.commands[i];
+        struct unit *u = cmd->unit == VG_UNIT_PROTECTED ? m->protected_person : m->author;
+        if (!u)
+            continue;
+        if (GROW(b->commands, b->n_commands, b->cap_commands))
+            return VG_ENOSPC;
+        b->commands[b->n_commands++] = (struct command){u, *cmd};
+    }
+    mark_dirty(c, m);
+    return VG_OK;
+}
+
+/* Reschedule a measure's timer at its engine's next deadline. */
+static void arm_timer(struct vg_center *c, struct measure *m)
+{
+    (void)c;
+    int64_t at = m->st.next_deadline_ms;
+    if (at == m->timer_at_ms && event_pending(m->timer, EV_TIMEOUT, NULL))
+        return;
+    m->timer_at_ms = at;
+    if (at == INT64_MAX) {
+        event_del(m->timer);
+        return;
+    }
+    int64_t delay = at - wall_ms();
+    if (delay < 0)
+        delay = 0;
+    if (delay > 86400000)
+        delay = 86400000; /* re-armed when it fires */
+    struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)(delay % 1000 * 1000)};
+    event_add(m->timer, &tv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct measure *m = arg;
+    struct vg_center *c = m->c;
+    m->timer_at_ms = 0;
+    if (vg_engine_tick(&m->st, &m->cfg, wall_ms(), &c->out) == VG_OK) {
+        if (c->out.n_alarms || c->out.n_commands)
+            collect(c, m, 0);
+        else
+            mark_dirty(c, m); /* the state moved on (supervision clocks) */
+    }
+    arm_timer(c, m);
+}
+
+/* ---- records ----------------------------------------------------------------- */
+
+/* Where seq stands for this unit: 0 new, 1 already durable, 2 in flight. */
+static int seq_known(const struct unit *u, uint64_t seq, size_t *pos)
+{
+    if (seq <= u->acked_seq)
+        return 1;
+    size_t lo = 0, hi = u->n_marks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (u->marks[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
+    if (lo < u->n_marks && u->marks[lo].seq == seq)
+        return u->marks[lo].committed ? 1 : 2;
+    return 0;
+}
+
+static int seq_insert(struct unit *u, uint64_t seq, size_t pos, const struct cbatch *b)
+{
+    if (GROW(u->marks, u->n_marks, u->cap_marks))
+        return VG_ENOSPC;
+    memmove(&u->marks[pos + 1], &u->marks[pos], (u->n_marks - pos) * sizeof u->marks[0]);
+    u->marks[pos] = (struct seq_mark){seq, false, b};
+    u->n_marks++;
+    return VG_OK;
+}
+
+/* A record is durable: advance what can be acknowledged. */
+static void seq_committed(struct unit *u, uint64_t seq)
+{
+    size_t pos;
+    if (seq_known(u, seq, &pos) != 2)
+        return;
+    u->marks[pos].committed = true;
+    size_t k = 0;
+    while (k < u->n_marks && u->marks[k].committed && u->marks[k].seq == u->acked_seq + 1) {
+        u->acked_seq++;
+        k++;
+    }
+    if (k) {
+        memmove(&u->marks[0], &u->marks[k], (u->n_marks - k) * sizeof u->marks[0]);
+        u->n_marks -= k;
+    }
+}
+
+/* A record's batch failed: it is no longer in flight (the unit resends). */
+static void seq_forget(struct unit *u, uint64_t seq)
+{
+    size_t pos;
+    if (seq_known(u, seq, &pos) != 2)
+        return;
+    memmove(&u->marks[pos], &u->marks[pos + 1], (u->n_marks - pos - 1) * sizeof u->marks[0]);
+    u->n_marks--;
+}
+
+static void send_ack(struct vg_center *c, struct unit *u)
+{
+    (void)c;
+    if (!u->conn)
+        return;
+    struct vg_proto_ack ack = {.cumulative = u->acked_seq};
+    for (size_t i = 0; i < u->n_marks && ack.n_extra < VG_PROTO_MAX_EXTRA_ACKS; i++)
+        if (u->marks[i].committed)
+            ack.extra[ack.n_extra++] = u->marks[i].seq;
+    uint8_t frame[VG_PROTO_HEADER_LEN + 16 + 8 * VG_PROTO_MAX_EXTRA_ACKS];
+    size_t n;
+    if (vg_proto_encode_ack(frame, sizeof frame, &ack, &n) == VG_OK)
+        vg_conn_send(u->conn, frame, n);
+}
+
+static enum vg_unit engine_unit(const struct unit *u, const struct vg_proto_record *r)
+{
+    if (u->role == VG_ROLE_PROTECTED)
+        return VG_UNIT_PROTECTED;
+    if (r->type == VG_REC_STATUS && r->subject == VG_SUBJECT_BRACELET)
+        return VG_UNIT_BRACELET;
+    return VG_UNIT_AUTHOR;
+}
+
+/* Feed one record to its measure's engine. */
+static void judge(struct vg_center *c, struct unit *u, const struct vg_proto_record *r,
+                  int64_t t_in_ns)
+{
+    struct measure *m = u->m;
+    if (!m)
+        return; /* stored as evidence; no measure to judge it for */
+    struct vg_engine_input in;
+    memset(&in, 0, sizeof in);
+    in.unit = (uint8_t)engine_unit(u, r);
+    switch (r->type) {
+    case VG_REC_FIX:
+        in.kind = VG_INPUT_FIX;
+        in.fix = r->fix;
+        break;
+    case VG_REC_STATUS:
+        in.kind = VG_INPUT_STATUS;
+        in.status = r->status;
+        break;
+    default:
+        in.kind = VG_INPUT_EVENT;
+        in.event = r->event;
+        break;
+    }
+    int rc = vg_engine_feed(&m->st, &m->cfg, &in, wall_ms(), &c->out);
+    if (rc != VG_OK) {
+        c->metrics.records_rejected++;
+        char seq[32];
+        snprintf(seq, sizeof seq, "%llu", (unsigned long long)r->seq);
+        vg_log(VG_LOG_WARN, "record stored but refused by the engine", "unit", u->serial, "seq",
+               seq, "reason", vg_strerror(rc), NULL);
+        return;
+    }
+    if (collect(c, m, t_in_ns) != VG_OK)
+        vg_log(VG_LOG_ERROR, "out of memory collecting alarms", "measure", m->def.name, NULL);
+    arm_timer(c, m);
+}
+
+static int add_record(struct vg_center *c, struct unit *u, const struct vg_proto_record *r,
+                      int64_t now)
+{
+    struct cbatch *b = open_batch(c);
+    if (!b || GROW(b->records, b->n_records, b->cap_records))
+        return VG_ENOSPC;
+    struct unit **ru = realloc(b->record_units, b->cap_records * sizeof *ru);
+    if (!ru)
+        return VG_ENOSPC;
+    b->record_units = ru;
+    b->records[b->n_records] =
+        (struct vg_store_record){.unit_id = u->id, .received_ms = now, .rec = *r};
+    b->record_units[b->n_records] = u;
+    b->n_records++;
+    schedule_flush(c);
+    return VG_OK;
+}
+
+static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8_t *payload,
+                        size_t len, int64_t t_in_ns)
+{
+    struct vg_center *c = arg;
+    struct unit *u = unit;
+    (void)conn;
+    /* the whole frame is checked before anything of it is used */
+    struct vg_proto_records it;
+    struct vg_proto_record r;
+    if (vg_proto_records_begin(&it, payload, len) != VG_OK)
+        return VG_PROTO_ERR_MALFORMED;
+    size_t n = 0;
+    int rc;
+    while ((rc = vg_proto_records_next(&it, &r)) == 1)
+        n++;
+    if (rc < 0)
+        return VG_PROTO_ERR_MALFORMED;
+    if (u->n_marks + n > c->opts.max_unacked_per_unit)
+        return VG_PROTO_ERR_OVERLOADED;
+
+    int64_t now = wall_ms();
+    bool ack_now = false, any_new = false;
+    vg_proto_records_begin(&it, payload, len);
+    while (vg_proto_records_next(&it, &r) == 1) {
+        size_t pos = 0;
+        int known = seq_known(u, r.seq, &pos);
+        if (known) {
+            c->metrics.records_duplicate++;
+            ack_now |= known == 1; /* stored already: say so now */
+            continue;
+        }
+        if (!open_batch(c) || seq_insert(u, r.seq, pos, c->open) != VG_OK ||
+            add_record(c, u, &r, now) != VG_OK) {
+            vg_log(VG_LOG_ERROR, "out of memory queuing records", "unit", u->serial, NULL);
+            return VG_PROTO_ERR_OVERLOADED;
+        }
+        if (r.type < 5)
+            c->metrics.records[r.type]++;
+        any_new = true;
+        judge(c, u, &r, t_in_ns);
+    }
+    /* only resends: say at once that they are stored; otherwise the
+     * acknowledgement after the commit covers them too */
+    if (ack_now && !any_new)
+        send_ack(c, u);
+    return 0;
+}
+
+/* ---- flushing and completions -------------------------------------------------- */
+
+static void on_store_done(struct vg_store_batch *sb, int rc, const char *err)
+{
+    struct cbatch *b = (struct cbatch *)sb;
+    struct vg_center *c = b->c;
+    pthread_mutex_lock(&c->done_lock);
+    b->rc = rc;
+    if (err)
+        snprintf(b->err, sizeof b->err, "%s", err);
+    if (b->sync) {
+        b->finished = true;
+        pthread_cond_broadcast(&c->done_cond);
+    } else {
+        b->next_done = NULL;
+        if (c->done_tail)
+            c->done_tail->next_done = b;
+        else
+            c->done_head = b;
+        c->done_tail = b;
+        event_active(c->done_ev, 0, 0);
+    }
+    pthread_mutex_unlock(&c->done_lock);
+}
+
+static void update_pause(struct vg_center *c)
+{
+    if (c->gateway)
+        vg_gateway_pause(c->gateway, c->in_store >= c->opts.max_pending_batches);
+}
+
+void vg_center_flush(struct vg_center *c)
+{
+    struct cbatch *b = c->open;
+    /* the engine states of the measures this batch moved, as of now */
+    for (struct measure *m = c->dirty; m; m = m->next_dirty) {
+        m->dirty = false;
+        if (!b && !(b = open_batch(c)))
+            break;
+        if (GROW(b->states, b->n_states, b->cap_states))
+            break;
+        struct vg_engine_state *copies =
+            realloc(b->state_copies, b->cap_states * sizeof *copies);
+        if (!copies)
+            break;
+        b->state_copies = copies;
+        b->state_copies[b->n_states] = m->st;
+        b->states[b->n_states] = (struct vg_store_state){
+            .measure_id = m->id, .version = VG_ENGINE_STATE_VERSION,
+            .len = (uint32_t)sizeof m->st};
+        b->n_states++;
+    }
+    c->dirty = NULL;
+    if (!b)
+        return;
+    /* the copies stop moving now: point the states at them */
+    for (size_t i = 0; i < b->n_states; i++)
+        b->states[i].blob = &b->state_copies[i];
+    /* What each unit's acknowledgement will have reached once this batch
+     * commits, written in the same transaction: what is durable and what
+     * this batch carries, never a record of another batch still in flight
+     * (it could fail). A restart then tells each unit exactly where to
+     * resume. */
+    for (size_t i = 0; i < b->n_records; i++) {
+        struct unit *u = b->record_units[i];
+        uint64_t reach = u->acked_seq;
+        for (size_t k = 0; k < u->n_marks && u->marks[k].seq == reach + 1; k++) {
+            if (!u->marks[k].committed && u->marks[k].batch != b)
+                break;
+            reach++;
+        }
+        if (reach > u->persisted_acked) {
+            if (GROW(b->acks, b->n_acks, b->cap_acks))
+                break;
+            b->acks[b->n_acks++] = (struct vg_store_unit_ack){u->id, reach};
+            u->persisted_acked = reach;
+        }
+    }
+    c->open = NULL;
+    b->sb.records = b->records;
+    b->sb.n_records = b->n_records;
+    b->sb.alarms = b->alarms;
+    b->sb.n_alarms = b->n_alarms;
+    b->sb.states = b->states;
+    b->sb.n_states = b->n_states;
+    b->sb.acks = b->acks;
+    b->sb.n_acks = b->n_acks;
+    b->sb.done = on_store_done;
+    b->sb.arg = b;
+    c->in_store++;
+    if (vg_store_submit(c->store, &b->sb) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "store refused a batch (closing?)", NULL);
+        on_store_done(&b->sb, VG_ESTATE, "store closed");
+    }
+    update_pause(c);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    vg_center_flush(arg);
+}
+
+static const char *ring_text(uint8_t level)
+{
+    /* what the protected person reads on her unit: what to do, not where he is */
+    switch (level) {
+    case VG_LEVEL_ALERT:
+        return "ALERTE : mettez-vous en sécurité. Le centre de surveillance vous appelle.";
+    case VG_LEVEL_PREALERT:
+        return "Pré-alerte : le centre de surveillance suit la situation.";
+    default:
+        return "Message du centre de surveillance.";
+    }
+}
+
+static void send_command(struct vg_center *c, struct unit *u, const struct vg_command *cmd)
+{
+    uint8_t frame[VG_PROTO_HEADER_LEN + VG_PROTO_MAX_TEXT + 64];
+    size_t n = 0;
+    int rc = VG_EINVAL;
+    if (cmd->kind == VG_CMD_SET_REPORTING) {
+        u->pending_interval_ms = cmd->interval_ms;
+        if (!u->conn) {
+            c->metrics.commands_queued++;
+            return;
+        }
+        struct vg_proto_config m = {.command_id = ++u->next_command_id,
+                                    .report_interval_ms = (uint32_t)cmd->interval_ms};
+        rc = vg_proto_encode_config(frame, sizeof frame, &m, &n);
+    } else if (cmd->kind == VG_CMD_RING) {
+        if (!u->conn) {
+            /* a ring is worth delivering for a couple of minutes, not later */
+            u->pending_ring_level = cmd->level;
+            u->pending_ring_until_ms = wall_ms() + 120000;
+            c->metrics.commands_queued++;
+            return;
+        }
+        struct vg_proto_ring m = {.command_id = ++u->next_command_id,
+                                  .level = cmd->level,
+                                  .vibrate_ms = cmd->level == VG_LEVEL_ALERT ? 3000 : 1000};
+        snprintf(m.message, sizeof m.message, "%s", ring_text(cmd->level));
+        rc = vg_proto_encode_ring(frame, sizeof frame, &m, &n);
+    }
+    if (rc == VG_OK && vg_conn_send(u->conn, frame, n) == VG_OK)
+        c->metrics.commands_sent++;
+}
+
+static void complete(struct vg_center *c, struct cbatch *b)
+{
+    c->in_store--;
+    if (b->rc != VG_OK) {
+        c->metrics.batches_failed++;
+        vg_log(VG_LOG_ERROR, "a batch could not be stored: its units will resend", "reason",
+               b->err, NULL);
+        for (size_t i = 0; i < b->n_records; i++) {
+            struct unit *u = b->record_units[i];
+            seq_forget(u, b->records[i].rec.seq);
+            u->persisted_acked = u->acked_seq; /* the batch's ack update is gone too */
+        }
+        cbatch_free(b);
+        return;
+    }
+    c->metrics.batches_committed++;
+    int64_t now_ns = b->sb.committed_ns;
+    vg_histogram_observe(&c->metrics.commit_ms,
+                         (double)(b->sb.committed_ns - b->sb.submitted_ns) / 1e6);
+    struct unit *to_ack = NULL;
+    for (size_t i = 0; i < b->n_records; i++) {
+        struct unit *u = b->record_units[i];
+        seq_committed(u, b->records[i].rec.seq);
+        if (!u->in_ack_list) {
+            u->in_ack_list = true;
+            u->next_ack = to_ack;
+            to_ack = u;
+        }
+    }
+    for (struct unit *u = to_ack; u;) {
+        struct unit *next = u->next_ack;
+        u->in_ack_list = false;
+        send_ack(c, u);
+        u = next;
+    }
+    for (size_t i = 0; i < b->n_alarms; i++) {
+        const struct vg_alarm *a = &b->alarms[i].alarm;
+        if (a->kind < VG_ALARM_KIND__COUNT)
+            c->metrics.alarms[a->kind]++;
+        if (b->alarm_t_in[i])
+            vg_histogram_observe(&c->metrics.alarm_ms, (double)(now_ns - b->alarm_t_in[i]) / 1e6);
+        char seq[16], at[24];
+        snprintf(seq, sizeof seq, "%u", a->seq);
+        snprintf(at, sizeof at, "%lld", (long long)a->at_ms);
+        vg_log(a->priority <= VG_PRIORITY_PREALERT ? VG_LOG_WARN : VG_LOG_INFO, "alarm",
+               "kind", vg_alarm_kind_name(a->kind), "seq", seq, "at_ms", at, NULL);
+    }
+    for (size_t i = 0; i < b->n_commands; i++)
+        send_command(c, b->commands[i].u, &b->commands[i].cmd);
+    cbatch_free(b);
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct vg_center *c = arg;
+    pthread_mutex_lock(&c->done_lock);
+    struct cbatch *list = c->done_head;
+    c->done_head = c->done_tail = NULL;
+    pthread_mutex_unlock(&c->done_lock);
+    while (list) {
+        struct cbatch *next = list->next_done;
+        complete(c, list);
+        list = next;
+    }
+    update_pause(c);
+}
+
+/* ---- the gateway's hooks --------------------------------------------------------- */
+
+static void *hook_authenticated(void *arg, struct vg_conn *conn, const char *cn, uint16_t *code)
+{
+    struct vg_center *c = arg;
+    struct unit *u = unit_find(c, cn);
+    if (!u || (u->role != VG_ROLE_AUTHOR && u->role != VG_ROLE_PROTECTED)) {
+        *code = VG_PROTO_ERR_UNKNOWN_UNIT;
+        vg_log(VG_LOG_WARN, "a valid certificate for an unknown unit", "unit", cn, "peer",
+               vg_conn_peer(conn), NULL);
+        return NULL;
+    }
+    if (u->conn) /* a unit reconnecting: the old path is dead */
+        vg_conn_close(u->conn, VG_PROTO_ERR_UNEXPECTED, "replaced by a new connection");
+    u->conn = conn;
+    c->metrics.units_connected++;
+    vg_log(VG_LOG_INFO, "unit connected", "unit", u->serial, "peer", vg_conn_peer(conn), NULL);
+    return u;
+}
+
+static int hook_hello(void *arg, void *unit, struct vg_conn *conn, const struct vg_proto_hello *h)
+{
+    struct vg_center *c = arg;
+    struct unit *u = unit;
+    (void)h;
+    struct vg_proto_welcome w = {
+        .version = VG_PROTO_VERSION,
+        .server_time_ms = (uint64_t)wall_ms(),
+        .acked_seq = u->acked_seq,
+        .report_interval_ms = (uint32_t)(u->pending_interval_ms > 0 ? u->pending_interval_ms
+                                                                    : c->opts.report_interval_ms),
+        .heartbeat_interval_ms = (uint32_t)c->opts.heartbeat_interval_ms,
+    };
+    uint8_t frame[128];
+    size_t n;
+    if (vg_proto_encode_welcome(frame, sizeof frame, &w, &n) != VG_OK)
+        return VG_PROTO_ERR_MALFORMED;
+    vg_conn_send(conn, frame, n);
+    if (u->pending_ring_level && u->pending_ring_until_ms > wall_ms()) {
+        struct vg_command ring = {.kind = VG_CMD_RING, .unit = VG_UNIT_PROTECTED,
+                                  .level = u->pending_ring_level};
+        send_command(c, u, &ring);
+    }
+    u->pending_ring_level = 0;
+    return 0;
+}
+
+static void hook_command_ack(void *arg, void *unit, const struct vg_proto_command_ack *a)
+{
+    (void)arg;
+    struct unit *u = unit;
+    if (a->status != 0) {
+        char id[16];
+        snprintf(id, sizeof id, "%u", a->command_id);
+        vg_log(VG_LOG_WARN, "a unit refused a command", "unit", u->serial, "command", id, NULL);
+    }
+}
+
+static void hook_closed(void *arg, void *unit, struct vg_conn *conn)
+{
+    struct vg_center *c = arg;
+    struct unit *u = unit;
+    if (u->conn == conn) {
+        u->conn = NULL;
+        c->metrics.units_connected--;
+    }
+}
+
+struct vg_gateway_hooks vg_center_gateway_hooks(struct vg_center *c)
+{
+    return (struct vg_gateway_hooks){
+        .arg = c,
+        .authenticated = hook_authenticated,
+        .hello = hook_hello,
+        .records = hook_records,
+        .command_ack = hook_command_ack,
+        .closed = hook_closed,
+    };
+}
+
+void vg_center_set_gateway(struct vg_center *c, struct vg_gateway *g)
+{
+    c->gateway = g;
+}
+
+/* ---- measures ------------------------------------------------------------------------ */
+
+/* Build a measure from its definition; the engine starts at now unless a
+ * stored state is given. */
+static struct measure *measure_build(struct vg_center *c, int64_t id, const char *json,
+                                     char *err, size_t len)
+{
+    char tz_name[VG_NAME_MAX + 1];
+    if (vg_measure_json_timezone(json, tz_name, sizeof tz_name, err, len) != VG_OK)
+        return NULL;
+    const struct vg_tz *tz = tz_get(c, tz_name, err, len);
+    if (!tz)
+        return NULL;
+    struct measure *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, len, "out of memory");
+        return NULL;
+    }
+    if (vg_measure_def_parse(json, tz, &m->def, err, len) != VG_OK) {
+        free(m);
+        return NULL;
+    }
+    m->c = c;
+    m->id = id;
+    m->cfg = (struct vg_engine_config){.alert_radius_m = m->def.alert_radius_m,
+                                       .zones = m->def.zones,
+                                       .n_zones = m->def.n_zones,
+                                       .tz = tz,
+                                       .params = c->params};
+    m->timer = evtimer_new(c->base, on_timer, m);
+    if (!m->timer || vg_engine_config_check(&m->cfg) != VG_OK) {
+        snprintf(err, len, "the definition does not make an engine configuration");
+        if (m->timer)
+            event_free(m->timer);
+        vg_measure_def_cleanup(&m->def);
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void measure_attach(struct vg_center *c, struct measure *m)
+{
+    m->next = c->measures;
+    c->measures = m;
+    c->metrics.measures++;
+    struct unit *a = unit_find(c, m->def.author_unit);
+    struct unit *p = unit_find(c, m->def.protected_unit);
+    if (a)
+        a->m = m;
+    if (p)
+        p->m = m;
+    if (m->def.bracelet[0]) {
+        struct unit *b = unit_find(c, m->def.bracelet);
+        if (b)
+            b->m = m;
+    }
+    m->author = a;
+    m->protected_person = p;
+}
+
+static void measure_free(struct measure *m)
+{
+    if (m->timer)
+        event_free(m->timer);
+    vg_measure_def_cleanup(&m->def);
+    free(m);
+}
+
+/* Wait for a batch submitted synchronously. */
+static int submit_and_wait(struct vg_center *c, struct cbatch *b)
+{
+    b->sync = true;
+    b->sb.done = on_store_done;
+    b->sb.arg = b;
+    int rc = vg_store_submit(c->store, &b->sb);
+    if (rc != VG_OK)
+        return rc;
+    pthread_mutex_lock(&c->done_lock);
+    while (!b->finished)
+        pthread_cond_wait(&c->done_cond, &c->done_lock);
+    pthread_mutex_unlock(&c->done_lock);
+    return b->rc;
+}
+
+int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id, char *err,
+                             size_t err_len)
+{
+    struct measure *m = measure_build(c, 0, json, err, err_len);
+    if (!m)
+        return VG_EINVAL;
+    for (struct measure *o = c->measures; o; o = o->next)
+        if (strcmp(o->def.name, m->def.name) == 0) {
+            snprintf(err, err_len, "a measure named %s exists already", m->def.name);
+            measure_free(m);
+            return VG_EDUPLICATE;
+        }
+    /* a unit serves one measure at a time */
+    const char *serials[3] = {m->def.author_unit, m->def.protected_unit, m->def.bracelet};
+    for (int i = 0; i < 3; i++) {
+        struct unit *u = serials[i][0] ? unit_find(c, serials[i]) : NULL;
+        if (u && u->m) {
+            snprintf(err, err_len, "unit %s already serves measure %s", serials[i],
+                     u->m->def.name);
+            measure_free(m);
+            return VG_EDUPLICATE;
+        }
+    }
+    struct vg_store_measure_def md = {.name = m->def.name, .definition = json};
+    struct vg_store_unit_def ud[3] = {
+        {.serial = m->def.author_unit, .role = VG_ROLE_AUTHOR, .measure = m->def.name},
+        {.serial = m->def.protected_unit, .role = VG_ROLE_PROTECTED, .measure = m->def.name},
+        {.serial = m->def.bracelet, .role = VG_ROLE_BRACELET, .measure = m->def.name},
+    };
+    struct cbatch *b = calloc(1, sizeof *b);
+    if (!b) {
+        measure_free(m);
+        return VG_ENOSPC;
+    }
+    b->c = c;
+    b->sb.measures = &md;
+    b->sb.n_measures = 1;
+    b->sb.units = ud;
+    b->sb.n_units = m->def.bracelet[0] ? 3 : 2;
+    int rc = submit_and_wait(c, b);
+    if (rc != VG_OK) {
+        snprintf(err, err_len, "%s", b->err[0] ? b->err : vg_strerror(rc));
+        free(b);
+        measure_free(m);
+        return rc;
+    }
+    free(b);
+    m->id = md.id;
+    for (size_t i = 0; i < (m->def.bracelet[0] ? 3u : 2u); i++)
+        unit_add(c, ud[i].id, ud[i].serial, ud[i].role, 0);
+    vg_engine_init(&m->st, &m->cfg, wall_ms());
+    measure_attach(c, m);
+    mark_dirty(c, m);
+    arm_timer(c, m);
+    *id = m->id;
+    vg_log(VG_LOG_INFO, "measure created", "measure", m->def.name, "author", m->def.author_unit,
+           "protected", m->def.protected_unit, NULL);
+    return VG_OK;
+}
+
+int vg_center_list_measures(struct vg_center *c,
+                            int (*cb)(void *arg, const struct vg_center_measure_info *info),
+                            void *arg)
+{
+    for (struct measure *m = c->measures; m; m = m->next) {
+        struct vg_center_measure_info info = {
+            .id = m->id,
+            .name = m->def.name,
+            .author_unit = m->def.author_unit,
+            .protected_unit = m->def.protected_unit,
+            .alert_radius_m = m->def.alert_radius_m,
+            .n_zones = m->def.n_zones,
+            .author_connected = m->author && m->author->conn,
+            .protected_connected = m->protected_person && m->protected_person->conn,
+            .state = &m->st,
+        };
+        int rc = cb(arg, &info);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+static int load_unit(void *arg, const struct vg_store_unit_row *r)
+{
+    struct vg_center *c = arg;
+    return unit_add(c, r->id, r->serial, r->role, r->acked_seq) ? 0 : VG_ENOSPC;
+}
+
+struct replay_ctx {
+    struct vg_center *c;
+    struct measure *m;
+    size_t n;
+};
+
+static int replay_record(void *arg, const struct vg_store_record *r)
+{
+    struct replay_ctx *x = arg;
+    struct unit *u = NULL;
+    for (size_t h = 0; h < UNIT_BUCKETS && !u; h++)
+        for (struct unit *v = x->c->unit_hash[h]; v; v = v->hash_next)
+            if (v->id == r->unit_id)
+                u = v;
+    if (!u)
+        return 0;
+    struct vg_engine_input in;
+    memset(&in, 0, sizeof in);
+    in.unit = (uint8_t)engine_unit(u, &r->rec);
+    if (r->rec.type == VG_REC_FIX) {
+        in.kind = VG_INPUT_FIX;
+        in.fix = r->rec.fix;
+    } else if (r->rec.type == VG_REC_STATUS) {
+        in.kind = VG_INPUT_STATUS;
+        in.status = r->rec.status;
+    } else {
+        in.kind = VG_INPUT_EVENT;
+        in.event = r->rec.event;
+    }
+    /* what it raises was raised and stored the first time */
+    vg_engine_feed(&x->m->st, &x->m->cfg, &in, r->received_ms, &x->c->out);
+    x->n++;
+    return 0;
+}
+
+static int max_alarm_seq(void *arg, const struct vg_store_alarm *a)
+{
+    uint32_t *max = arg;
+    if (a->alarm.seq > *max)
+        *max = a->alarm.seq;
+    return 0;
+}
+
+struct load_ctx {
+    struct vg_center *c;
+    int failures;
+};
+
+static int load_measure(void *arg, const struct vg_store_measure_row *r)
+{
+    struct load_ctx *x = arg;
+    struct vg_center *c = x->c;
+    char err[256];
+    struct measure *m = measure_build(c, r->id, r->definition, err, sizeof err);
+    if (!m) {
+        x->failures++;
+        vg_log(VG_LOG_ERROR, "a stored measure could not be loaded", "measure", r->name,
+               "reason", err, NULL);
+        return 0;
+    }
+    measure_attach(c, m);
+    if (r->state && r->state_len == sizeof m->st && r->state_version == VG_ENGINE_STATE_VERSION) {
+        memcpy(&m->st, r->state, sizeof m->st);
+    } else {
+        /* no usable state (first start of a new build): rebuild it from the
+         * recent records, then carry the alarm numbering on */
+        int64_t now = wall_ms();
+        vg_engine_init(&m->st, &m->cfg, now - c->opts.replay_window_ms);
+        struct replay_ctx rx = {c, m, 0};
+        vg_store_replay(c->store, m->id, now - c->opts.replay_window_ms, replay_record, &rx);
+        uint32_t max = 0;
+        vg_store_alarms(c->store, m->id, 0, max_alarm_seq, &max);
+        if (m->st.alarm_seq < max)
+            m->st.alarm_seq = max;
+        char n[24];
+        snprintf(n, sizeof n, "%zu", rx.n);
+        vg_log(VG_LOG_WARN, "engine state rebuilt by replay", "measure", m->def.name, "records",
+               n, NULL);
+        mark_dirty(c, m);
+    }
+    arm_timer(c, m);
+    return 0;
+}
+
+int vg_center_load(struct vg_center *c, char *err, size_t err_len)
+{
+    int rc = vg_store_units(c->store, load_unit, c);
+    if (rc != VG_OK) {
+        snprintf(err, err_len, "cannot read the units: %s", vg_strerror(rc));
+        return rc;
+    }
+    struct load_ctx x = {c, 0};
+    rc = vg_store_measures(c->store, load_measure, &x);
+    if (rc != VG_OK) {
+        snprintf(err, err_len, "cannot read the measures: %s", vg_strerror(rc));
+        return rc;
+    }
+    char n[32], u[32];
+    snprintf(n, sizeof n, "%zu", c->metrics.measures);
+    snprintf(u, sizeof u, "%zu", c->metrics.units);
+    vg_log(VG_LOG_INFO, "state loaded", "measures", n, "units", u, NULL);
+    return VG_OK;
+}
+
+/* ---- life ---------------------------------------------------------------------------------- */
+
+int vg_center_new(struct event_base *base, struct vg_store *store,
+                  const struct vg_engine_params *params, const struct vg_center_options *opts,
+                  struct vg_center **out, char *err, size_t err_len)
+{
+    struct vg_center *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    c->base = base;
+    c->store = store;
+    c->params = params;
+    c->opts = *opts;
+    pthread_mutex_init(&c->done_lock, NULL);
+    pthread_cond_init(&c->done_cond, NULL);
+    c->flush_ev = event_new(base, -1, 0, on_flush, c);
+    c->done_ev = event_new(base, -1, 0, on_done, c);
+    if (!c->flush_ev || !c->done_ev) {
+        snprintf(err, err_len, "cannot create events");
+        vg_center_free(c);
+        return VG_ENOSPC;
+    }
+    /* flush after the reads of a loop turn, so that one batch gathers them */
+    event_priority_set(c->flush_ev, 1);
+    *out = c;
+    return VG_OK;
+}
+
+const struct vg_center_metrics *vg_center_metrics(struct vg_center *c)
+{
+    return &c->metrics;
+}
+
+void vg_center_free(struct vg_center *c)
+{
+    if (!c)
+        return;
+    /* completions the loop did not get to (the store is closed by now) */
+    pthread_mutex_lock(&c->done_lock);
+    struct cbatch *list = c->done_head;
+    c->done_head = c->done_tail = NULL;
+    pthread_mutex_unlock(&c->done_lock);
+    c->gateway = NULL;
+    while (list) {
+        struct cbatch *next = list->next_done;
+        for (size_t i = 0; i < list->n_records; i++)
+            list->record_units[i]->conn = NULL; /* no one to acknowledge any more */
+        complete(c, list);
+        list = next;
+    }
+    cbatch_free(c->open);
+    while (c->measures) {
+        struct measure *m = c->measures;
+        c->measures = m->next;
+        measure_free(m);
+    }
+    for (size_t h = 0; h < UNIT_BUCKETS; h++)
+        while (c->unit_hash[h]) {
+            struct unit *u = c->unit_hash[h];
+            c->unit_hash[h] = u->hash_next;
+            free(u->marks);
+            free(u);
+        }
+    while (c->tzs) {
+        struct tz_entry *t = c->tzs;
+        c->tzs = t->next;
+        free(t);
+    }
+    if (c->flush_ev)
+        event_free(c->flush_ev);
+    if (c->done_ev)
+        event_free(c->done_ev);
+    pthread_mutex_destroy(&c->done_lock);
+    pthread_cond_destroy(&c->done_cond);
+    free(c);
+}

@@ -1,0 +1,115 @@
+/* The centre: what vigied does with the units' records.
+ *
+ *   frame in -> records decoded -> duplicates dropped -> engine (per measure)
+ *            -> batch: records + alarms + the measures' engine states
+ *            -> store (writer thread, group commit)
+ *            -> once durable: ACK to the units, commands sent, metrics
+ *
+ * A unit is acknowledged only for records whose batch has committed; an
+ * alarm is pushed or acted upon only once it is durable. The engine state
+ * stored with each batch is the state after that batch's records, so a
+ * restart resumes exactly from what is durable: units resend what was not
+ * acknowledged, and nothing is judged twice or forgotten.
+ *
+ * Everything here runs on the event loop's thread, but the store's done()
+ * callbacks, which only queue completed batches for the loop. */
+#ifndef VG_DAEMON_CENTER_H
+#define VG_DAEMON_CENTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "net/gateway.h"
+#include "store/store.h"
+
+struct event_base;
+struct vg_center;
+
+struct vg_center_options {
+    const char *zoneinfo_dir;        /* NULL: /usr/share/zoneinfo */
+    int64_t report_interval_ms;      /* told to units at WELCOME */
+    int64_t heartbeat_interval_ms;
+    size_t max_pending_batches;      /* back-pressure: pause reading beyond */
+    size_t max_unacked_per_unit;     /* records in flight or out of order per unit */
+    int64_t replay_window_ms;        /* how far back to replay when a state cannot be restored */
+};
+
+void vg_center_options_default(struct vg_center_options *o);
+
+/* Histogram of durations in milliseconds, Prometheus style. */
+#define VG_HIST_BUCKETS 16
+struct vg_histogram {
+    uint64_t counts[VG_HIST_BUCKETS + 1]; /* the last one is +Inf */
+    uint64_t count;
+    double sum;
+};
+extern const double vg_histogram_bounds_ms[VG_HIST_BUCKETS];
+void vg_histogram_observe(struct vg_histogram *h, double ms);
+
+struct vg_center_metrics {
+    uint64_t records[5];        /* by vg_proto_record_type */
+    uint64_t records_duplicate; /* already stored or in flight */
+    uint64_t records_rejected;  /* stored, but refused by the engine (values out of range) */
+    uint64_t batches_committed;
+    uint64_t batches_failed;
+    uint64_t alarms[VG_ALARM_KIND__COUNT];
+    uint64_t commands_sent;
+    uint64_t commands_queued;   /* for a unit not connected */
+    struct vg_histogram commit_ms; /* submission -> durable */
+    struct vg_histogram alarm_ms;  /* last byte of the frame in -> alarm durable */
+    size_t units_connected;
+    size_t measures;
+    size_t units;
+};
+
+int vg_center_new(struct event_base *base, struct vg_store *store,
+                  const struct vg_engine_params *params, const struct vg_center_options *opts,
+                  struct vg_center **out, char *err, size_t err_len);
+
+/* Load units and measures from the store and restore each measure's engine
+ * state (or rebuild it by replay). */
+int vg_center_load(struct vg_center *c, char *err, size_t err_len);
+
+/* The hooks to give the gateway; then tell the centre about the gateway
+ * (for back-pressure). */
+struct vg_gateway_hooks vg_center_gateway_hooks(struct vg_center *c);
+void vg_center_set_gateway(struct vg_center *c, struct vg_gateway *g);
+
+/* Declare a measure and its units from its JSON definition
+ * (util/measure_json.h), durably, then start judging it. Waits for the
+ * commit (a few milliseconds: provisioning is rare; the case management to
+ * come will make it asynchronous). 0, or a negative vg_err with err set
+ * (VG_EDUPLICATE for a name in use, VG_EINVAL/VG_ERANGE for a bad
+ * definition). */
+int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id, char *err,
+                             size_t err_len);
+
+struct vg_center_measure_info {
+    int64_t id;
+    const char *name;
+    const char *author_unit;
+    const char *protected_unit;
+    double alert_radius_m;
+    size_t n_zones;
+    bool author_connected;
+    bool protected_connected;
+    const struct vg_engine_state *state; /* zone levels, last fixes */
+};
+
+/* Call cb for each measure; a non-zero return stops and is returned. */
+int vg_center_list_measures(struct vg_center *c,
+                            int (*cb)(void *arg, const struct vg_center_measure_info *info),
+                            void *arg);
+
+const struct vg_center_metrics *vg_center_metrics(struct vg_center *c);
+
+/* Submit what is being gathered now (shutdown). */
+void vg_center_flush(struct vg_center *c);
+
+/* After the store is closed (every batch done): finish the completions and
+ * free everything. Accepts NULL. */
+void vg_center_free(struct vg_center *c);
+
+#endif

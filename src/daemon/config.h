@@ -1,0 +1,36 @@
+/* vigied's configuration: defaults, a config file, then the command line
+ * (which wins). The file is lines of `key = value`; '#' starts a comment.
+ * Every key is also an option: `--key value`. */
+#ifndef VG_DAEMON_CONFIG_H
+#define VG_DAEMON_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "daemon/center.h"
+#include "net/gateway.h"
+
+#define VG_PATH_MAX 512
+#define VG_DATA_DIR_MAX 400
+
+struct vg_daemon_config {
+    char data_dir[VG_PATH_MAX];  /* data_dir      ./var */
+    char devices[128];           /* devices       127.0.0.1:5020 */
+    char http[128];              /* http          127.0.0.1:8080 */
+    char db[VG_PATH_MAX + 32];   /* db            sqlite:DATA_DIR/vigie.db */
+    char server_name[65];        /* server_name   localhost (the TLS certificate's name) */
+    char log_level[16];          /* log_level     info */
+    struct vg_gateway_limits limits;
+    struct vg_center_options center;
+};
+
+void vg_daemon_config_default(struct vg_daemon_config *cfg);
+
+/* Apply the file (if --config is given) then the options. Returns 0, 1 if
+ * --help was asked (usage printed), or -1 with the reason in err. */
+int vg_daemon_config_parse(struct vg_daemon_config *cfg, int argc, char **argv, char *err,
+                           size_t err_len);
+
+void vg_daemon_config_usage(FILE *out);
+
+#endif

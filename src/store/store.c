@@ -1,0 +1,606 @@
+/* The store's common part: the location picks a backend, one writer thread
+ * commits what is queued as a group, reads are serialised on their own
+ * lock. What a backend provides is in store_backend.h; this file also holds
+ * what every backend shares (the migration list, the wire representation
+ * of records). */
+#include "store/store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store_backend.h"
+
+/* The writer takes every batch queued when it wakes, up to this many per
+ * transaction: the group's done()s are all called after its commit, so an
+ * unbounded group would hold back the first batches of a burst behind the
+ * last ones. 1024 batches of 100 records is a transaction of 100,000 rows,
+ * a fraction of a second. */
+#define GROUP_MAX 1024
+
+struct group_result {
+    int rc;
+    char err[VG__STORE_ERR_LEN];
+};
+
+struct vg_store {
+    const struct vg_store_ops *ops;
+    struct vg_store_backend *be;
+
+    /* The queue; everything here is under `lock`. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* the writer waits for work or for closing */
+    struct vg_store_batch *head, *tail;
+    size_t pending; /* submitted, done() not called yet */
+    bool closing;
+
+    pthread_t writer;
+    struct group_result *results; /* GROUP_MAX, the writer's alone */
+
+    /* The read connection is one per store: reads take turns, a whole
+     * iteration (callbacks included) at a time. Recursive: a callback may
+     * read in turn, on the same thread. */
+    pthread_mutex_t read_lock;
+};
+
+void vg__store_err(char *err, size_t err_len, const char *fmt, ...)
+{
+    if (!err || err_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- migrations ---------------------------------------------------------
+ *
+ * Append a step to change the schema; never edit a step that has shipped.
+ * Types are chosen to mean the same in SQLite and PostgreSQL: BIGINT,
+ * INTEGER and SMALLINT are integers of 8, 4 and 2 bytes in PostgreSQL (all
+ * one INTEGER class in SQLite), DOUBLE PRECISION is a double in both (PG's
+ * REAL would be a float), TEXT is text. Not portable, hence the tokens:
+ * the generated keys, the blob type, and WITHOUT ROWID (the composite-key
+ * tables are stored in their key's order, a unit's records together and no
+ * separate rowid index to maintain; PostgreSQL has no such clause).
+ *
+ * A NULL in a measurement column means "no value": NaN in the alarm's
+ * doubles, unknown in the statuses' sensors and the fixes' speed and
+ * heading, no position in a fix of quality NONE. */
+static const char MIGRATION_1[] =
+    "CREATE TABLE measures ("
+    "  id @ID@,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  definition TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL"
+    ");"
+    "CREATE TABLE units ("
+    "  id @ID@,"
+    "  serial TEXT NOT NULL UNIQUE,"
+    "  role SMALLINT NOT NULL CHECK (role BETWEEN 1 AND 3),"
+    "  measure_id BIGINT REFERENCES measures (id),"
+    "  acked_seq BIGINT NOT NULL DEFAULT 0,"
+    "  created_ms BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX units_by_measure ON units (measure_id);"
+    /* Records: the protocol's integers (store_backend.h). */
+    "CREATE TABLE fixes ("
+    "  unit_id BIGINT NOT NULL REFERENCES units (id),"
+    "  seq BIGINT NOT NULL,"
+    "  t_ms BIGINT NOT NULL,"
+    "  quality SMALLINT NOT NULL,"
+    "  lat_e7 INTEGER,"
+    "  lon_e7 INTEGER,"
+    "  accuracy_cm BIGINT," /* u32 on the wire */
+    "  speed_cms INTEGER,"
+    "  heading_cdeg INTEGER,"
+    "  received_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (unit_id, seq)"
+    ")@NOROWID@;"
+    "CREATE TABLE statuses ("
+    "  unit_id BIGINT NOT NULL REFERENCES units (id),"
+    "  seq BIGINT NOT NULL,"
+    "  t_ms BIGINT NOT NULL,"
+    "  subject SMALLINT NOT NULL,"
+    "  battery SMALLINT,"
+    "  charging SMALLINT,"
+    "  strap_closed SMALLINT,"
+    "  skin_contact SMALLINT,"
+    "  bracelet_link SMALLINT,"
+    "  received_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (unit_id, seq)"
+    ")@NOROWID@;"
+    /* Events and heartbeats (kind 1). */
+    "CREATE TABLE events ("
+    "  unit_id BIGINT NOT NULL REFERENCES units (id),"
+    "  seq BIGINT NOT NULL,"
+    "  t_ms BIGINT NOT NULL,"
+    "  kind SMALLINT NOT NULL,"
+    "  received_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (unit_id, seq)"
+    ")@NOROWID@;"
+    /* Alarms and their evidence, every field of struct vg_alarm; the fixes
+     * the decision used are kept as the engine had them (doubles), not
+     * requantised. An ordinary table: its rows (~300 bytes) are too wide
+     * for WITHOUT ROWID to pay, and alarms are rare. */
+    "CREATE TABLE alarms ("
+    "  measure_id BIGINT NOT NULL REFERENCES measures (id),"
+    "  seq BIGINT NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  unit SMALLINT NOT NULL,"
+    "  priority SMALLINT NOT NULL,"
+    "  flags SMALLINT NOT NULL,"
+    "  level_from SMALLINT NOT NULL,"
+    "  level_to SMALLINT NOT NULL,"
+    "  zone_index SMALLINT NOT NULL,"
+    "  zone_id BIGINT NOT NULL,"
+    "  at_ms BIGINT NOT NULL,"
+    "  raised_ms BIGINT NOT NULL,"
+    "  distance_m DOUBLE PRECISION,"
+    "  uncertainty_m DOUBLE PRECISION,"
+    "  threshold_m DOUBLE PRECISION,"
+    "  closing_speed_mps DOUBLE PRECISION,"
+    "  author_closed_m DOUBLE PRECISION,"
+    "  protected_closed_m DOUBLE PRECISION,"
+    "  reach_m DOUBLE PRECISION,"
+    "  approached_by SMALLINT NOT NULL,"
+    "  confidence SMALLINT NOT NULL,"
+    "  author_t_ms BIGINT NOT NULL,"
+    "  author_lat_deg DOUBLE PRECISION,"
+    "  author_lon_deg DOUBLE PRECISION,"
+    "  author_accuracy_m DOUBLE PRECISION,"
+    "  author_speed_mps DOUBLE PRECISION,"
+    "  author_heading_deg DOUBLE PRECISION,"
+    "  author_quality SMALLINT NOT NULL,"
+    "  protected_t_ms BIGINT NOT NULL,"
+    "  protected_lat_deg DOUBLE PRECISION,"
+    "  protected_lon_deg DOUBLE PRECISION,"
+    "  protected_accuracy_m DOUBLE PRECISION,"
+    "  protected_speed_mps DOUBLE PRECISION,"
+    "  protected_heading_deg DOUBLE PRECISION,"
+    "  protected_quality SMALLINT NOT NULL,"
+    "  PRIMARY KEY (measure_id, seq)"
+    ");"
+    "CREATE TABLE engine_states ("
+    "  measure_id @KEY@ REFERENCES measures (id),"
+    "  version BIGINT NOT NULL,"
+    "  state @BLOB@ NOT NULL,"
+    "  updated_ms BIGINT NOT NULL"
+    ");";
+
+const struct vg__store_migration vg__store_migrations[] = {
+    {1, "measures, units, records, alarms, engine states", MIGRATION_1},
+};
+const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
+
+static const struct {
+    const char *token;
+    const char *sqlite;
+    const char *postgresql;
+} dialect_words[] = {
+    {"@ID@", "INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"},
+    {"@KEY@", "INTEGER PRIMARY KEY", "BIGINT PRIMARY KEY"},
+    {"@BLOB@", "BLOB", "BYTEA"},
+    {"@NOROWID@", " WITHOUT ROWID", ""},
+};
+#define N_DIALECT_WORDS (sizeof dialect_words / sizeof dialect_words[0])
+
+char *vg__store_migration_sql(const struct vg__store_migration *m, enum vg__store_dialect d)
+{
+    /* Two passes: measure, then write. */
+    char *out = NULL;
+    size_t len = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+        for (const char *p = m->sql; *p;) {
+            const char *word = NULL;
+            size_t skip = 1;
+            if (*p == '@') {
+                for (size_t i = 0; i < N_DIALECT_WORDS; i++) {
+                    size_t tl = strlen(dialect_words[i].token);
+                    if (strncmp(p, dialect_words[i].token, tl) == 0) {
+                        word = d == VG__STORE_SQLITE ? dialect_words[i].sqlite
+                                                     : dialect_words[i].postgresql;
+                        skip = tl;
+                        break;
+                    }
+                }
+            }
+            size_t wl = word ? strlen(word) : 1;
+            if (out)
+                memcpy(out + n, word ? word : p, wl);
+            n += wl;
+            p += skip;
+        }
+        if (!out) {
+            len = n;
+            out = malloc(len + 1);
+            if (!out)
+                return NULL;
+        } else {
+            out[len] = '\0';
+        }
+    }
+    return out;
+}
+
+/* ---- the wire representation of records ---------------------------------- */
+
+/* round(v * scale) if within [lo, hi] (NaN is not). */
+static bool scaled(double v, double scale, double lo, double hi, int64_t *out)
+{
+    double x = round(v * scale);
+    if (!(x >= lo && x <= hi))
+        return false;
+    *out = (int64_t)x;
+    return true;
+}
+
+int vg__store_fix_encode(const struct vg_fix *f, struct vg__store_fix_row *row)
+{
+    *row = (struct vg__store_fix_row){.t_ms = f->time_ms, .quality = f->quality};
+    if (f->quality == VG_FIX_NONE)
+        return VG_OK; /* no position: whatever else came means nothing */
+    row->has_position = true;
+    /* the wire's types: i32 degrees e7, u32 cm; speed and heading are u16
+     * there, the columns take up to i32 */
+    const double i32_min = (double)INT32_MIN, i32_max = (double)INT32_MAX;
+    if (!scaled(f->lat_deg, 1e7, i32_min, i32_max, &row->lat_e7) ||
+        !scaled(f->lon_deg, 1e7, i32_min, i32_max, &row->lon_e7) ||
+        !scaled((double)f->accuracy_m, 100.0, 0, (double)UINT32_MAX, &row->accuracy_cm))
+        return VG_ERANGE;
+    /* unknown is any negative value (fix.h); NaN counts as unknown too */
+    if ((row->has_speed = f->speed_mps >= 0) &&
+        !scaled((double)f->speed_mps, 100.0, 0, i32_max, &row->speed_cms))
+        return VG_ERANGE;
+    if ((row->has_heading = f->heading_deg >= 0) &&
+        !scaled((double)f->heading_deg, 100.0, 0, i32_max, &row->heading_cdeg))
+        return VG_ERANGE;
+    return VG_OK;
+}
+
+void vg__store_fix_decode(const struct vg__store_fix_row *row, struct vg_fix *f)
+{
+    *f = (struct vg_fix){
+        .time_ms = row->t_ms,
+        .speed_mps = row->has_speed ? (float)((double)row->speed_cms / 100.0) : -1.0f,
+        .heading_deg = row->has_heading ? (float)((double)row->heading_cdeg / 100.0) : -1.0f,
+        .quality = row->quality,
+    };
+    if (row->has_position) {
+        f->lat_deg = (double)row->lat_e7 / 1e7;
+        f->lon_deg = (double)row->lon_e7 / 1e7;
+        f->accuracy_m = (float)((double)row->accuracy_cm / 100.0);
+    }
+}
+
+/* ---- open, close --------------------------------------------------------- */
+
+static const struct {
+    const char *prefix;
+    const struct vg_store_ops *ops;
+} backends[] = {
+    {"sqlite:", &vg__store_sqlite_ops},
+};
+
+static void *writer_main(void *arg);
+
+int vg_store_open(const char *location, struct vg_store **out, char *err, size_t err_len)
+{
+    vg__store_err(err, err_len, "%s", "");
+    if (!location || !out) {
+        vg__store_err(err, err_len, "no store location");
+        return VG_EINVAL;
+    }
+    *out = NULL;
+    const struct vg_store_ops *ops = &vg__store_sqlite_ops; /* a plain path */
+    const char *target = location;
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+        size_t pl = strlen(backends[i].prefix);
+        if (strncmp(location, backends[i].prefix, pl) == 0) {
+            ops = backends[i].ops;
+            target = location + pl;
+            break;
+        }
+    }
+    if (strncmp(location, "postgresql:", 11) == 0 || strncmp(location, "postgres:", 9) == 0) {
+        vg__store_err(err, err_len, "%s: this build has no PostgreSQL backend yet", location);
+        return VG_ENOTFOUND;
+    }
+
+    struct vg_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        vg__store_err(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    s->ops = ops;
+    s->results = calloc(GROUP_MAX, sizeof *s->results);
+    if (!s->results) {
+        free(s);
+        vg__store_err(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    int rc = ops->open(target, &s->be, err, err_len);
+    if (rc < 0) {
+        free(s->results);
+        free(s);
+        return rc;
+    }
+
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->read_lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    /* The writer takes no signals: they go to the threads that expect them
+     * (the daemon's event loop). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int e = pthread_create(&s->writer, NULL, writer_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        vg__store_err(err, err_len, "cannot start the writer thread: %s", strerror(e));
+        ops->close(s->be);
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
+        pthread_mutex_destroy(&s->read_lock);
+        free(s->results);
+        free(s);
+        return VG_ENOSPC;
+    }
+    *out = s;
+    return VG_OK;
+}
+
+void vg_store_close(struct vg_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->closing = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    /* The writer drains the queue (done() called for every batch) before it
+     * returns. */
+    pthread_join(s->writer, NULL);
+    s->ops->close(s->be);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->read_lock);
+    free(s->results);
+    free(s);
+}
+
+/* ---- the queue and the writer -------------------------------------------- */
+
+int vg_store_submit(struct vg_store *s, struct vg_store_batch *b)
+{
+    if (!s || !b || (b->n_records && !b->records) || (b->n_alarms && !b->alarms) ||
+        (b->n_states && !b->states) || (b->n_acks && !b->acks) || (b->n_measures && !b->measures) ||
+        (b->n_units && !b->units))
+        return VG_EINVAL;
+    b->next_ = NULL;
+    b->n_inserted = 0;
+    b->committed_ns = 0;
+    b->submitted_ns = monotonic_ns();
+    pthread_mutex_lock(&s->lock);
+    if (s->closing) {
+        pthread_mutex_unlock(&s->lock);
+        return VG_ESTATE;
+    }
+    if (s->tail)
+        s->tail->next_ = b;
+    else
+        s->head = b;
+    s->tail = b;
+    s->pending++;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    return VG_OK;
+}
+
+size_t vg_store_pending(struct vg_store *s)
+{
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->pending;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static void clear_outputs(struct vg_store_batch *b)
+{
+    b->n_inserted = 0;
+    for (size_t i = 0; i < b->n_measures; i++)
+        b->measures[i].id = 0;
+    for (size_t i = 0; i < b->n_units; i++)
+        b->units[i].id = 0;
+}
+
+/* One transaction for the n batches from `first`, then their done()s in
+ * order. The batches are the writer's alone from the moment they leave the
+ * queue until their done(). */
+static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n)
+{
+    const struct vg_store_ops *ops = s->ops;
+    struct group_result *res = s->results;
+    char group_err[VG__STORE_ERR_LEN] = "";
+    int64_t now_ms = wall_ms();
+
+    int group_rc = ops->begin(s->be, group_err, sizeof group_err);
+    if (group_rc == 0) {
+        struct vg_store_batch *b = first;
+        for (size_t i = 0; i < n; i++, b = b->next_) {
+            bool lost = false;
+            res[i].err[0] = '\0';
+            res[i].rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
+            if (lost) {
+                group_rc = res[i].rc < 0 ? res[i].rc : VG__STORE_EDB;
+                vg__store_err(group_err, sizeof group_err,
+                              "transaction lost with batch %zu of %zu: %s", i + 1, n, res[i].err);
+                break;
+            }
+        }
+        if (group_rc == 0)
+            group_rc = ops->commit(s->be, group_err, sizeof group_err);
+    }
+    if (group_rc < 0)
+        ops->rollback(s->be);
+    int64_t committed_ns = monotonic_ns();
+
+    struct vg_store_batch *b = first;
+    for (size_t i = 0; i < n; i++) {
+        struct vg_store_batch *next = b->next_; /* b is the caller's again once done() runs */
+        int rc = group_rc < 0 ? group_rc : res[i].rc;
+        const char *err = group_rc < 0 ? group_err : res[i].err;
+        if (rc < 0)
+            clear_outputs(b);
+        b->committed_ns = committed_ns;
+        b->next_ = NULL;
+        pthread_mutex_lock(&s->lock);
+        s->pending--;
+        pthread_mutex_unlock(&s->lock);
+        if (b->done)
+            b->done(b, rc, rc < 0 ? err : NULL);
+        b = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct vg_store *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->head && !s->closing)
+            pthread_cond_wait(&s->wake, &s->lock);
+        if (!s->head)
+            break; /* closing, and nothing left */
+        struct vg_store_batch *first = s->head, *last = first;
+        size_t n = 1;
+        while (last->next_ && n < GROUP_MAX) {
+            last = last->next_;
+            n++;
+        }
+        s->head = last->next_;
+        if (!s->head)
+            s->tail = NULL;
+        pthread_mutex_unlock(&s->lock);
+        run_group(s, first, n);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+static int read_begin(struct vg_store *s)
+{
+    return pthread_mutex_lock(&s->read_lock) == 0 ? VG_OK : VG_ESTATE;
+}
+
+static void read_end(struct vg_store *s)
+{
+    pthread_mutex_unlock(&s->read_lock);
+}
+
+int vg_store_units(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_unit_row *u),
+                   void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->units(s->be, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_measures(struct vg_store *s,
+                      int (*cb)(void *arg, const struct vg_store_measure_row *m), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->measures(s->be, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_replay(struct vg_store *s, int64_t measure_id, int64_t since_ms,
+                    int (*cb)(void *arg, const struct vg_store_record *r), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->replay(s->be, measure_id, since_ms, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_count_records(struct vg_store *s, int64_t unit_id, int64_t *n)
+{
+    if (!s || !n)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->count_records(s->be, unit_id, n);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_count_alarms(struct vg_store *s, int64_t measure_id, int64_t *n)
+{
+    if (!s || !n)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->count_alarms(s->be, measure_id, n);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_alarms(struct vg_store *s, int64_t measure_id, uint32_t after_seq,
+                    int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->alarms(s->be, measure_id, after_seq, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}

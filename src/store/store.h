@@ -1,0 +1,165 @@
+/* The store: the durable record (evidence) and the state the centre needs
+ * to restart. One interface, backends behind it (SQLite today, PostgreSQL
+ * next), chosen by the location string given to vg_store_open().
+ *
+ * Writes go in batches to a single writer thread that commits several
+ * batches in one transaction (group commit), each batch in its own
+ * savepoint so that one failing batch does not undo the others; a batch's
+ * done() is called once its transaction is durable (or has failed), on the
+ * writer thread. The gateway acknowledges a unit's records only from there.
+ *
+ * Inserts are idempotent: a record whose (unit, sequence) is already stored,
+ * an alarm whose (measure, sequence) is, are skipped without error (a unit
+ * resending after a lost acknowledgement is the normal case).
+ *
+ * Reads (start-up, provisioning answers, tests) are synchronous on a
+ * connection of their own; they never wait for the writer. */
+#ifndef VG_STORE_STORE_H
+#define VG_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/alarm.h"
+#include "core/proto.h"
+
+struct vg_store;
+
+/* Roles of a unit in a measure. */
+enum vg_unit_role {
+    VG_ROLE_AUTHOR = 1,    /* the author's mobile unit (has a certificate) */
+    VG_ROLE_PROTECTED = 2, /* the protected person's unit (has a certificate) */
+    VG_ROLE_BRACELET = 3,  /* the ankle bracelet (speaks through the author's unit) */
+};
+
+/* A record received from a unit. */
+struct vg_store_record {
+    int64_t unit_id;
+    int64_t received_ms; /* the centre's clock */
+    struct vg_proto_record rec; /* rec.seq is the unit's sequence number */
+};
+
+struct vg_store_alarm {
+    int64_t measure_id;
+    struct vg_alarm alarm; /* (measure_id, alarm.seq) identifies it */
+};
+
+/* The engine's state of a measure after the records of this batch: stored
+ * with them, in the same transaction, so that a restart resumes exactly
+ * from what is durable. The blob is opaque to the store. */
+struct vg_store_state {
+    int64_t measure_id;
+    uint32_t version; /* layout version of the blob */
+    uint32_t len;
+    const void *blob;
+};
+
+/* The highest sequence number up to which every record of a unit is stored
+ * (what the unit is told at its next connection). */
+struct vg_store_unit_ack {
+    int64_t unit_id;
+    uint64_t acked_seq;
+};
+
+/* Provisioning (enough to declare a measure and its units until the case
+ * management comes). A measure's definition is JSON text the store keeps
+ * as is (the daemon parses it). */
+struct vg_store_measure_def {
+    const char *name;        /* unique, e.g. "M-2026-0001" */
+    const char *definition;  /* JSON */
+    int64_t id;              /* out: set once the batch is done */
+};
+
+struct vg_store_unit_def {
+    const char *serial;      /* the certificate's subject CN */
+    uint8_t role;            /* enum vg_unit_role */
+    const char *measure;     /* the measure's name */
+    int64_t id;              /* out */
+};
+
+struct vg_store_batch {
+    /* In: everything is borrowed from the caller until done() is called. */
+    const struct vg_store_record *records;
+    size_t n_records;
+    const struct vg_store_alarm *alarms;
+    size_t n_alarms;
+    const struct vg_store_state *states;
+    size_t n_states;
+    const struct vg_store_unit_ack *acks;
+    size_t n_acks;
+    struct vg_store_measure_def *measures;
+    size_t n_measures;
+    struct vg_store_unit_def *units;
+    size_t n_units;
+    /* Called once, on the writer thread, after the commit (rc 0) or the
+     * failure (rc < 0, nothing of this batch stored; err says why). */
+    void (*done)(struct vg_store_batch *b, int rc, const char *err);
+    void *arg;
+    /* Out, set by the store before done(): records actually inserted (not
+     * already there), and the monotonic times of submission and commit. */
+    size_t n_inserted;
+    int64_t submitted_ns;
+    int64_t committed_ns;
+    /* The store's own link; do not touch. */
+    struct vg_store_batch *next_;
+};
+
+/* Open a store: "sqlite:PATH" or a plain path (SQLite, created with its
+ * schema if missing; migrations applied). Later: "postgresql://...".
+ * On failure returns a negative vg_err and writes the reason to err. */
+int vg_store_open(const char *location, struct vg_store **out, char *err, size_t err_len);
+
+/* Commit what is queued, stop the writer, close. Accepts NULL. */
+void vg_store_close(struct vg_store *s);
+
+/* Queue a batch for the writer. VG_ESTATE if the store is closing. The
+ * batch and what it points to must stay valid until done() is called. */
+int vg_store_submit(struct vg_store *s, struct vg_store_batch *b);
+
+/* Batches queued and not yet done (for back-pressure). */
+size_t vg_store_pending(struct vg_store *s);
+
+/* ---- synchronous reads ------------------------------------------------- */
+
+struct vg_store_unit_row {
+    int64_t id;
+    const char *serial;
+    uint8_t role;
+    int64_t measure_id; /* 0 if not assigned */
+    uint64_t acked_seq;
+};
+
+struct vg_store_measure_row {
+    int64_t id;
+    const char *name;
+    const char *definition;
+    const void *state; /* NULL if no state stored yet */
+    size_t state_len;
+    uint32_t state_version;
+};
+
+/* Call cb for every unit / measure; strings and blobs are valid during the
+ * call only. A non-zero return from cb stops and is returned. */
+int vg_store_units(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_unit_row *u),
+                   void *arg);
+int vg_store_measures(struct vg_store *s,
+                      int (*cb)(void *arg, const struct vg_store_measure_row *m), void *arg);
+
+/* The records of a measure's units received at or after since_ms, in the
+ * order they were received (to rebuild an engine state that could not be
+ * restored as stored). */
+int vg_store_replay(struct vg_store *s, int64_t measure_id, int64_t since_ms,
+                    int (*cb)(void *arg, const struct vg_store_record *r), void *arg);
+
+/* Counts, for tests and tools: records stored for a unit (all kinds), alarms
+ * of a measure. */
+int vg_store_count_records(struct vg_store *s, int64_t unit_id, int64_t *n);
+int vg_store_count_alarms(struct vg_store *s, int64_t measure_id, int64_t *n);
+
+/* The alarms of a measure with seq > after_seq, in order (tests, tools,
+ * later the API). */
+int vg_store_alarms(struct vg_store *s, int64_t measure_id, uint32_t after_seq,
+                    int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg);
+
+#endif

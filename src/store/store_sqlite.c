@@ -1,0 +1,1071 @@
+/* The SQLite backend: one file, two connections (the writer thread's and
+ * the readers'), every statement prepared once at open and reused.
+ *
+ * Settings, and why:
+ *   journal_mode=WAL    readers never wait for the writer nor the writer
+ *                       for them, and a commit is one append to the WAL
+ *                       (one fsync) instead of a rollback journal's two.
+ *   synchronous=FULL    the WAL is fsynced at every commit, so a batch
+ *                       whose done() said 0 (and which a unit has been
+ *                       told is stored) survives a power cut or a kernel
+ *                       crash. NORMAL would fsync only at checkpoints: the
+ *                       file would stay consistent, but the last commits
+ *                       before a power cut, already acknowledged to the
+ *                       units (which then dropped them), would be lost.
+ *                       Group commit is what makes FULL affordable: one
+ *                       fsync per group, not per batch.
+ *   foreign_keys=ON     records of unknown units and alarms of unknown
+ *                       measures are refused (the batch fails).
+ *   busy_timeout        another process (a tool) holding a lock briefly
+ *                       delays a commit instead of failing it.
+ *   cache_size (writer) 64 MiB. Records arrive time-major (a fix from every
+ *                       unit, then the next), so each transaction touches
+ *                       the last leaf page of every active unit: the cache
+ *                       must hold them all (4 KiB each, ~16,000 units in
+ *                       64 MiB) or pages spill mid-transaction and the
+ *                       rate falls to the disk's random writes (bench/store:
+ *                       300,000 records/s with 1,000 units, 80,000 with the
+ *                       default 2 MiB cache).
+ *   temp_store=MEMORY   the savepoint of each batch journals the pages the
+ *                       batch changes; in memory rather than in a temporary
+ *                       file (bench/store: 300,000 records/s instead of
+ *                       160,000; the memory is a batch's pages, freed at
+ *                       its release).
+ *   application_id      "VGIE" in the file's header: a Vigie database is
+ *                       recognisable, another application's is refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store_backend.h"
+
+#define BUSY_TIMEOUT_MS  5000
+#define WRITER_CACHE_KIB -65536     /* negative: KiB (64 MiB), see the top of the file */
+#define APP_ID           1447512389 /* 0x56474945, "VGIE" */
+#define STR_(x)          #x
+#define STR(x)           STR_(x)
+
+/* The writer's statements. */
+enum {
+    W_BEGIN,
+    W_COMMIT,
+    W_ROLLBACK,
+    W_SAVEPOINT,
+    W_RELEASE,
+    W_ROLLBACK_TO,
+    W_FIX,
+    W_STATUS,
+    W_EVENT,
+    W_ALARM,
+    W_STATE,
+    W_ACK,
+    W_MEASURE,
+    W_FIND_MEASURE,
+    W_UNIT,
+    W__COUNT
+};
+
+/* The alarm's columns, in the order the statements bind and read them. */
+#define ALARM_COLUMNS                                                                              \
+    "measure_id, seq, kind, unit, priority, flags, level_from, level_to, zone_index, zone_id, "    \
+    "at_ms, raised_ms, distance_m, uncertainty_m, threshold_m, closing_speed_mps, "                \
+    "author_closed_m, protected_closed_m, reach_m, approached_by, confidence, "                    \
+    "author_t_ms, author_lat_deg, author_lon_deg, author_accuracy_m, author_speed_mps, "           \
+    "author_heading_deg, author_quality, "                                                         \
+    "protected_t_ms, protected_lat_deg, protected_lon_deg, protected_accuracy_m, "                 \
+    "protected_speed_mps, protected_heading_deg, protected_quality"
+
+static const char *const write_sql[W__COUNT] = {
+    [W_BEGIN] = "BEGIN IMMEDIATE",
+    [W_COMMIT] = "COMMIT",
+    [W_ROLLBACK] = "ROLLBACK",
+    [W_SAVEPOINT] = "SAVEPOINT vg_batch",
+    [W_RELEASE] = "RELEASE vg_batch",
+    [W_ROLLBACK_TO] = "ROLLBACK TO vg_batch",
+    [W_FIX] = "INSERT INTO fixes (unit_id, seq, t_ms, quality, lat_e7, lon_e7, accuracy_cm, "
+              "speed_cms, heading_cdeg, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+              "?9, ?10) ON CONFLICT DO NOTHING",
+    [W_STATUS] = "INSERT INTO statuses (unit_id, seq, t_ms, subject, battery, charging, "
+                 "strap_closed, skin_contact, bracelet_link, received_ms) VALUES (?1, ?2, ?3, "
+                 "?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+    [W_EVENT] = "INSERT INTO events (unit_id, seq, t_ms, kind, received_ms) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+    [W_ALARM] = "INSERT INTO alarms (" ALARM_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
+                "?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) ON CONFLICT DO NOTHING",
+    [W_STATE] = "INSERT INTO engine_states (measure_id, version, state, updated_ms) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (measure_id) DO UPDATE SET "
+                "version = excluded.version, state = excluded.state, "
+                "updated_ms = excluded.updated_ms",
+    /* never down: a late batch with an older ack leaves the newer one */
+    [W_ACK] = "UPDATE units SET acked_seq = CASE WHEN acked_seq < ?2 THEN ?2 ELSE acked_seq END "
+              "WHERE id = ?1",
+    [W_MEASURE] = "INSERT INTO measures (name, definition, created_ms, updated_ms) "
+                  "VALUES (?1, ?2, ?3, ?3) RETURNING id",
+    [W_FIND_MEASURE] = "SELECT id FROM measures WHERE name = ?1",
+    [W_UNIT] = "INSERT INTO units (serial, role, measure_id, created_ms) VALUES (?1, ?2, ?3, ?4) "
+               "ON CONFLICT (serial) DO UPDATE SET role = excluded.role, "
+               "measure_id = excluded.measure_id RETURNING id",
+};
+
+/* The readers' statements. */
+enum { R_UNITS, R_MEASURES, R_REPLAY, R_COUNT_RECORDS, R_COUNT_ALARMS, R_ALARMS, R__COUNT };
+
+/* Replay: the three record tables as one list of (received, unit, seq,
+ * type, time, up to six values). */
+#define REPLAY_ONE(table, type, values)                                                            \
+    "SELECT x.received_ms AS received_ms, x.unit_id AS unit_id, x.seq AS seq, " type " AS type, "  \
+    "x.t_ms AS t_ms, " values " FROM " table " x JOIN units u ON u.id = x.unit_id "                \
+    "WHERE u.measure_id = ?1 AND x.received_ms >= ?2"
+
+// clang-format off
+static const char *const read_sql[R__COUNT] = {
+    [R_UNITS] = "SELECT id, serial, role, measure_id, acked_seq FROM units ORDER BY id",
+    [R_MEASURES] = "SELECT m.id, m.name, m.definition, s.version, s.state FROM measures m "
+                   "LEFT JOIN engine_states s ON s.measure_id = m.id ORDER BY m.id",
+    [R_REPLAY] = REPLAY_ONE("fixes", "1", "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, "
+                                          "x.speed_cms, x.heading_cdeg")
+        " UNION ALL " REPLAY_ONE("statuses", "2", "x.subject, x.battery, x.charging, "
+                                                  "x.strap_closed, x.skin_contact, "
+                                                  "x.bracelet_link")
+        " UNION ALL " REPLAY_ONE("events", "3", "x.kind, NULL, NULL, NULL, NULL, NULL")
+        " ORDER BY received_ms, unit_id, seq",
+    [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes WHERE unit_id = ?1) + "
+                        "(SELECT count(*) FROM statuses WHERE unit_id = ?1) + "
+                        "(SELECT count(*) FROM events WHERE unit_id = ?1)",
+    [R_COUNT_ALARMS] = "SELECT count(*) FROM alarms WHERE measure_id = ?1",
+    [R_ALARMS] = "SELECT " ALARM_COLUMNS " FROM alarms WHERE measure_id = ?1 AND seq > ?2 "
+                 "ORDER BY seq",
+};
+// clang-format on
+
+struct vg_store_backend {
+    char *path;
+    sqlite3 *w; /* the writer thread's (migrations at open) */
+    sqlite3 *r; /* the readers', under store.c's read lock */
+    sqlite3_stmt *ws[W__COUNT];
+    sqlite3_stmt *rs[R__COUNT];
+};
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+/* Step a statement that returns no row, then reset it. */
+static int run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* A failed statement as a vg_err; constraint violations are the caller's
+ * data, anything else is the database's trouble. */
+static int map_rc(int rc)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return VG_EDUPLICATE;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return VG_ENOTFOUND;
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL: return VG_EINVAL;
+    default: return VG__STORE_EDB;
+    }
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, bool has, int64_t v)
+{
+    if (has)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* NaN is stored as NULL (SQLite would do it anyway; said here to be read back). */
+static void bind_real(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static double column_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(st, i);
+}
+
+static bool column_has(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) != SQLITE_NULL;
+}
+
+static void bind_status_value(sqlite3_stmt *st, int i, int8_t v)
+{
+    bind_opt(st, i, v != VG__STORE_STATUS_UNKNOWN, v);
+}
+
+static int8_t column_status_value(sqlite3_stmt *st, int i)
+{
+    return column_has(st, i) ? (int8_t)sqlite3_column_int(st, i) : VG__STORE_STATUS_UNKNOWN;
+}
+
+static int prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, int n,
+                       const char *path, char *err, size_t err_len)
+{
+    for (int i = 0; i < n; i++) {
+        if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) !=
+            SQLITE_OK) {
+            vg__store_err(err, err_len, "%s: cannot prepare a statement: %s", path,
+                          sqlite3_errmsg(db));
+            return VG__STORE_EDB;
+        }
+    }
+    return VG_OK;
+}
+
+/* One integer out of a statement returning one row (set-up queries). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- open -------------------------------------------------------------------------------- */
+
+/* The directories up to the file, created if missing (0700: the database
+ * holds personal data); the file itself created 0600 for the same reason
+ * (SQLite would create it 0644, and its -wal and -shm files inherit the
+ * database file's mode). */
+static int make_path(const char *path, char *err, size_t err_len)
+{
+    char *dir = strdup(path);
+    if (!dir) {
+        vg__store_err(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            vg__store_err(err, err_len, "%s: cannot create directory %s: %s", path, dir,
+                          strerror(errno));
+            free(dir);
+            return VG__STORE_EDB;
+        }
+        *p = '/';
+    }
+    free(dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    /* any other failure (exists, a directory, no permission) is for SQLite to report */
+    return VG_OK;
+}
+
+static int open_connection(const char *path, sqlite3 **db, char *err, size_t err_len)
+{
+    /* NOMUTEX: each connection is used by one thread at a time (the writer's
+     * by the writer thread, the readers' under the read lock), so SQLite's
+     * own per-call mutex would be pure cost. */
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: cannot open: %s", path,
+                      *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        return VG__STORE_EDB;
+    }
+    sqlite3_extended_result_codes(*db, 1);
+    sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
+    return VG_OK;
+}
+
+/* Recognise the file, then bring its schema up to date, all in one
+ * transaction (two processes opening a new file at once: one creates, the
+ * other waits on the lock and then finds the schema there). */
+static int migrate(struct vg_store_backend *be, char *err, size_t err_len)
+{
+    sqlite3 *db = be->w;
+    const char *path = be->path;
+    int64_t app_id = 0, n_objects = 0, has_table = 0, current = 0;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+        return VG__STORE_EDB;
+    }
+    if ((rc = query_int(db, "PRAGMA application_id", &app_id)) != SQLITE_OK ||
+        (rc = query_int(db, "SELECT count(*) FROM sqlite_master", &n_objects)) != SQLITE_OK ||
+        (rc = query_int(db,
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'schema_migrations'",
+                        &has_table)) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail_db;
+    }
+    if (app_id != 0 && app_id != APP_ID) {
+        vg__store_err(err, err_len,
+                      "%s is not a Vigie database (an SQLite file of application 0x%08llx)", path,
+                      (unsigned long long)(uint32_t)app_id);
+        goto fail_format;
+    }
+    if (!has_table) {
+        if (n_objects > 0) {
+            vg__store_err(err, err_len,
+                          "%s is not a Vigie database (an SQLite file with tables, "
+                          "but no schema_migrations)",
+                          path);
+            goto fail_format;
+        }
+        rc = sqlite3_exec(db,
+                          "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                          "applied_ms BIGINT NOT NULL);"
+                          "PRAGMA application_id = " STR(APP_ID),
+                          NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            vg__store_err(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+            goto fail_db;
+        }
+    } else if ((rc = query_int(db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                               &current)) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail_db;
+    }
+    int latest = vg__store_migrations[vg__store_n_migrations - 1].version;
+    if (current > latest) {
+        vg__store_err(err, err_len,
+                      "%s: the schema is at version %lld, newer than this program knows (%d): "
+                      "use a newer vigied",
+                      path, (long long)current, latest);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return VG_ERANGE;
+    }
+
+    sqlite3_stmt *record = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)",
+                           -1, &record, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail_db;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    for (size_t i = 0; i < vg__store_n_migrations; i++) {
+        const struct vg__store_migration *m = &vg__store_migrations[i];
+        if (m->version <= current)
+            continue;
+        char *sql = vg__store_migration_sql(m, VG__STORE_SQLITE);
+        if (!sql) {
+            vg__store_err(err, err_len, "out of memory");
+            sqlite3_finalize(record);
+            goto fail_db;
+        }
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        free(sql);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int(record, 1, m->version);
+            sqlite3_bind_int64(record, 2, now_ms);
+            rc = run(record);
+        }
+        if (rc != SQLITE_OK) {
+            vg__store_err(err, err_len, "%s: migration %d (%s): %s", path, m->version, m->name,
+                          sqlite3_errmsg(db));
+            sqlite3_finalize(record);
+            goto fail_db;
+        }
+    }
+    sqlite3_finalize(record);
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail_db;
+    }
+    return VG_OK;
+
+fail_format:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return VG_EFORMAT;
+fail_db:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return VG__STORE_EDB;
+}
+
+static void sq_close(struct vg_store_backend *be)
+{
+    if (!be)
+        return;
+    for (int i = 0; i < W__COUNT; i++)
+        sqlite3_finalize(be->ws[i]);
+    for (int i = 0; i < R__COUNT; i++)
+        sqlite3_finalize(be->rs[i]);
+    sqlite3_close(be->r);
+    sqlite3_close(be->w);
+    free(be->path);
+    free(be);
+}
+
+static int sq_open(const char *target, struct vg_store_backend **out, char *err, size_t err_len)
+{
+    if (!*target) {
+        vg__store_err(err, err_len, "no database path");
+        return VG_EINVAL;
+    }
+    if (strcmp(target, ":memory:") == 0) {
+        vg__store_err(err, err_len,
+                      ":memory: cannot be shared by the writer and the readers: give a path");
+        return VG_EINVAL;
+    }
+    struct vg_store_backend *be = calloc(1, sizeof *be);
+    if (!be || !(be->path = strdup(target))) {
+        free(be);
+        vg__store_err(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    int rc = make_path(be->path, err, err_len);
+    if (rc < 0)
+        goto fail;
+    if ((rc = open_connection(be->path, &be->w, err, err_len)) < 0)
+        goto fail;
+    if (sqlite3_db_readonly(be->w, "main") == 1) {
+        vg__store_err(err, err_len, "%s: the file is read-only", be->path);
+        rc = VG__STORE_EDB;
+        goto fail;
+    }
+
+    /* The first statement reads the file: a file that is not a database
+     * fails here. journal_mode answers the mode it ended in. */
+    sqlite3_stmt *st = NULL;
+    const char *mode = NULL;
+    int src = sqlite3_prepare_v2(be->w, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (src == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        mode = (const char *)sqlite3_column_text(st, 0);
+    if (!mode || strcmp(mode, "wal") != 0) {
+        if (mode)
+            vg__store_err(err, err_len, "%s: cannot use WAL mode (journal mode is %s)", be->path,
+                          mode);
+        else
+            vg__store_err(err, err_len, "%s: %s", be->path, sqlite3_errmsg(be->w));
+        sqlite3_finalize(st);
+        rc = sqlite3_extended_errcode(be->w) == SQLITE_NOTADB ? VG_EFORMAT : VG__STORE_EDB;
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_exec(be->w,
+                     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                     "PRAGMA temp_store = MEMORY; PRAGMA cache_size = " STR(WRITER_CACHE_KIB),
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", be->path, sqlite3_errmsg(be->w));
+        rc = VG__STORE_EDB;
+        goto fail;
+    }
+    if ((rc = migrate(be, err, err_len)) < 0 ||
+        (rc = prepare_all(be->w, write_sql, be->ws, W__COUNT, be->path, err, err_len)) < 0)
+        goto fail;
+
+    /* The readers' connection: WAL gives each read a snapshot of the last
+     * commit, so reads never wait for the writer. query_only: a bug cannot
+     * write through it. */
+    if ((rc = open_connection(be->path, &be->r, err, err_len)) < 0)
+        goto fail;
+    if (sqlite3_exec(be->r, "PRAGMA query_only = ON", NULL, NULL, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", be->path, sqlite3_errmsg(be->r));
+        rc = VG__STORE_EDB;
+        goto fail;
+    }
+    if ((rc = prepare_all(be->r, read_sql, be->rs, R__COUNT, be->path, err, err_len)) < 0)
+        goto fail;
+    *out = be;
+    return VG_OK;
+
+fail:
+    sq_close(be);
+    return rc;
+}
+
+/* ---- the writer -------------------------------------------------------------------------- */
+
+static int sq_begin(struct vg_store_backend *be, char *err, size_t err_len)
+{
+    int rc = run(be->ws[W_BEGIN]);
+    if (rc != SQLITE_OK) {
+        vg__store_err(err, err_len, "cannot begin a transaction: %s", sqlite3_errmsg(be->w));
+        return VG__STORE_EDB;
+    }
+    return VG_OK;
+}
+
+static int sq_commit(struct vg_store_backend *be, char *err, size_t err_len)
+{
+    int rc = run(be->ws[W_COMMIT]);
+    if (rc != SQLITE_OK) {
+        vg__store_err(err, err_len, "commit failed: %s", sqlite3_errmsg(be->w));
+        return VG__STORE_EDB;
+    }
+    return VG_OK;
+}
+
+static void sq_rollback(struct vg_store_backend *be)
+{
+    if (!sqlite3_get_autocommit(be->w))
+        run(be->ws[W_ROLLBACK]);
+}
+
+/* Step an insert/update; on failure the error as a vg_err with the
+ * database's message after `what`. */
+static int step_write(struct vg_store_backend *be, sqlite3_stmt *st, char *err, size_t err_len,
+                      const char *what, size_t index)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return VG_OK;
+    }
+    int code = sqlite3_extended_errcode(be->w);
+    vg__store_err(err, err_len, "%s %zu: %s", what, index, sqlite3_errmsg(be->w));
+    sqlite3_reset(st);
+    return map_rc(code);
+}
+
+static int put_measures(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
+                        char *err, size_t err_len)
+{
+    sqlite3_stmt *st = be->ws[W_MEASURE];
+    for (size_t i = 0; i < b->n_measures; i++) {
+        struct vg_store_measure_def *m = &b->measures[i];
+        if (!m->name || !*m->name || !m->definition) {
+            vg__store_err(err, err_len, "measure %zu: a name and a definition are needed", i);
+            return VG_EINVAL;
+        }
+        sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, m->definition, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, now_ms);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            m->id = sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE) {
+            int code = sqlite3_extended_errcode(be->w);
+            int vrc = map_rc(code);
+            if (vrc == VG_EDUPLICATE)
+                vg__store_err(err, err_len, "a measure named '%s' exists already", m->name);
+            else
+                vg__store_err(err, err_len, "measure '%s': %s", m->name, sqlite3_errmsg(be->w));
+            sqlite3_reset(st);
+            return vrc;
+        }
+        sqlite3_reset(st);
+    }
+    return VG_OK;
+}
+
+static int put_units(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
+                     char *err, size_t err_len)
+{
+    sqlite3_stmt *find = be->ws[W_FIND_MEASURE], *st = be->ws[W_UNIT];
+    for (size_t i = 0; i < b->n_units; i++) {
+        struct vg_store_unit_def *u = &b->units[i];
+        if (!u->serial || !*u->serial) {
+            vg__store_err(err, err_len, "unit %zu: no serial", i);
+            return VG_EINVAL;
+        }
+        if (u->role < VG_ROLE_AUTHOR || u->role > VG_ROLE_BRACELET) {
+            vg__store_err(err, err_len,
+                          "unit '%s': role %u is none of 1 (author), "
+                          "2 (protected), 3 (bracelet)",
+                          u->serial, u->role);
+            return VG_EINVAL;
+        }
+        bool has_measure = false;
+        int64_t measure_id = 0;
+        if (u->measure) {
+            sqlite3_bind_text(find, 1, u->measure, -1, SQLITE_STATIC);
+            int rc = sqlite3_step(find);
+            if (rc == SQLITE_ROW) {
+                has_measure = true;
+                measure_id = sqlite3_column_int64(find, 0);
+            } else if (rc != SQLITE_DONE) {
+                vg__store_err(err, err_len, "unit '%s': %s", u->serial, sqlite3_errmsg(be->w));
+                sqlite3_reset(find);
+                return VG__STORE_EDB;
+            }
+            sqlite3_reset(find);
+            if (!has_measure) {
+                vg__store_err(err, err_len, "unit '%s': no measure named '%s'", u->serial,
+                              u->measure);
+                return VG_ENOTFOUND;
+            }
+        }
+        sqlite3_bind_text(st, 1, u->serial, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, u->role);
+        bind_opt(st, 3, has_measure, measure_id);
+        sqlite3_bind_int64(st, 4, now_ms);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            u->id = sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE) {
+            int code = sqlite3_extended_errcode(be->w);
+            vg__store_err(err, err_len, "unit '%s': %s", u->serial, sqlite3_errmsg(be->w));
+            sqlite3_reset(st);
+            return map_rc(code);
+        }
+        sqlite3_reset(st);
+    }
+    return VG_OK;
+}
+
+static int put_records(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
+                       size_t err_len)
+{
+    for (size_t i = 0; i < b->n_records; i++) {
+        const struct vg_store_record *r = &b->records[i];
+        const struct vg_proto_record *p = &r->rec;
+        if (p->seq > VG__STORE_MAX_SEQ) {
+            vg__store_err(err, err_len, "record %zu: sequence number %llu beyond 2^63", i,
+                          (unsigned long long)p->seq);
+            return VG_ERANGE;
+        }
+        sqlite3_stmt *st;
+        switch (p->type) {
+        case VG_REC_FIX: {
+            struct vg__store_fix_row row;
+            if (vg__store_fix_encode(&p->fix, &row) != VG_OK) {
+                vg__store_err(err, err_len,
+                              "record %zu: a fix value that the wire cannot carry (NaN, "
+                              "infinite, beyond 32 bits)",
+                              i);
+                return VG_ERANGE;
+            }
+            st = be->ws[W_FIX];
+            sqlite3_bind_int64(st, 3, row.t_ms);
+            sqlite3_bind_int(st, 4, row.quality);
+            bind_opt(st, 5, row.has_position, row.lat_e7);
+            bind_opt(st, 6, row.has_position, row.lon_e7);
+            bind_opt(st, 7, row.has_position, row.accuracy_cm);
+            bind_opt(st, 8, row.has_speed, row.speed_cms);
+            bind_opt(st, 9, row.has_heading, row.heading_cdeg);
+            sqlite3_bind_int64(st, 10, r->received_ms);
+            break;
+        }
+        case VG_REC_STATUS:
+            st = be->ws[W_STATUS];
+            sqlite3_bind_int64(st, 3, p->status.time_ms);
+            sqlite3_bind_int(st, 4, p->subject);
+            bind_status_value(st, 5, p->status.battery_pct);
+            bind_status_value(st, 6, p->status.charging);
+            bind_status_value(st, 7, p->status.strap_closed);
+            bind_status_value(st, 8, p->status.skin_contact);
+            bind_status_value(st, 9, p->status.bracelet_link);
+            sqlite3_bind_int64(st, 10, r->received_ms);
+            break;
+        case VG_REC_EVENT:
+        case VG_REC_HEARTBEAT:
+            st = be->ws[W_EVENT];
+            sqlite3_bind_int64(st, 3, p->event.time_ms);
+            sqlite3_bind_int(st, 4,
+                             p->type == VG_REC_HEARTBEAT ? VG_EVENT_HEARTBEAT : p->event.kind);
+            sqlite3_bind_int64(st, 5, r->received_ms);
+            break;
+        default:
+            vg__store_err(err, err_len, "record %zu: unknown record type %u", i, p->type);
+            return VG_EINVAL;
+        }
+        sqlite3_bind_int64(st, 1, r->unit_id);
+        sqlite3_bind_int64(st, 2, (int64_t)p->seq);
+        int rc = step_write(be, st, err, err_len, "record", i);
+        if (rc == VG_ENOTFOUND)
+            vg__store_err(err, err_len, "record %zu: unit %lld is not provisioned", i,
+                          (long long)r->unit_id);
+        if (rc < 0)
+            return rc;
+        b->n_inserted += (size_t)sqlite3_changes(be->w); /* 0 if it was there already */
+    }
+    return VG_OK;
+}
+
+static void bind_alarm_fix(sqlite3_stmt *st, int first, const struct vg_fix *f)
+{
+    sqlite3_bind_int64(st, first, f->time_ms);
+    bind_real(st, first + 1, f->lat_deg);
+    bind_real(st, first + 2, f->lon_deg);
+    bind_real(st, first + 3, (double)f->accuracy_m);
+    bind_real(st, first + 4, (double)f->speed_mps);
+    bind_real(st, first + 5, (double)f->heading_deg);
+    sqlite3_bind_int(st, first + 6, f->quality);
+}
+
+static int put_alarms(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
+                      size_t err_len)
+{
+    sqlite3_stmt *st = be->ws[W_ALARM];
+    for (size_t i = 0; i < b->n_alarms; i++) {
+        const struct vg_alarm *a = &b->alarms[i].alarm;
+        const struct vg_alarm_evidence *ev = &a->ev;
+        sqlite3_bind_int64(st, 1, b->alarms[i].measure_id);
+        sqlite3_bind_int64(st, 2, a->seq);
+        sqlite3_bind_int(st, 3, a->kind);
+        sqlite3_bind_int(st, 4, a->unit);
+        sqlite3_bind_int(st, 5, a->priority);
+        sqlite3_bind_int(st, 6, a->flags);
+        sqlite3_bind_int(st, 7, a->level_from);
+        sqlite3_bind_int(st, 8, a->level_to);
+        sqlite3_bind_int(st, 9, a->zone_index);
+        sqlite3_bind_int64(st, 10, a->zone_id);
+        sqlite3_bind_int64(st, 11, a->at_ms);
+        sqlite3_bind_int64(st, 12, a->raised_ms);
+        bind_real(st, 13, ev->distance_m);
+        bind_real(st, 14, ev->uncertainty_m);
+        bind_real(st, 15, ev->threshold_m);
+        bind_real(st, 16, ev->closing_speed_mps);
+        bind_real(st, 17, ev->author_closed_m);
+        bind_real(st, 18, ev->protected_closed_m);
+        bind_real(st, 19, ev->reach_m);
+        sqlite3_bind_int(st, 20, ev->approached_by);
+        sqlite3_bind_int(st, 21, ev->confidence);
+        bind_alarm_fix(st, 22, &ev->author_fix);
+        bind_alarm_fix(st, 29, &ev->protected_fix);
+        int rc = step_write(be, st, err, err_len, "alarm", i);
+        if (rc == VG_ENOTFOUND)
+            vg__store_err(err, err_len, "alarm %zu: measure %lld does not exist", i,
+                          (long long)b->alarms[i].measure_id);
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
+static int put_states(struct vg_store_backend *be, const struct vg_store_batch *b, int64_t now_ms,
+                      char *err, size_t err_len)
+{
+    static const uint8_t empty[1];
+    sqlite3_stmt *st = be->ws[W_STATE];
+    for (size_t i = 0; i < b->n_states; i++) {
+        const struct vg_store_state *s = &b->states[i];
+        if (!s->blob && s->len > 0) {
+            vg__store_err(err, err_len, "state %zu: %u bytes at NULL", i, s->len);
+            return VG_EINVAL;
+        }
+        sqlite3_bind_int64(st, 1, s->measure_id);
+        sqlite3_bind_int64(st, 2, s->version);
+        /* a NULL pointer would bind NULL, not an empty blob */
+        sqlite3_bind_blob(st, 3, s->blob ? s->blob : empty, (int)s->len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now_ms);
+        int rc = step_write(be, st, err, err_len, "state", i);
+        if (rc == VG_ENOTFOUND)
+            vg__store_err(err, err_len, "state %zu: measure %lld does not exist", i,
+                          (long long)s->measure_id);
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
+static int put_acks(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
+                    size_t err_len)
+{
+    sqlite3_stmt *st = be->ws[W_ACK];
+    for (size_t i = 0; i < b->n_acks; i++) {
+        const struct vg_store_unit_ack *a = &b->acks[i];
+        if (a->acked_seq > VG__STORE_MAX_SEQ) {
+            vg__store_err(err, err_len, "ack %zu: sequence number beyond 2^63", i);
+            return VG_ERANGE;
+        }
+        sqlite3_bind_int64(st, 1, a->unit_id);
+        sqlite3_bind_int64(st, 2, (int64_t)a->acked_seq);
+        int rc = step_write(be, st, err, err_len, "ack", i);
+        if (rc < 0)
+            return rc;
+        if (sqlite3_changes(be->w) == 0) {
+            vg__store_err(err, err_len, "ack %zu: unit %lld is not provisioned", i,
+                          (long long)a->unit_id);
+            return VG_ENOTFOUND;
+        }
+    }
+    return VG_OK;
+}
+
+/* Provisioning first (a batch may declare a measure, its units, and their
+ * first records), then what refers to it. */
+static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
+                     char *err, size_t err_len)
+{
+    int rc;
+    if ((rc = put_measures(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_units(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_records(be, b, err, err_len)) < 0 || (rc = put_alarms(be, b, err, err_len)) < 0 ||
+        (rc = put_states(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_acks(be, b, err, err_len)) < 0)
+        return rc;
+    return VG_OK;
+}
+
+static int sq_apply(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
+                    bool *txn_lost, char *err, size_t err_len)
+{
+    b->n_inserted = 0;
+    if (run(be->ws[W_SAVEPOINT]) != SQLITE_OK) {
+        vg__store_err(err, err_len, "savepoint: %s", sqlite3_errmsg(be->w));
+        *txn_lost = true;
+        return VG__STORE_EDB;
+    }
+    int rc = put_batch(be, b, now_ms, err, err_len);
+    if (rc == VG_OK) {
+        if (run(be->ws[W_RELEASE]) == SQLITE_OK)
+            return VG_OK;
+        vg__store_err(err, err_len, "release: %s", sqlite3_errmsg(be->w));
+        rc = VG__STORE_EDB;
+    }
+    /* Some errors (I/O, disk full) make SQLite roll back the whole
+     * transaction: then every batch of the group is lost with it. */
+    if (sqlite3_get_autocommit(be->w) || run(be->ws[W_ROLLBACK_TO]) != SQLITE_OK ||
+        run(be->ws[W_RELEASE]) != SQLITE_OK)
+        *txn_lost = true;
+    return rc;
+}
+
+/* ---- reads ------------------------------------------------------------------------------- */
+
+/* A read's statement. A callback may read in turn (the daemon replays a
+ * measure's records from inside the measures' iteration), even the same
+ * kind of read: the prepared statement is then running, and a one-off
+ * copy serves. Nested reads share the outer one's snapshot. */
+static sqlite3_stmt *read_begin(struct vg_store_backend *be, int which, bool *one_off)
+{
+    sqlite3_stmt *st = be->rs[which];
+    *one_off = false;
+    if (!sqlite3_stmt_busy(st))
+        return st;
+    if (sqlite3_prepare_v2(be->r, read_sql[which], -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    *one_off = true;
+    return st;
+}
+
+/* Finish a read: reset the statement (which ends its snapshot, so that
+ * checkpoints can proceed) and turn the last step's code into a result. */
+static int read_end(sqlite3_stmt *st, bool one_off, int step_rc, int cb_rc)
+{
+    if (one_off)
+        sqlite3_finalize(st);
+    else
+        sqlite3_reset(st);
+    if (cb_rc != 0)
+        return cb_rc;
+    return step_rc == SQLITE_DONE ? VG_OK : VG__STORE_EDB;
+}
+
+static int sq_units(struct vg_store_backend *be,
+                    int (*cb)(void *arg, const struct vg_store_unit_row *u), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_UNITS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_unit_row u = {
+            .id = sqlite3_column_int64(st, 0),
+            .serial = (const char *)sqlite3_column_text(st, 1),
+            .role = (uint8_t)sqlite3_column_int(st, 2),
+            .measure_id = sqlite3_column_int64(st, 3), /* NULL reads 0 */
+            .acked_seq = (uint64_t)sqlite3_column_int64(st, 4),
+        };
+        cb_rc = cb(arg, &u);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+static int sq_measures(struct vg_store_backend *be,
+                       int (*cb)(void *arg, const struct vg_store_measure_row *m), void *arg)
+{
+    static const uint8_t empty[1];
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_MEASURES, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_measure_row m = {
+            .id = sqlite3_column_int64(st, 0),
+            .name = (const char *)sqlite3_column_text(st, 1),
+            .definition = (const char *)sqlite3_column_text(st, 2),
+        };
+        if (column_has(st, 4)) {
+            m.state_version = (uint32_t)sqlite3_column_int64(st, 3);
+            m.state = sqlite3_column_blob(st, 4);
+            m.state_len = (size_t)sqlite3_column_bytes(st, 4);
+            if (!m.state)
+                m.state = empty; /* a stored empty state is not "no state" */
+        }
+        cb_rc = cb(arg, &m);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+static int sq_replay(struct vg_store_backend *be, int64_t measure_id, int64_t since_ms,
+                     int (*cb)(void *arg, const struct vg_store_record *r), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_REPLAY, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, measure_id);
+    sqlite3_bind_int64(st, 2, since_ms);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_record r = {
+            .received_ms = sqlite3_column_int64(st, 0),
+            .unit_id = sqlite3_column_int64(st, 1),
+        };
+        r.rec.seq = (uint64_t)sqlite3_column_int64(st, 2);
+        int64_t t_ms = sqlite3_column_int64(st, 4);
+        switch (sqlite3_column_int(st, 3)) {
+        case 1: {
+            struct vg__store_fix_row row = {
+                .t_ms = t_ms,
+                .quality = (uint8_t)sqlite3_column_int(st, 5),
+                .has_position = column_has(st, 6),
+                .lat_e7 = sqlite3_column_int64(st, 6),
+                .lon_e7 = sqlite3_column_int64(st, 7),
+                .accuracy_cm = sqlite3_column_int64(st, 8),
+                .has_speed = column_has(st, 9),
+                .speed_cms = sqlite3_column_int64(st, 9),
+                .has_heading = column_has(st, 10),
+                .heading_cdeg = sqlite3_column_int64(st, 10),
+            };
+            r.rec.type = VG_REC_FIX;
+            vg__store_fix_decode(&row, &r.rec.fix);
+            break;
+        }
+        case 2:
+            r.rec.type = VG_REC_STATUS;
+            r.rec.subject = (uint8_t)sqlite3_column_int(st, 5);
+            r.rec.status = (struct vg_unit_status){
+                .time_ms = t_ms,
+                .battery_pct = column_status_value(st, 6),
+                .charging = column_status_value(st, 7),
+                .strap_closed = column_status_value(st, 8),
+                .skin_contact = column_status_value(st, 9),
+                .bracelet_link = column_status_value(st, 10),
+            };
+            break;
+        default: {
+            uint8_t kind = (uint8_t)sqlite3_column_int(st, 5);
+            r.rec.type = kind == VG_EVENT_HEARTBEAT ? VG_REC_HEARTBEAT : VG_REC_EVENT;
+            r.rec.event = (struct vg_unit_event){.time_ms = t_ms, .kind = kind};
+            break;
+        }
+        }
+        cb_rc = cb(arg, &r);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+static int count(struct vg_store_backend *be, int which, int64_t id, int64_t *n)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, which, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *n = sqlite3_column_int64(st, 0);
+        rc = SQLITE_DONE;
+    }
+    return read_end(st, one_off, rc, 0);
+}
+
+static int sq_count_records(struct vg_store_backend *be, int64_t unit_id, int64_t *n)
+{
+    return count(be, R_COUNT_RECORDS, unit_id, n);
+}
+
+static int sq_count_alarms(struct vg_store_backend *be, int64_t measure_id, int64_t *n)
+{
+    return count(be, R_COUNT_ALARMS, measure_id, n);
+}
+
+static void column_alarm_fix(sqlite3_stmt *st, int first, struct vg_fix *f)
+{
+    *f = (struct vg_fix){
+        .time_ms = sqlite3_column_int64(st, first),
+        .lat_deg = column_real(st, first + 1),
+        .lon_deg = column_real(st, first + 2),
+        .accuracy_m = (float)column_real(st, first + 3),
+        .speed_mps = (float)column_real(st, first + 4),
+        .heading_deg = (float)column_real(st, first + 5),
+        .quality = (uint8_t)sqlite3_column_int(st, first + 6),
+    };
+}
+
+static int sq_alarms(struct vg_store_backend *be, int64_t measure_id, uint32_t after_seq,
+                     int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_ALARMS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, measure_id);
+    sqlite3_bind_int64(st, 2, after_seq);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_alarm sa = {.measure_id = sqlite3_column_int64(st, 0)};
+        struct vg_alarm *a = &sa.alarm;
+        a->seq = (uint32_t)sqlite3_column_int64(st, 1);
+        a->kind = (uint16_t)sqlite3_column_int(st, 2);
+        a->unit = (uint8_t)sqlite3_column_int(st, 3);
+        a->priority = (uint8_t)sqlite3_column_int(st, 4);
+        a->flags = (uint8_t)sqlite3_column_int(st, 5);
+        a->level_from = (uint8_t)sqlite3_column_int(st, 6);
+        a->level_to = (uint8_t)sqlite3_column_int(st, 7);
+        a->zone_index = (int16_t)sqlite3_column_int(st, 8);
+        a->zone_id = (uint32_t)sqlite3_column_int64(st, 9);
+        a->at_ms = sqlite3_column_int64(st, 10);
+        a->raised_ms = sqlite3_column_int64(st, 11);
+        a->ev.distance_m = column_real(st, 12);
+        a->ev.uncertainty_m = column_real(st, 13);
+        a->ev.threshold_m = column_real(st, 14);
+        a->ev.closing_speed_mps = column_real(st, 15);
+        a->ev.author_closed_m = column_real(st, 16);
+        a->ev.protected_closed_m = column_real(st, 17);
+        a->ev.reach_m = column_real(st, 18);
+        a->ev.approached_by = (uint8_t)sqlite3_column_int(st, 19);
+        a->ev.confidence = (uint8_t)sqlite3_column_int(st, 20);
+        column_alarm_fix(st, 21, &a->ev.author_fix);
+        column_alarm_fix(st, 28, &a->ev.protected_fix);
+        cb_rc = cb(arg, &sa);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+const struct vg_store_ops vg__store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .apply = sq_apply,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .units = sq_units,
+    .measures = sq_measures,
+    .replay = sq_replay,
+    .count_records = sq_count_records,
+    .count_alarms = sq_count_alarms,
+    .alarms = sq_alarms,
+};

@@ -1,0 +1,67 @@
+/* A measure's definition as JSON (what `vigie measure create` sends and
+ * the store keeps), turned into what the engine reads. Strict: unknown
+ * keys, wrong types and out-of-range values are refused with a message
+ * naming the offending key.
+ *
+ * {
+ *   "name": "M-2026-0001",
+ *   "alert_radius_m": 2000,
+ *   "timezone": "Europe/Paris",                    (optional, this default)
+ *   "units": {"author": "U-A1", "protected": "U-P1", "bracelet": "B-1"},
+ *   "zones": [                                       (optional, at most 8)
+ *     {"id": 1, "category": "protected_home", "shape": "circle",
+ *      "center": [47.2184, -1.5536], "alert_radius_m": 2000},
+ *     {"id": 2, "category": "school", "shape": "polygon",
+ *      "vertices": [[47.19, -1.56], [47.19, -1.55], [47.196, -1.55]],
+ *      "alert_radius_m": 1000,
+ *      "windows": [{"days": ["wed"], "start": "16:00", "end": "16:30"},
+ *                  {"from": "2026-07-02T10:00", "to": "2026-07-02T12:00"}]}
+ *   ]
+ * }
+ * Categories: protected_home, protected_workplace, school, frequented_place,
+ * other. Days: mon tue wed thu fri sat sun. Times are local to "timezone". */
+#ifndef VG_UTIL_MEASURE_JSON_H
+#define VG_UTIL_MEASURE_JSON_H
+
+#include <stddef.h>
+
+#include "core/engine.h"
+#include "core/tz.h"
+#include "core/window.h"
+#include "core/zone.h"
+
+#define VG_NAME_MAX 64
+
+/* Everything the engine needs of one measure. The zones point into
+ * `vertices` and `windows`, allocated to size: free with
+ * vg_measure_def_cleanup(). */
+struct vg_measure_def {
+    char name[VG_NAME_MAX + 1];
+    char timezone[VG_NAME_MAX + 1];
+    char author_unit[VG_NAME_MAX + 1];
+    char protected_unit[VG_NAME_MAX + 1];
+    char bracelet[VG_NAME_MAX + 1]; /* may be empty */
+    double alert_radius_m;
+    size_t n_zones;
+    struct vg_zone zones[VG_ENGINE_MAX_FIXED_ZONES];
+    struct vg_geo_point *vertices;
+    struct vg_window *windows;
+};
+
+/* The time zone name in a definition ("Europe/Paris" if absent), for the
+ * caller to load it before vg_measure_def_parse(). 0 or a negative vg_err. */
+int vg_measure_json_timezone(const char *json, char *out, size_t cap, char *err, size_t err_len);
+
+/* Parse and check a definition; tz is the loaded time zone it names (for
+ * the one-off windows). 0, or a negative vg_err with a message in err (and
+ * nothing to clean up). */
+int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_measure_def *def,
+                         char *err, size_t err_len);
+
+void vg_measure_def_cleanup(struct vg_measure_def *def);
+
+/* A JSON name is 1..64 characters of [A-Za-z0-9._-], not starting with '.'
+ * or '-' (units' serials and measures' names). */
+int vg_name_check(const char *name);
+
+#endif

@@ -1,0 +1,1921 @@
+/* The store's contract (src/store/store.h), written once for every backend:
+ *
+ *   test_store sqlite        a fresh SQLite file in a fresh directory per test
+ *   test_store postgresql    (with the PostgreSQL backend) a fresh database
+ *
+ * Only struct backend below knows the backend: how to name a fresh store,
+ * and a window behind the interface (run SQL, read one integer) for the
+ * few tests that must fake or inspect what the interface does not show
+ * (a newer schema version, the stored integers of a fix). The rest goes
+ * through the interface alone.
+ *
+ * Grouping: to put two batches in one transaction without a test hook, a
+ * batch's done() submits them: done() runs on the writer thread between two
+ * groups, so whatever it queues is taken together as the next group (their
+ * equal committed_ns shows it). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../unit/testing.h"
+#include "core/err.h"
+#include "store/store.h"
+
+/* ---- the backend under test -------------------------------------------------------------- */
+
+struct backend {
+    const char *name;
+    /* the location of a fresh store in the test's directory */
+    void (*location)(const char *dir, char *out, size_t len);
+    /* run SQL on the store's database behind the interface; 0 on success */
+    int (*exec)(const char *location, const char *sql);
+    /* one integer from a query; 0 on success */
+    int (*query_int)(const char *location, const char *sql, int64_t *out);
+    bool is_file; /* the store is a file in the directory (file-level tests apply) */
+};
+
+static void sqlite_location(const char *dir, char *out, size_t len)
+{
+    snprintf(out, len, "sqlite:%s/vigie.db", dir);
+}
+
+static const char *sqlite_path(const char *location)
+{
+    return strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
+}
+
+static int sqlite_exec(const char *location, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(sqlite_path(location), &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            fprintf(stderr, "sqlite_exec: %s: %s\n", sql, sqlite3_errmsg(db));
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+static int sqlite_query_int(const char *location, const char *sql, int64_t *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(sqlite_path(location), &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "sqlite_query_int: %s: %s\n", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+static const struct backend backends[] = {
+    {"sqlite", sqlite_location, sqlite_exec, sqlite_query_int, true},
+    /* {"postgresql", ...}: a fresh database per test from $VIGIE_TEST_PG, libpq for exec */
+};
+
+/* Set once in main() before the tests run, read-only afterwards. */
+static const struct backend *backend;
+
+/* ---- fixture: a fresh directory and location per test ------------------------------------ */
+
+struct fx {
+    char dir[PATH_MAX];
+    char loc[PATH_MAX + 64];
+    struct vg_store *s;
+};
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                char sub[PATH_MAX];
+                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+                remove_tree(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int setup(void **state)
+{
+    struct fx *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fx->dir, sizeof fx->dir, "%s/vigie-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(fx->dir)) {
+        free(fx);
+        return -1;
+    }
+    backend->location(fx->dir, fx->loc, sizeof fx->loc);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *fx = *state;
+    vg_store_close(fx->s);
+    remove_tree(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static struct vg_store *open_store(struct fx *fx)
+{
+    char err[256] = "";
+    int rc = vg_store_open(fx->loc, &fx->s, err, sizeof err);
+    if (rc != 0)
+        fail_msg("vg_store_open(%s): %s (%s)", fx->loc, vg_strerror(rc), err);
+    return fx->s;
+}
+
+static void reopen(struct fx *fx)
+{
+    vg_store_close(fx->s);
+    fx->s = NULL;
+    open_store(fx);
+}
+
+/* ---- submitting and waiting -------------------------------------------------------------- */
+
+struct waiter {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int calls;
+    int rc;
+    char err[256];
+};
+
+static void waiter_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    struct waiter *w = b->arg;
+    pthread_mutex_lock(&w->m);
+    w->calls++;
+    w->rc = rc;
+    snprintf(w->err, sizeof w->err, "%s", err ? err : "");
+    pthread_cond_signal(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+/* Submit and wait for done(); its rc, and its error text into err (if given). */
+static int run_batch_err(struct vg_store *s, struct vg_store_batch *b, char *err, size_t err_len)
+{
+    struct waiter w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+    b->done = waiter_done;
+    b->arg = &w;
+    assert_int_equal(vg_store_submit(s, b), 0);
+    pthread_mutex_lock(&w.m);
+    while (w.calls == 0)
+        pthread_cond_wait(&w.c, &w.m);
+    pthread_mutex_unlock(&w.m);
+    assert_int_equal(w.calls, 1);
+    if (w.rc == 0)
+        assert_true(b->committed_ns >= b->submitted_ns && b->submitted_ns > 0);
+    else
+        assert_true(w.err[0] != '\0'); /* a failure says why */
+    if (err)
+        snprintf(err, err_len, "%s", w.err);
+    return w.rc;
+}
+
+static int run_batch(struct vg_store *s, struct vg_store_batch *b)
+{
+    char err[256];
+    int rc = run_batch_err(s, b, err, sizeof err);
+    if (rc != 0)
+        print_message("batch failed: %s\n", err);
+    return rc;
+}
+
+/* A measure and n units (roles author, protected, bracelet, author, ...);
+ * the units' ids into ids. */
+static int64_t provision(struct vg_store *s, const char *name, size_t n, int64_t *ids)
+{
+    struct vg_store_measure_def m = {.name = name, .definition = "{\"radius_m\":1000}"};
+    struct vg_store_unit_def units[64];
+    char serials[64][48];
+    assert_true(n <= 64);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(serials[i], sizeof serials[i], "%s-U%zu", name, i + 1);
+        units[i] = (struct vg_store_unit_def){
+            .serial = serials[i], .role = (uint8_t)(1 + i % 3), .measure = name};
+    }
+    struct vg_store_batch b = {.measures = &m, .n_measures = 1, .units = units, .n_units = n};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_true(m.id > 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(units[i].id > 0);
+        ids[i] = units[i].id;
+    }
+    return m.id;
+}
+
+/* ---- records as the wire gives them ------------------------------------------------------ */
+
+static struct vg_fix wire_fix(int64_t t, int32_t lat_e7, int32_t lon_e7, uint32_t acc_cm,
+                              int32_t speed_cms, int32_t heading_cdeg, uint8_t quality)
+{
+    return (struct vg_fix){
+        .time_ms = t,
+        .lat_deg = (double)lat_e7 / 1e7,
+        .lon_deg = (double)lon_e7 / 1e7,
+        .accuracy_m = (float)((double)acc_cm / 100.0),
+        .speed_mps = speed_cms < 0 ? -1.0f : (float)((double)speed_cms / 100.0),
+        .heading_deg = heading_cdeg < 0 ? -1.0f : (float)((double)heading_cdeg / 100.0),
+        .quality = quality,
+    };
+}
+
+#define T0 1782885600000LL /* 2026-07-01T06:00:00Z */
+
+static struct vg_store_record fix_record(int64_t unit, uint64_t seq, int64_t received,
+                                         struct vg_fix f)
+{
+    struct vg_store_record r = {.unit_id = unit, .received_ms = received};
+    r.rec.seq = seq;
+    r.rec.type = VG_REC_FIX;
+    r.rec.fix = f;
+    return r;
+}
+
+static struct vg_store_record simple_fix(int64_t unit, uint64_t seq, int64_t received)
+{
+    return fix_record(unit, seq, received,
+                      wire_fix(T0 + (int64_t)seq * 1000, 488566000 + (int32_t)seq,
+                               23522000 - (int32_t)seq, 500 + (int32_t)(seq % 1000), 150, 9000,
+                               VG_FIX_3D));
+}
+
+static struct vg_store_record status_record(int64_t unit, uint64_t seq, int64_t received,
+                                            uint8_t subject, struct vg_unit_status st)
+{
+    struct vg_store_record r = {.unit_id = unit, .received_ms = received};
+    r.rec.seq = seq;
+    r.rec.type = VG_REC_STATUS;
+    r.rec.subject = subject;
+    r.rec.status = st;
+    return r;
+}
+
+static struct vg_store_record event_record(int64_t unit, uint64_t seq, int64_t received,
+                                           uint8_t type, int64_t t, uint8_t kind)
+{
+    struct vg_store_record r = {.unit_id = unit, .received_ms = received};
+    r.rec.seq = seq;
+    r.rec.type = type;
+    r.rec.event = (struct vg_unit_event){.time_ms = t, .kind = kind};
+    return r;
+}
+
+static void assert_same_double(double a, double b, const char *what)
+{
+    if (isnan(a) && isnan(b))
+        return;
+    if (!(a == b))
+        fail_msg("%s: %.17g != %.17g", what, a, b);
+}
+
+static void assert_same_fix(const struct vg_fix *a, const struct vg_fix *b)
+{
+    assert_int_equal(a->time_ms, b->time_ms);
+    assert_same_double(a->lat_deg, b->lat_deg, "lat_deg");
+    assert_same_double(a->lon_deg, b->lon_deg, "lon_deg");
+    assert_same_double((double)a->accuracy_m, (double)b->accuracy_m, "accuracy_m");
+    assert_same_double((double)a->speed_mps, (double)b->speed_mps, "speed_mps");
+    assert_same_double((double)a->heading_deg, (double)b->heading_deg, "heading_deg");
+    assert_int_equal(a->quality, b->quality);
+}
+
+static void assert_same_record(const struct vg_store_record *a, const struct vg_store_record *b)
+{
+    assert_int_equal(a->unit_id, b->unit_id);
+    assert_int_equal(a->received_ms, b->received_ms);
+    assert_int_equal(a->rec.seq, b->rec.seq);
+    assert_int_equal(a->rec.type, b->rec.type);
+    switch (a->rec.type) {
+    case VG_REC_FIX: assert_same_fix(&a->rec.fix, &b->rec.fix); break;
+    case VG_REC_STATUS:
+        assert_int_equal(a->rec.subject, b->rec.subject);
+        assert_int_equal(a->rec.status.time_ms, b->rec.status.time_ms);
+        assert_int_equal(a->rec.status.battery_pct, b->rec.status.battery_pct);
+        assert_int_equal(a->rec.status.charging, b->rec.status.charging);
+        assert_int_equal(a->rec.status.strap_closed, b->rec.status.strap_closed);
+        assert_int_equal(a->rec.status.skin_contact, b->rec.status.skin_contact);
+        assert_int_equal(a->rec.status.bracelet_link, b->rec.status.bracelet_link);
+        break;
+    default:
+        assert_int_equal(a->rec.event.time_ms, b->rec.event.time_ms);
+        assert_int_equal(a->rec.event.kind, b->rec.event.kind);
+        break;
+    }
+}
+
+struct rec_list {
+    struct vg_store_record *v;
+    size_t n, cap;
+};
+
+static int collect_record(void *arg, const struct vg_store_record *r)
+{
+    struct rec_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        struct vg_store_record *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *r;
+    return 0;
+}
+
+static struct rec_list replay(struct vg_store *s, int64_t measure, int64_t since)
+{
+    struct rec_list l = {0};
+    assert_int_equal(vg_store_replay(s, measure, since, collect_record, &l), 0);
+    return l;
+}
+
+static int64_t count_records(struct vg_store *s, int64_t unit)
+{
+    int64_t n = -1;
+    assert_int_equal(vg_store_count_records(s, unit, &n), 0);
+    return n;
+}
+
+static int64_t count_alarms(struct vg_store *s, int64_t measure)
+{
+    int64_t n = -1;
+    assert_int_equal(vg_store_count_alarms(s, measure, &n), 0);
+    return n;
+}
+
+/* ---- units and measures read back -------------------------------------------------------- */
+
+struct unit_copy {
+    int64_t id;
+    char serial[48];
+    uint8_t role;
+    int64_t measure_id;
+    uint64_t acked_seq;
+};
+
+struct unit_list {
+    struct unit_copy v[64];
+    size_t n;
+};
+
+static int collect_unit(void *arg, const struct vg_store_unit_row *u)
+{
+    struct unit_list *l = arg;
+    if (l->n == 64)
+        return -1;
+    struct unit_copy *c = &l->v[l->n++];
+    c->id = u->id;
+    snprintf(c->serial, sizeof c->serial, "%s", u->serial);
+    c->role = u->role;
+    c->measure_id = u->measure_id;
+    c->acked_seq = u->acked_seq;
+    return 0;
+}
+
+static struct unit_copy unit_by_id(struct vg_store *s, int64_t id)
+{
+    struct unit_list l = {.n = 0};
+    assert_int_equal(vg_store_units(s, collect_unit, &l), 0);
+    for (size_t i = 0; i < l.n; i++)
+        if (l.v[i].id == id)
+            return l.v[i];
+    fail_msg("unit %lld not found", (long long)id);
+    return l.v[0];
+}
+
+struct measure_copy {
+    int64_t id;
+    char name[48];
+    char definition[128];
+    bool has_state;
+    uint8_t state[64];
+    size_t state_len;
+    uint32_t state_version;
+};
+
+struct measure_list {
+    struct measure_copy v[16];
+    size_t n;
+};
+
+static int collect_measure(void *arg, const struct vg_store_measure_row *m)
+{
+    struct measure_list *l = arg;
+    if (l->n == 16 || m->state_len > 64)
+        return -1;
+    struct measure_copy *c = &l->v[l->n++];
+    c->id = m->id;
+    snprintf(c->name, sizeof c->name, "%s", m->name);
+    snprintf(c->definition, sizeof c->definition, "%s", m->definition);
+    c->has_state = m->state != NULL;
+    c->state_len = m->state_len;
+    c->state_version = m->state_version;
+    if (m->state_len)
+        memcpy(c->state, m->state, m->state_len);
+    return 0;
+}
+
+static struct measure_list measures(struct vg_store *s)
+{
+    struct measure_list l = {.n = 0};
+    assert_int_equal(vg_store_measures(s, collect_measure, &l), 0);
+    return l;
+}
+
+/* ---- open, reopen, migrations, refusals -------------------------------------------------- */
+
+static void test_open_close_reopen(void **state)
+{
+    struct fx *fx = *state;
+    vg_store_close(NULL); /* accepted */
+    struct vg_store *s = open_store(fx);
+    int64_t units[3];
+    int64_t m = provision(s, "M-1", 3, units);
+    struct vg_store_record recs[3] = {simple_fix(units[0], 1, T0), simple_fix(units[0], 2, T0),
+                                      simple_fix(units[1], 1, T0 + 1)};
+    struct vg_store_batch b = {.records = recs, .n_records = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 3);
+
+    reopen(fx);
+    s = fx->s;
+    assert_int_equal(count_records(s, units[0]), 2);
+    assert_int_equal(count_records(s, units[1]), 1);
+    assert_int_equal(count_records(s, units[2]), 0);
+    struct measure_list ml = measures(s);
+    assert_int_equal(ml.n, 1);
+    assert_int_equal(ml.v[0].id, m);
+    assert_string_equal(ml.v[0].name, "M-1");
+    assert_string_equal(ml.v[0].definition, "{\"radius_m\":1000}");
+    assert_false(ml.v[0].has_state);
+    struct unit_copy u = unit_by_id(s, units[1]);
+    assert_string_equal(u.serial, "M-1-U2");
+    assert_int_equal(u.role, VG_ROLE_PROTECTED);
+    assert_int_equal(u.measure_id, m);
+    assert_int_equal(u.acked_seq, 0);
+    assert_int_equal(vg_store_pending(s), 0);
+}
+
+static void test_two_stores_in_one_process(void **state)
+{
+    struct fx *fx = *state;
+    struct fx other = {.s = NULL};
+    snprintf(other.dir, sizeof other.dir, "%s/other", fx->dir);
+    assert_int_equal(mkdir(other.dir, 0700), 0);
+    backend->location(other.dir, other.loc, sizeof other.loc);
+    struct vg_store *a = open_store(fx), *b = open_store(&other);
+    int64_t ua[1], ub[2];
+    provision(a, "A", 1, ua);
+    provision(b, "B", 2, ub);
+    struct vg_store_record r = simple_fix(ua[0], 1, T0);
+    struct vg_store_batch batch = {.records = &r, .n_records = 1};
+    assert_int_equal(run_batch(a, &batch), 0);
+    assert_int_equal(measures(a).n, 1);
+    assert_string_equal(measures(b).v[0].name, "B");
+    assert_int_equal(count_records(a, ua[0]), 1);
+    vg_store_close(b);
+}
+
+static void test_creates_missing_directories(void **state)
+{
+    struct fx *fx = *state;
+    if (!backend->is_file)
+        skip();
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/a/b", fx->dir);
+    backend->location(dir, fx->loc, sizeof fx->loc);
+    open_store(fx);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+}
+
+static void test_migrations_once(void **state)
+{
+    struct fx *fx = *state;
+    open_store(fx);
+    int64_t n1, max1, sum1, n2, max2, sum2;
+    assert_int_equal(backend->query_int(fx->loc, "SELECT count(*) FROM schema_migrations", &n1), 0);
+    assert_int_equal(
+        backend->query_int(fx->loc, "SELECT max(version) FROM schema_migrations", &max1), 0);
+    assert_int_equal(
+        backend->query_int(fx->loc, "SELECT sum(applied_ms) FROM schema_migrations", &sum1), 0);
+    assert_true(n1 >= 1);
+    assert_int_equal(n1, max1); /* versions 1..n, each once */
+    assert_true(sum1 > 0);
+    for (int i = 0; i < 2; i++) {
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL); /* a re-applied step would record a later time */
+        reopen(fx);
+        assert_int_equal(backend->query_int(fx->loc, "SELECT count(*) FROM schema_migrations", &n2),
+                         0);
+        assert_int_equal(
+            backend->query_int(fx->loc, "SELECT max(version) FROM schema_migrations", &max2), 0);
+        assert_int_equal(
+            backend->query_int(fx->loc, "SELECT sum(applied_ms) FROM schema_migrations", &sum2), 0);
+        assert_int_equal(n2, n1);
+        assert_int_equal(max2, max1);
+        assert_int_equal(sum2, sum1);
+    }
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+    struct fx *fx = *state;
+    open_store(fx);
+    vg_store_close(fx->s);
+    fx->s = NULL;
+    assert_int_equal(backend->exec(fx->loc, "INSERT INTO schema_migrations (version, applied_ms) "
+                                            "VALUES (1000000, 0)"),
+                     0);
+    char err[256] = "";
+    struct vg_store *s = NULL;
+    int rc = vg_store_open(fx->loc, &s, err, sizeof err);
+    assert_int_equal(rc, VG_ERANGE);
+    assert_null(s);
+    assert_non_null(strstr(err, "1000000"));
+    assert_non_null(strstr(err, "newer"));
+    /* nothing was changed: without the fake row it opens again */
+    assert_int_equal(
+        backend->exec(fx->loc, "DELETE FROM schema_migrations WHERE version = 1000000"), 0);
+    open_store(fx);
+}
+
+static void expect_refused(const char *location, int expect_rc, const char *expect_text)
+{
+    char err[512] = "";
+    struct vg_store *s = NULL;
+    int rc = vg_store_open(location, &s, err, sizeof err);
+    if (rc == 0)
+        vg_store_close(s);
+    assert_int_equal(rc, expect_rc);
+    assert_null(s);
+    if (!strstr(err, expect_text))
+        fail_msg("error text '%s' does not mention '%s'", err, expect_text);
+}
+
+static void test_refuses_what_is_not_a_vigie_database(void **state)
+{
+    struct fx *fx = *state;
+    if (!backend->is_file)
+        skip();
+    char path[PATH_MAX + 32], loc[PATH_MAX + 64];
+
+    /* bytes that are not a database */
+    snprintf(path, sizeof path, "%s/garbage.db", fx->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database, only text that looks like nothing\n", f);
+    fclose(f);
+    snprintf(loc, sizeof loc, "sqlite:%s", path);
+    expect_refused(loc, VG_EFORMAT, "not a database");
+    expect_refused(path, VG_EFORMAT, "garbage.db"); /* a plain path: the same backend */
+
+    /* another application's database */
+    snprintf(path, sizeof path, "%s/other.db", fx->dir);
+    snprintf(loc, sizeof loc, "sqlite:%s", path);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused(loc, VG_EFORMAT, "not a Vigie database");
+    snprintf(path, sizeof path, "%s/app.db", fx->dir);
+    snprintf(loc, sizeof loc, "sqlite:%s", path);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA application_id = 42", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused(loc, VG_EFORMAT, "not a Vigie database");
+
+    /* a file that cannot be opened (a directory; the tests may run as root,
+     * for whom permissions are no obstacle) */
+    snprintf(loc, sizeof loc, "sqlite:%s", fx->dir);
+    expect_refused(loc, VG_ESTATE, "cannot open");
+
+    /* locations */
+    expect_refused("sqlite:", VG_EINVAL, "path");
+    expect_refused("sqlite::memory:", VG_EINVAL, "memory");
+    expect_refused("postgresql://localhost/vigie", VG_ENOTFOUND, "PostgreSQL");
+}
+
+static void test_empty_file_becomes_a_store(void **state)
+{
+    struct fx *fx = *state;
+    if (!backend->is_file)
+        skip();
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/empty.db", fx->dir);
+    int fd = open(path, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(fx->loc, sizeof fx->loc, "%s", path); /* plain path */
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "E", 1, u);
+}
+
+/* ---- records ----------------------------------------------------------------------------- */
+
+/* One stored integer of a record, behind the interface. */
+static int64_t stored_int(const struct fx *fx, const char *table, const char *column, int64_t unit,
+                          uint64_t seq)
+{
+    char sql[256];
+    int64_t v = INT64_MIN;
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE unit_id = %lld AND seq = %llu", column,
+             table, (long long)unit, (unsigned long long)seq);
+    assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
+    return v;
+}
+
+static void test_records_round_trip(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[3], other[1];
+    int64_t m = provision(s, "M-1", 3, u);
+    int64_t m2 = provision(s, "M-2", 1, other);
+    int64_t a = u[0], p = u[1], br = u[2];
+
+    struct vg_store_record recs[] = {
+        /* a full fix, extremes of the wire's integers */
+        fix_record(a, 1, T0 + 10, wire_fix(T0, 488566123, 23522456, 350, 1234, 35999, VG_FIX_3D)),
+        fix_record(a, 2, T0 + 10, wire_fix(T0 + 1, -900000000, -1800000000, 1, 0, 0, VG_FIX_2D)),
+        fix_record(a, 3, T0 + 10,
+                   wire_fix(T0 + 2, 900000000, 1800000000, 10000000, 100000, 1, VG_FIX_DGNSS)),
+        /* the largest accuracy the wire carries (u32 cm, 42,950 km) */
+        fix_record(a, 9, T0 + 10, wire_fix(T0, 1, -1, UINT32_MAX, 65535, 35999, VG_FIX_2D)),
+        /* unknown speed and heading */
+        fix_record(p, 1, T0 + 5, wire_fix(T0 + 3, 433000000, 53700000, 1500, -1, -1, VG_FIX_2D)),
+        /* without position, as the decoder gives it */
+        fix_record(p, 2, T0 + 20, wire_fix(T0 + 4, 0, 0, 0, -1, -1, VG_FIX_NONE)),
+        /* without position, with leftovers that mean nothing (checked apart) */
+        fix_record(p, 3, T0 + 20,
+                   (struct vg_fix){.time_ms = T0 + 5,
+                                   .lat_deg = 12.5,
+                                   .lon_deg = (double)NAN,
+                                   .accuracy_m = NAN,
+                                   .speed_mps = 3,
+                                   .heading_deg = 90,
+                                   .quality = VG_FIX_NONE}),
+        /* statuses: every sensor known; the bracelet's relayed; unknown sensors */
+        status_record(a, 4, T0 + 10, VG_SUBJECT_SELF,
+                      (struct vg_unit_status){T0 + 6, 87, 1, -1, -1, 1}),
+        status_record(a, 5, T0 + 30, VG_SUBJECT_BRACELET,
+                      (struct vg_unit_status){T0 + 7, 12, 0, 0, 1, -1}),
+        status_record(p, 4, T0 + 30, VG_SUBJECT_SELF,
+                      (struct vg_unit_status){T0 + 8, 100, 0, -1, -1, -1}),
+        status_record(br, 1, T0 + 30, VG_SUBJECT_SELF,
+                      (struct vg_unit_status){T0 + 9, -1, -1, -1, -1, -1}),
+        status_record(br, 2, T0 + 31, VG_SUBJECT_SELF,
+                      (struct vg_unit_status){T0 + 10, 0, 1, 1, 0, 0}),
+        /* events and heartbeats */
+        event_record(p, 5, T0 + 40, VG_REC_EVENT, T0 + 11, VG_EVENT_SOS),
+        event_record(p, 6, T0 + 40, VG_REC_EVENT, T0 + 12, VG_EVENT_CALLBACK_REQUEST),
+        event_record(a, 6, T0 + 40, VG_REC_EVENT, T0 + 13, VG_EVENT_POWER_OFF),
+        event_record(a, 7, T0 + 41, VG_REC_EVENT, T0 + 14, VG_EVENT_POWER_ON),
+        event_record(a, 8, T0 + 41, VG_REC_HEARTBEAT, T0 + 15, VG_EVENT_HEARTBEAT),
+        event_record(br, 3, T0 + 0, VG_REC_HEARTBEAT, T0 + 16, VG_EVENT_HEARTBEAT),
+        /* another measure's unit: not in M-1's replay */
+        simple_fix(other[0], 1, T0 + 10),
+    };
+    size_t n = ARRAY_LEN(recs);
+    struct vg_store_batch b = {.records = recs, .n_records = n};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, n);
+    /* what comes back for the fix with leftovers: the decoder's form */
+    recs[6].rec.fix = wire_fix(T0 + 5, 0, 0, 0, -1, -1, VG_FIX_NONE);
+
+    /* expected order: received, then (unit, seq) */
+    size_t order[ARRAY_LEN(recs)];
+    size_t n_m1 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].unit_id != other[0])
+            order[n_m1++] = i;
+    for (size_t i = 1; i < n_m1; i++)
+        for (size_t j = i; j > 0; j--) {
+            const struct vg_store_record *x = &recs[order[j - 1]], *y = &recs[order[j]];
+            bool after = x->received_ms > y->received_ms ||
+                         (x->received_ms == y->received_ms &&
+                          (x->unit_id > y->unit_id ||
+                           (x->unit_id == y->unit_id && x->rec.seq > y->rec.seq)));
+            if (!after)
+                break;
+            size_t t = order[j - 1];
+            order[j - 1] = order[j];
+            order[j] = t;
+        }
+
+    for (int pass = 0; pass < 2; pass++) { /* before and after a reopen */
+        struct rec_list l = replay(s, m, 0);
+        assert_int_equal(l.n, n_m1);
+        for (size_t i = 0; i < l.n; i++)
+            assert_same_record(&l.v[i], &recs[order[i]]);
+        free(l.v);
+
+        /* since: received at or after T0 + 30 */
+        l = replay(s, m, T0 + 30);
+        size_t k = 0;
+        for (size_t i = 0; i < n_m1; i++) {
+            if (recs[order[i]].received_ms < T0 + 30)
+                continue;
+            assert_true(k < l.n);
+            assert_same_record(&l.v[k++], &recs[order[i]]);
+        }
+        assert_int_equal(k, l.n);
+        free(l.v);
+
+        l = replay(s, m2, 0);
+        assert_int_equal(l.n, 1);
+        assert_same_record(&l.v[0], &recs[n - 1]);
+        free(l.v);
+        l = replay(s, 999999, 0);
+        assert_int_equal(l.n, 0);
+        free(l.v);
+
+        assert_int_equal(count_records(s, a), 9);
+        assert_int_equal(count_records(s, p), 6);
+        assert_int_equal(count_records(s, br), 3);
+        assert_int_equal(count_records(s, 999999), 0);
+        reopen(fx);
+        s = fx->s;
+    }
+
+    /* the wire's integers, as stored */
+    assert_int_equal(stored_int(fx, "fixes", "lat_e7", a, 1), 488566123);
+    assert_int_equal(stored_int(fx, "fixes", "lon_e7", a, 1), 23522456);
+    assert_int_equal(stored_int(fx, "fixes", "accuracy_cm", a, 1), 350);
+    assert_int_equal(stored_int(fx, "fixes", "speed_cms", a, 1), 1234);
+    assert_int_equal(stored_int(fx, "fixes", "heading_cdeg", a, 1), 35999);
+    assert_int_equal(stored_int(fx, "fixes", "lat_e7", a, 2), -900000000);
+    assert_int_equal(stored_int(fx, "fixes", "lon_e7", a, 3), 1800000000);
+    assert_int_equal(stored_int(fx, "fixes", "accuracy_cm", a, 3), 10000000);
+    char sql[256];
+    int64_t v;
+    snprintf(sql, sizeof sql,
+             "SELECT (speed_cms IS NULL) + (heading_cdeg IS NULL) FROM fixes "
+             "WHERE unit_id = %lld AND seq = 1",
+             (long long)p);
+    assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
+    assert_int_equal(v, 2);
+    for (int seq = 2; seq <= 3; seq++) { /* no position: nothing but NULLs */
+        snprintf(sql, sizeof sql,
+                 "SELECT (lat_e7 IS NULL) + (lon_e7 IS NULL) + (accuracy_cm IS NULL) + "
+                 "(speed_cms IS NULL) + (heading_cdeg IS NULL) FROM fixes "
+                 "WHERE unit_id = %lld AND seq = %d",
+                 (long long)p, seq);
+        assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
+        assert_int_equal(v, 5);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT (battery IS NULL) + (charging IS NULL) + (strap_closed IS NULL) + "
+             "(skin_contact IS NULL) + (bracelet_link IS NULL) FROM statuses "
+             "WHERE unit_id = %lld AND seq = 1",
+             (long long)br);
+    assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
+    assert_int_equal(v, 5);
+    snprintf(sql, sizeof sql, "SELECT kind FROM events WHERE unit_id = %lld AND seq = 8",
+             (long long)a);
+    assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
+    assert_int_equal(v, VG_EVENT_HEARTBEAT);
+}
+
+static void test_bad_records_fail_their_batch(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "M", 1, u);
+    char err[256];
+    struct vg_store_record good = simple_fix(u[0], 1, T0);
+
+    struct vg_store_record bad[2] = {good, simple_fix(999, 1, T0)}; /* unknown unit */
+    struct vg_store_batch b = {.records = bad, .n_records = 2};
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ENOTFOUND);
+    assert_non_null(strstr(err, "999"));
+    assert_int_equal(b.n_inserted, 0);
+
+    bad[1] = simple_fix(u[0], 2, T0);
+    bad[1].rec.type = 77;
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_EINVAL);
+    bad[1] = fix_record(u[0], (uint64_t)INT64_MAX + 1, T0, good.rec.fix);
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ERANGE);
+    bad[1] = simple_fix(u[0], 2, T0);
+    bad[1].rec.fix.lat_deg = (double)INFINITY;
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ERANGE);
+    bad[1].rec.fix.lat_deg = (double)NAN; /* a fix with a position needs one */
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ERANGE);
+    bad[1].rec.fix.lat_deg = 48;
+    bad[1].rec.fix.accuracy_m = 5e7f; /* 5e9 cm: beyond the wire's u32 */
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ERANGE);
+    bad[1].rec.fix.accuracy_m = -1;
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ERANGE);
+    assert_int_equal(count_records(s, u[0]), 0); /* nothing of the failed batches */
+
+    /* refused at submission: a count without its array */
+    struct vg_store_batch hollow = {.n_records = 1};
+    assert_int_equal(vg_store_submit(s, &hollow), VG_EINVAL);
+    assert_int_equal(vg_store_submit(NULL, &hollow), VG_EINVAL);
+    assert_int_equal(vg_store_submit(s, NULL), VG_EINVAL);
+    assert_int_equal(vg_store_pending(s), 0);
+
+    bad[1] = fix_record(u[0], (uint64_t)INT64_MAX, T0, good.rec.fix); /* the largest storable */
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 2);
+}
+
+static void test_duplicates_stored_once(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[2];
+    int64_t m = provision(s, "M", 2, u);
+
+    struct vg_store_record first[10];
+    for (uint64_t i = 0; i < 10; i++)
+        first[i] = simple_fix(u[0], i + 1, T0);
+    struct vg_store_batch b1 = {.records = first, .n_records = 10};
+    assert_int_equal(run_batch(s, &b1), 0);
+    assert_int_equal(b1.n_inserted, 10);
+
+    /* seq 5..15 (5..10 known, with other values: the first stored wins),
+     * seq 20 twice in the batch, and the same seq of another unit */
+    struct vg_store_record second[14];
+    size_t n = 0;
+    for (uint64_t seq = 5; seq <= 15; seq++) {
+        second[n] = simple_fix(u[0], seq, T0 + 99);
+        second[n++].rec.fix.lat_deg = 1.0;
+    }
+    second[n++] = simple_fix(u[0], 20, T0 + 100);
+    second[n++] = simple_fix(u[0], 20, T0 + 101);
+    second[n++] = simple_fix(u[1], 5, T0 + 100);
+    struct vg_store_batch b2 = {.records = second, .n_records = n};
+    assert_int_equal(run_batch(s, &b2), 0);
+    assert_int_equal(b2.n_inserted, 5 + 1 + 1);
+    assert_int_equal(count_records(s, u[0]), 16);
+    assert_int_equal(count_records(s, u[1]), 1);
+
+    /* the whole batch again: nothing new */
+    assert_int_equal(run_batch(s, &b2), 0);
+    assert_int_equal(b2.n_inserted, 0);
+
+    struct rec_list l = replay(s, m, 0);
+    assert_int_equal(l.n, 17);
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.v[i].unit_id == u[0] && l.v[i].rec.seq <= 10)
+            assert_same_record(&l.v[i], &first[l.v[i].rec.seq - 1]);
+        if (l.v[i].unit_id == u[0] && l.v[i].rec.seq == 20)
+            assert_int_equal(l.v[i].received_ms, T0 + 100); /* the first of the two */
+    }
+    free(l.v);
+}
+
+/* Batches queued from a done() are committed together in the next group
+ * (see the top of the file). */
+struct group_probe {
+    struct vg_store *s;
+    struct vg_store_batch *to_submit[4];
+    size_t n;
+    int rc[4];
+};
+
+struct probe_waiter {
+    struct group_probe g;
+    struct waiter w;
+};
+
+static void probe_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    struct probe_waiter *pw = b->arg;
+    for (size_t i = 0; i < pw->g.n; i++)
+        pw->g.rc[i] = vg_store_submit(pw->g.s, pw->g.to_submit[i]);
+    b->arg = &pw->w;
+    waiter_done(b, rc, err);
+}
+
+static void wait_for(struct waiter *w)
+{
+    pthread_mutex_lock(&w->m);
+    while (w->calls == 0)
+        pthread_cond_wait(&w->c, &w->m);
+    pthread_mutex_unlock(&w->m);
+    assert_int_equal(w->calls, 1);
+}
+
+/* Submit b1..bn as one group (see the top of the file); wait for all. */
+static void run_group(struct vg_store *s, struct vg_store_batch **bs, struct waiter *ws, size_t n)
+{
+    struct probe_waiter pw = {
+        .g = {.s = s, .n = n},
+        .w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER},
+    };
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        ws[i] = (struct waiter){.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+        bs[i]->done = waiter_done;
+        bs[i]->arg = &ws[i];
+        pw.g.to_submit[i] = bs[i];
+    }
+    struct vg_store_batch trigger = {.done = probe_done, .arg = &pw};
+    assert_int_equal(vg_store_submit(s, &trigger), 0);
+    wait_for(&pw.w);
+    assert_int_equal(pw.w.rc, 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pw.g.rc[i], 0);
+        wait_for(&ws[i]);
+    }
+    for (size_t i = 1; i < n; i++) /* one commit */
+        assert_int_equal(bs[i]->committed_ns, bs[0]->committed_ns);
+}
+
+static void test_duplicates_within_one_group(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "M", 1, u);
+    struct vg_store_record r1[3] = {simple_fix(u[0], 1, T0), simple_fix(u[0], 2, T0),
+                                    simple_fix(u[0], 3, T0)};
+    struct vg_store_record r2[3] = {simple_fix(u[0], 3, T0), simple_fix(u[0], 4, T0),
+                                    simple_fix(u[0], 1, T0)};
+    struct vg_store_batch b1 = {.records = r1, .n_records = 3};
+    struct vg_store_batch b2 = {.records = r2, .n_records = 3};
+    struct vg_store_batch *bs[2] = {&b1, &b2};
+    struct waiter ws[2];
+    run_group(s, bs, ws, 2);
+    assert_int_equal(ws[0].rc, 0);
+    assert_int_equal(ws[1].rc, 0);
+    assert_int_equal(b1.n_inserted, 3);
+    assert_int_equal(b2.n_inserted, 1);
+    assert_int_equal(count_records(s, u[0]), 4);
+}
+
+/* ---- alarms ------------------------------------------------------------------------------ */
+
+static struct vg_store_alarm make_alarm(int64_t measure, uint32_t seq)
+{
+    struct vg_store_alarm sa = {.measure_id = measure};
+    struct vg_alarm *a = &sa.alarm;
+    a->seq = seq;
+    a->kind = (uint16_t)(VG_ALARM_ALERT_ENTERED + seq % 3);
+    a->unit = VG_UNIT_AUTHOR;
+    a->priority = VG_PRIORITY_ALERT;
+    a->flags = VG_ALARM_F_URGENT | VG_ALARM_F_LATE | VG_ALARM_F_AUTHORISED;
+    a->level_from = VG_LEVEL_PREALERT;
+    a->level_to = VG_LEVEL_ALERT;
+    a->zone_index = (int16_t)(seq % 5);
+    a->zone_id = 4000000000u + seq;
+    a->at_ms = T0 + seq * 1000;
+    a->raised_ms = T0 + seq * 1000 + 17;
+    a->ev.author_fix =
+        (struct vg_fix){T0 - 3, 48.856612345678901, 2.3522219, 12.5f, 1.25f, 271.5f, VG_FIX_3D};
+    a->ev.protected_fix = (struct vg_fix){T0 - 4, 48.8606, 2.3376, 4.75f, -1, -1, VG_FIX_DGNSS};
+    a->ev.distance_m = 987.654321 + seq;
+    a->ev.uncertainty_m = 15.000000000000002;
+    a->ev.threshold_m = 1000;
+    a->ev.closing_speed_mps = -0.3333333333333333;
+    a->ev.author_closed_m = 1e-300;
+    a->ev.protected_closed_m = 123456789.123;
+    a->ev.reach_m = 0.1;
+    a->ev.approached_by = VG_PARTY_AUTHOR;
+    a->ev.confidence = VG_CONFIDENCE_CONFIRMED;
+    return sa;
+}
+
+static void assert_same_alarm(const struct vg_store_alarm *x, const struct vg_store_alarm *y)
+{
+    const struct vg_alarm *a = &x->alarm, *b = &y->alarm;
+    assert_int_equal(x->measure_id, y->measure_id);
+    assert_int_equal(a->seq, b->seq);
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->unit, b->unit);
+    assert_int_equal(a->priority, b->priority);
+    assert_int_equal(a->flags, b->flags);
+    assert_int_equal(a->level_from, b->level_from);
+    assert_int_equal(a->level_to, b->level_to);
+    assert_int_equal(a->zone_index, b->zone_index);
+    assert_int_equal(a->zone_id, b->zone_id);
+    assert_int_equal(a->at_ms, b->at_ms);
+    assert_int_equal(a->raised_ms, b->raised_ms);
+    assert_same_fix(&a->ev.author_fix, &b->ev.author_fix);
+    assert_same_fix(&a->ev.protected_fix, &b->ev.protected_fix);
+    assert_same_double(a->ev.distance_m, b->ev.distance_m, "distance_m");
+    assert_same_double(a->ev.uncertainty_m, b->ev.uncertainty_m, "uncertainty_m");
+    assert_same_double(a->ev.threshold_m, b->ev.threshold_m, "threshold_m");
+    assert_same_double(a->ev.closing_speed_mps, b->ev.closing_speed_mps, "closing_speed_mps");
+    assert_same_double(a->ev.author_closed_m, b->ev.author_closed_m, "author_closed_m");
+    assert_same_double(a->ev.protected_closed_m, b->ev.protected_closed_m, "protected_closed_m");
+    assert_same_double(a->ev.reach_m, b->ev.reach_m, "reach_m");
+    assert_int_equal(a->ev.approached_by, b->ev.approached_by);
+    assert_int_equal(a->ev.confidence, b->ev.confidence);
+}
+
+struct alarm_list {
+    struct vg_store_alarm v[16];
+    size_t n;
+};
+
+static int collect_alarm(void *arg, const struct vg_store_alarm *a)
+{
+    struct alarm_list *l = arg;
+    if (l->n == 16)
+        return -1;
+    l->v[l->n++] = *a;
+    return 0;
+}
+
+static void test_alarms_round_trip(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[2];
+    int64_t m = provision(s, "M", 2, u);
+    int64_t m2 = provision(s, "M2", 0, u);
+
+    struct vg_store_alarm alarms[6];
+    for (uint32_t i = 0; i < 5; i++)
+        alarms[i] = make_alarm(m, i + 1);
+    /* the unusual: no zone, no fixes (quality NONE, NaN), unknowns, extremes */
+    struct vg_alarm *odd = &alarms[4].alarm;
+    odd->seq = UINT32_MAX;
+    odd->kind = VG_ALARM_COMM_LOST;
+    odd->unit = VG_UNIT_BRACELET;
+    odd->flags = 0xFF;
+    odd->zone_index = VG_ZONE_INDEX_NONE;
+    odd->zone_id = UINT32_MAX;
+    odd->at_ms = INT64_MIN + 1;
+    odd->raised_ms = INT64_MAX;
+    odd->ev.author_fix = (struct vg_fix){0, (double)NAN, (double)NAN, NAN, -1, -1, VG_FIX_NONE};
+    odd->ev.protected_fix = (struct vg_fix){0};
+    odd->ev.distance_m = -1;
+    odd->ev.uncertainty_m = (double)NAN;
+    odd->ev.threshold_m = 0;
+    odd->ev.closing_speed_mps = (double)INFINITY;
+    odd->ev.reach_m = -(double)INFINITY;
+    odd->ev.approached_by = VG_PARTY_NONE;
+    odd->ev.confidence = 0;
+    alarms[5] = make_alarm(m2, 1); /* the same seq in another measure */
+
+    struct vg_store_batch b = {.alarms = alarms, .n_alarms = 6};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 0);     /* records only */
+    assert_int_equal(run_batch(s, &b), 0); /* again: stored once */
+
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(count_alarms(s, m), 5);
+        assert_int_equal(count_alarms(s, m2), 1);
+        assert_int_equal(count_alarms(s, 424242), 0);
+        struct alarm_list l = {.n = 0};
+        assert_int_equal(vg_store_alarms(s, m, 0, collect_alarm, &l), 0);
+        assert_int_equal(l.n, 5);
+        for (size_t i = 0; i < 5; i++)
+            assert_same_alarm(&l.v[i], &alarms[i]); /* in seq order */
+        l.n = 0;
+        assert_int_equal(vg_store_alarms(s, m, 3, collect_alarm, &l), 0);
+        assert_int_equal(l.n, 2);
+        assert_int_equal(l.v[0].alarm.seq, 4);
+        assert_same_alarm(&l.v[1], &alarms[4]);
+        l.n = 0;
+        assert_int_equal(vg_store_alarms(s, m2, 0, collect_alarm, &l), 0);
+        assert_int_equal(l.n, 1);
+        assert_same_alarm(&l.v[0], &alarms[5]);
+        reopen(fx);
+        s = fx->s;
+    }
+
+    /* an alarm of an unknown measure fails its batch */
+    struct vg_store_alarm stray = make_alarm(777, 1);
+    struct vg_store_batch bad = {.alarms = &stray, .n_alarms = 1};
+    char err[256];
+    assert_int_equal(run_batch_err(s, &bad, err, sizeof err), VG_ENOTFOUND);
+    assert_non_null(strstr(err, "777"));
+}
+
+/* A callback stops the iteration with its own value. */
+static int stop_at_two(void *arg, const struct vg_store_alarm *a)
+{
+    (void)a;
+    return ++*(int *)arg == 2 ? 42 : 0;
+}
+
+/* Reads from inside a read's callback (the daemon replays a measure from
+ * inside the measures' iteration), of the same kind too. */
+struct nest {
+    struct vg_store *s;
+    int64_t measure;
+    int rc;
+    int depth;
+    size_t inner_records, inner_alarms, inner_units;
+    int64_t counted;
+};
+
+static int count_in_unit(void *arg, const struct vg_store_unit_row *u)
+{
+    struct nest *x = arg;
+    int64_t n = 0;
+    x->rc |= vg_store_count_records(x->s, u->id, &n);
+    x->counted += n;
+    x->inner_units++;
+    return 0;
+}
+
+static int read_in_measure(void *arg, const struct vg_store_measure_row *m)
+{
+    struct nest *x = arg;
+    struct rec_list l = {0};
+    x->rc |= vg_store_replay(x->s, m->id, 0, collect_record, &l);
+    x->inner_records += l.n;
+    free(l.v);
+    struct alarm_list al = {.n = 0};
+    x->rc |= vg_store_alarms(x->s, m->id, 0, collect_alarm, &al);
+    x->inner_alarms += al.n;
+    x->rc |= vg_store_units(x->s, count_in_unit, x);
+    return 0;
+}
+
+static int replay_in_replay(void *arg, const struct vg_store_record *r)
+{
+    (void)r;
+    struct nest *x = arg;
+    if (x->depth++ == 0) {
+        struct rec_list l = {0};
+        x->rc |= vg_store_replay(x->s, x->measure, 0, collect_record, &l);
+        x->inner_records = l.n;
+        free(l.v);
+    }
+    return 0;
+}
+
+static void test_read_callbacks(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[2];
+    int64_t m = provision(s, "M", 2, u);
+    struct vg_store_alarm alarms[3] = {make_alarm(m, 1), make_alarm(m, 2), make_alarm(m, 3)};
+    struct vg_store_record recs[3] = {simple_fix(u[0], 1, T0), simple_fix(u[0], 2, T0),
+                                      simple_fix(u[1], 1, T0)};
+    struct vg_store_batch b = {.alarms = alarms, .n_alarms = 3, .records = recs, .n_records = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    int calls = 0;
+    assert_int_equal(vg_store_alarms(s, m, 0, stop_at_two, &calls), 42);
+    assert_int_equal(calls, 2);
+
+    struct nest x = {.s = s, .measure = m};
+    assert_int_equal(vg_store_measures(s, read_in_measure, &x), 0);
+    assert_int_equal(x.rc, 0);
+    assert_int_equal(x.inner_records, 3);
+    assert_int_equal(x.inner_alarms, 3);
+    assert_int_equal(x.inner_units, 2);
+    assert_int_equal(x.counted, 3);
+    x = (struct nest){.s = s, .measure = m};
+    assert_int_equal(vg_store_replay(s, m, 0, replay_in_replay, &x), 0);
+    assert_int_equal(x.rc, 0);
+    assert_int_equal(x.depth, 3);
+    assert_int_equal(x.inner_records, 3);
+    assert_int_equal(count_alarms(s, m), 3); /* everything was released */
+}
+
+/* ---- states, acks, provisioning ---------------------------------------------------------- */
+
+static void test_states_upsert(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    int64_t m1 = provision(s, "M1", 1, u);
+    int64_t m2 = provision(s, "M2", 0, u);
+    int64_t m3 = provision(s, "M3", 0, u);
+    const uint8_t v1[] = {1, 2, 3, 0, 255}, v2[] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+    struct vg_store_state st[2] = {{m1, 1, sizeof v1, v1}, {m2, 7, 0, NULL}};
+    struct vg_store_batch b = {.states = st, .n_states = 2};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct measure_list l = measures(s);
+    assert_int_equal(l.n, 3);
+    assert_true(l.v[0].has_state);
+    assert_int_equal(l.v[0].state_version, 1);
+    assert_int_equal(l.v[0].state_len, sizeof v1);
+    assert_memory_equal(l.v[0].state, v1, sizeof v1);
+    assert_true(l.v[1].has_state); /* empty, but stored */
+    assert_int_equal(l.v[1].state_len, 0);
+    assert_int_equal(l.v[1].state_version, 7);
+    assert_false(l.v[2].has_state);
+    assert_int_equal(l.v[2].id, m3);
+
+    /* a newer state replaces it, in the same batch as records */
+    struct vg_store_record r = simple_fix(u[0], 1, T0);
+    st[0] = (struct vg_store_state){m1, 2, sizeof v2, v2};
+    b = (struct vg_store_batch){.states = st, .n_states = 1, .records = &r, .n_records = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    reopen(fx);
+    s = fx->s;
+    l = measures(s);
+    assert_int_equal(l.v[0].state_version, 2);
+    assert_int_equal(l.v[0].state_len, sizeof v2);
+    assert_memory_equal(l.v[0].state, v2, sizeof v2);
+    assert_int_equal(l.v[1].state_version, 7);
+
+    /* a state of an unknown measure fails its batch, records with it */
+    r = simple_fix(u[0], 2, T0);
+    st[0].measure_id = 31337;
+    char err[256];
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ENOTFOUND);
+    assert_int_equal(count_records(s, u[0]), 1);
+}
+
+static void test_acks_never_go_down(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[2];
+    provision(s, "M", 2, u);
+    struct vg_store_unit_ack acks[3];
+    struct vg_store_batch b = {.acks = acks};
+
+    acks[0] = (struct vg_store_unit_ack){u[0], 100};
+    b.n_acks = 1;
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(unit_by_id(s, u[0]).acked_seq, 100);
+    acks[0].acked_seq = 50;
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(unit_by_id(s, u[0]).acked_seq, 100);
+    /* in one batch: up then down */
+    acks[0] = (struct vg_store_unit_ack){u[0], 200};
+    acks[1] = (struct vg_store_unit_ack){u[0], 150};
+    acks[2] = (struct vg_store_unit_ack){u[1], (uint64_t)INT64_MAX};
+    b.n_acks = 3;
+    assert_int_equal(run_batch(s, &b), 0);
+    reopen(fx);
+    s = fx->s;
+    assert_int_equal(unit_by_id(s, u[0]).acked_seq, 200);
+    assert_int_equal(unit_by_id(s, u[1]).acked_seq, (uint64_t)INT64_MAX);
+
+    /* re-provisioning a unit keeps its ack */
+    struct vg_store_unit_def again = {.serial = "M-U1", .role = VG_ROLE_AUTHOR, .measure = "M"};
+    struct vg_store_batch p = {.units = &again, .n_units = 1};
+    assert_int_equal(run_batch(s, &p), 0);
+    assert_int_equal(again.id, u[0]);
+    assert_int_equal(unit_by_id(s, u[0]).acked_seq, 200);
+
+    char err[256];
+    acks[0] = (struct vg_store_unit_ack){4242, 1};
+    b.n_acks = 1;
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ENOTFOUND);
+    assert_non_null(strstr(err, "4242"));
+}
+
+static void test_provisioning(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    struct vg_store_measure_def ms[2] = {{"M-A", "{\"a\":1}", 0}, {"M-B", "{\"b\":2}", 0}};
+    struct vg_store_unit_def us[3] = {{"AUTH-1", VG_ROLE_AUTHOR, "M-A", 0},
+                                      {"PROT-1", VG_ROLE_PROTECTED, "M-A", 0},
+                                      {"SPARE-1", VG_ROLE_BRACELET, NULL, 0}};
+    struct vg_store_batch b = {.measures = ms, .n_measures = 2, .units = us, .n_units = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_true(ms[0].id > 0 && ms[1].id > 0 && ms[0].id != ms[1].id);
+    assert_true(us[0].id > 0 && us[1].id > 0 && us[2].id > 0);
+
+    struct unit_copy c = unit_by_id(s, us[0].id);
+    assert_string_equal(c.serial, "AUTH-1");
+    assert_int_equal(c.role, VG_ROLE_AUTHOR);
+    assert_int_equal(c.measure_id, ms[0].id);
+    c = unit_by_id(s, us[2].id);
+    assert_int_equal(c.measure_id, 0); /* not assigned */
+    assert_int_equal(c.role, VG_ROLE_BRACELET);
+
+    /* upsert by serial: the same unit moves to M-B with another role */
+    struct vg_store_unit_def move = {"SPARE-1", VG_ROLE_AUTHOR, "M-B", 0};
+    b = (struct vg_store_batch){.units = &move, .n_units = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(move.id, us[2].id);
+    c = unit_by_id(s, us[2].id);
+    assert_int_equal(c.measure_id, ms[1].id);
+    assert_int_equal(c.role, VG_ROLE_AUTHOR);
+
+    /* refused: an unknown measure name (nothing of the batch stays), a bad role */
+    struct vg_store_measure_def extra = {"M-C", "{}", 0};
+    struct vg_store_unit_def lost[2] = {{"NEW-1", VG_ROLE_AUTHOR, "M-C", 0},
+                                        {"NEW-2", VG_ROLE_AUTHOR, "no such measure", 0}};
+    b = (struct vg_store_batch){.measures = &extra, .n_measures = 1, .units = lost, .n_units = 2};
+    char err[256];
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ENOTFOUND);
+    assert_non_null(strstr(err, "no such measure"));
+    assert_int_equal(extra.id, 0);
+    assert_int_equal(lost[0].id, 0);
+    assert_int_equal(measures(s).n, 2);
+    struct vg_store_unit_def bad_role = {"NEW-3", 9, "M-A", 0};
+    b = (struct vg_store_batch){.units = &bad_role, .n_units = 1};
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_EINVAL);
+    struct vg_store_measure_def unnamed = {"", "{}", 0};
+    b = (struct vg_store_batch){.measures = &unnamed, .n_measures = 1};
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_EINVAL);
+
+    struct unit_list ul = {.n = 0};
+    assert_int_equal(vg_store_units(s, collect_unit, &ul), 0);
+    assert_int_equal(ul.n, 3);
+}
+
+static void test_duplicate_measure_fails_alone(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[2];
+    int64_t m = provision(s, "M-1", 2, u);
+
+    /* batch A: a new measure and a duplicate; batch B: records, an alarm,
+     * a state, an ack; batch C: a good new measure — one group */
+    struct vg_store_measure_def a_defs[2] = {{"M-NEW", "{}", 0}, {"M-1", "{}", 0}};
+    struct vg_store_batch a = {.measures = a_defs, .n_measures = 2};
+    struct vg_store_record recs[4] = {simple_fix(u[0], 1, T0), simple_fix(u[0], 2, T0),
+                                      simple_fix(u[1], 1, T0), simple_fix(u[1], 2, T0)};
+    struct vg_store_alarm al = make_alarm(m, 1);
+    const uint8_t blob[3] = {1, 2, 3};
+    struct vg_store_state st = {m, 3, 3, blob};
+    struct vg_store_unit_ack ack = {u[0], 2};
+    struct vg_store_batch b = {.records = recs,
+                               .n_records = 4,
+                               .alarms = &al,
+                               .n_alarms = 1,
+                               .states = &st,
+                               .n_states = 1,
+                               .acks = &ack,
+                               .n_acks = 1};
+    struct vg_store_measure_def c_def = {"M-2", "{}", 0};
+    struct vg_store_batch c = {.measures = &c_def, .n_measures = 1};
+    struct vg_store_batch *bs[3] = {&a, &b, &c};
+    struct waiter ws[3];
+    run_group(s, bs, ws, 3);
+
+    assert_int_equal(ws[0].rc, VG_EDUPLICATE);
+    assert_non_null(strstr(ws[0].err, "M-1"));
+    assert_int_equal(a_defs[0].id, 0);
+    assert_int_equal(ws[1].rc, 0);
+    assert_int_equal(b.n_inserted, 4);
+    assert_int_equal(ws[2].rc, 0);
+    assert_true(c_def.id > 0);
+
+    struct measure_list l = measures(s);
+    assert_int_equal(l.n, 2); /* M-1 and M-2: M-NEW rolled back with its batch */
+    assert_string_equal(l.v[0].name, "M-1");
+    assert_string_equal(l.v[1].name, "M-2");
+    assert_int_equal(l.v[0].state_version, 3);
+    assert_int_equal(count_records(s, u[0]), 2);
+    assert_int_equal(count_records(s, u[1]), 2);
+    assert_int_equal(count_alarms(s, m), 1);
+    assert_int_equal(unit_by_id(s, u[0]).acked_seq, 2);
+}
+
+/* ---- the writer: order, close, back-pressure --------------------------------------------- */
+
+struct order_log {
+    pthread_mutex_t m;
+    size_t n;
+    size_t *seen; /* index of each done() call, in call order */
+    int *calls;   /* per batch */
+    int failures;
+};
+
+struct order_item {
+    struct order_log *log;
+    size_t index;
+};
+
+static void order_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    (void)err;
+    struct order_item *it = b->arg;
+    struct order_log *log = it->log;
+    pthread_mutex_lock(&log->m);
+    log->seen[log->n++] = it->index;
+    log->calls[it->index]++;
+    if (rc != 0)
+        log->failures++;
+    pthread_mutex_unlock(&log->m);
+}
+
+static void test_done_once_in_order(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "M", 1, u);
+    enum { N = 3000 };
+    struct vg_store_batch *bs = calloc(N, sizeof *bs);
+    struct vg_store_record *recs = calloc(N, sizeof *recs);
+    struct order_item *items = calloc(N, sizeof *items);
+    struct order_log log = {.m = PTHREAD_MUTEX_INITIALIZER,
+                            .seen = calloc(N, sizeof(size_t)),
+                            .calls = calloc(N, sizeof(int))};
+    assert_true(bs && recs && items && log.seen && log.calls);
+    size_t max_pending = 0;
+    for (size_t i = 0; i < N; i++) {
+        /* every tenth batch fails (a record of an unknown unit) */
+        recs[i] = simple_fix(i % 10 == 9 ? 99999 : u[0], i + 1, T0);
+        items[i] = (struct order_item){&log, i};
+        bs[i] = (struct vg_store_batch){
+            .records = &recs[i], .n_records = 1, .done = order_done, .arg = &items[i]};
+        assert_int_equal(vg_store_submit(s, &bs[i]), 0);
+        size_t p = vg_store_pending(s);
+        if (p > max_pending)
+            max_pending = p;
+    }
+    /* wait for the last one */
+    for (;;) {
+        pthread_mutex_lock(&log.m);
+        size_t n = log.n;
+        pthread_mutex_unlock(&log.m);
+        if (n == N)
+            break;
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(vg_store_pending(s), 0);
+    assert_true(max_pending >= 1);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(log.seen[i], i);
+        assert_int_equal(log.calls[i], 1);
+        assert_int_equal(bs[i].n_inserted, i % 10 == 9 ? 0 : 1);
+        assert_true(bs[i].committed_ns >= bs[i].submitted_ns);
+        if (i > 0)
+            assert_true(bs[i].committed_ns >= bs[i - 1].committed_ns);
+    }
+    assert_int_equal(log.failures, N / 10);
+    assert_int_equal(count_records(s, u[0]), N - N / 10);
+    free(bs);
+    free(recs);
+    free(items);
+    free(log.seen);
+    free(log.calls);
+}
+
+/* The first batch's done() waits for the main thread to start closing,
+ * then submits until the store refuses (VG_ESTATE). */
+struct close_probe {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool closing_soon;
+    struct vg_store *s;
+    struct vg_store_batch extra[10000];
+    size_t n_extra_accepted;
+    int refused_rc;
+    int extra_done;
+};
+
+static void extra_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    (void)err;
+    struct close_probe *cp = b->arg;
+    if (rc == 0)
+        cp->extra_done++; /* the writer thread alone */
+}
+
+static void first_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    (void)rc;
+    (void)err;
+    struct close_probe *cp = b->arg;
+    pthread_mutex_lock(&cp->m);
+    while (!cp->closing_soon)
+        pthread_cond_wait(&cp->c, &cp->m);
+    pthread_mutex_unlock(&cp->m);
+    for (size_t i = 0; i < ARRAY_LEN(cp->extra); i++) {
+        cp->extra[i] = (struct vg_store_batch){.done = extra_done, .arg = cp};
+        int r = vg_store_submit(cp->s, &cp->extra[i]);
+        if (r != 0) {
+            cp->refused_rc = r;
+            return;
+        }
+        cp->n_extra_accepted++;
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+static void test_close_drains_the_queue(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "M", 1, u);
+    enum { N = 1000 };
+    struct vg_store_batch *bs = calloc(N, sizeof *bs);
+    struct vg_store_record *recs = calloc(N * 5, sizeof *recs);
+    struct order_item *items = calloc(N, sizeof *items);
+    struct order_log log = {.m = PTHREAD_MUTEX_INITIALIZER,
+                            .seen = calloc(N, sizeof(size_t)),
+                            .calls = calloc(N, sizeof(int))};
+    struct close_probe *cp = calloc(1, sizeof *cp);
+    assert_true(bs && recs && items && log.seen && log.calls && cp);
+    pthread_mutex_init(&cp->m, NULL);
+    pthread_cond_init(&cp->c, NULL);
+    cp->s = s;
+
+    struct vg_store_batch first = {.done = first_done, .arg = cp};
+    assert_int_equal(vg_store_submit(s, &first), 0);
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < 5; k++)
+            recs[i * 5 + k] = simple_fix(u[0], i * 5 + k + 1, T0);
+        items[i] = (struct order_item){&log, i};
+        bs[i] = (struct vg_store_batch){
+            .records = &recs[i * 5], .n_records = 5, .done = order_done, .arg = &items[i]};
+        assert_int_equal(vg_store_submit(s, &bs[i]), 0);
+    }
+    pthread_mutex_lock(&cp->m);
+    cp->closing_soon = true;
+    pthread_cond_signal(&cp->c);
+    pthread_mutex_unlock(&cp->m);
+    vg_store_close(s); /* everything queued is committed, every done() called */
+    fx->s = NULL;
+
+    assert_int_equal(log.n, N);
+    assert_int_equal(log.failures, 0);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(log.seen[i], i);
+        assert_int_equal(log.calls[i], 1);
+    }
+    assert_int_equal(cp->refused_rc, VG_ESTATE);
+    assert_int_equal((size_t)cp->extra_done, cp->n_extra_accepted);
+
+    s = open_store(fx);
+    assert_int_equal(count_records(s, u[0]), N * 5);
+    pthread_mutex_destroy(&cp->m);
+    pthread_cond_destroy(&cp->c);
+    free(cp);
+    free(bs);
+    free(recs);
+    free(items);
+    free(log.seen);
+    free(log.calls);
+}
+
+/* ---- concurrency: 4 submitters, a reader ------------------------------------------------- */
+
+enum {
+    SUBMITTERS = 4,
+    BATCHES_PER_SUBMITTER = 10000,
+    RECORDS_PER_BATCH = 10,
+    UNITS_PER_SUBMITTER = RECORDS_PER_BATCH,
+};
+
+struct submitter {
+    struct vg_store *s;
+    int64_t units[UNITS_PER_SUBMITTER];
+    struct vg_store_batch *batches;
+    struct vg_store_record *records;
+    atomic_size_t done_ok, done_failed, inserted;
+    atomic_int calls_out_of_order;
+    atomic_size_t next_expected;
+    int submit_failures;
+};
+
+static void submitter_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    (void)err;
+    struct submitter *sub = b->arg;
+    size_t index = (size_t)(b - sub->batches);
+    /* one submitter's batches complete in its submission order */
+    if (atomic_fetch_add(&sub->next_expected, 1) != index)
+        atomic_fetch_add(&sub->calls_out_of_order, 1);
+    if (rc == 0) {
+        atomic_fetch_add(&sub->done_ok, 1);
+        atomic_fetch_add(&sub->inserted, b->n_inserted);
+    } else {
+        atomic_fetch_add(&sub->done_failed, 1);
+    }
+}
+
+static void *submitter_main(void *arg)
+{
+    struct submitter *sub = arg;
+    for (size_t i = 0; i < BATCHES_PER_SUBMITTER; i++) {
+        for (size_t k = 0; k < RECORDS_PER_BATCH; k++)
+            sub->records[i * RECORDS_PER_BATCH + k] =
+                simple_fix(sub->units[k], i + 1, T0 + (int64_t)i);
+        sub->batches[i] = (struct vg_store_batch){.records = &sub->records[i * RECORDS_PER_BATCH],
+                                                  .n_records = RECORDS_PER_BATCH,
+                                                  .done = submitter_done,
+                                                  .arg = sub};
+        if (vg_store_submit(sub->s, &sub->batches[i]) != 0)
+            sub->submit_failures++;
+    }
+    return NULL;
+}
+
+struct reader {
+    struct vg_store *s;
+    const int64_t *units;
+    size_t n_units;
+    atomic_bool stop;
+    int64_t last[SUBMITTERS * UNITS_PER_SUBMITTER];
+    size_t reads;
+    int errors;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    while (!atomic_load(&r->stop)) {
+        for (size_t i = 0; i < r->n_units; i++) {
+            int64_t n;
+            if (vg_store_count_records(r->s, r->units[i], &n) != 0 || n < r->last[i] ||
+                n > BATCHES_PER_SUBMITTER)
+                r->errors++; /* counts only grow, up to the total */
+            else
+                r->last[i] = n;
+            r->reads++;
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent_submitters_and_reader(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t all_units[SUBMITTERS * UNITS_PER_SUBMITTER];
+    struct submitter *subs = calloc(SUBMITTERS, sizeof *subs);
+    assert_non_null(subs);
+    for (size_t t = 0; t < SUBMITTERS; t++) {
+        char name[16];
+        snprintf(name, sizeof name, "C%zu", t);
+        provision(s, name, UNITS_PER_SUBMITTER, subs[t].units);
+        memcpy(&all_units[t * UNITS_PER_SUBMITTER], subs[t].units, sizeof subs[t].units);
+        subs[t].s = s;
+        subs[t].batches = calloc(BATCHES_PER_SUBMITTER, sizeof *subs[t].batches);
+        subs[t].records =
+            calloc((size_t)BATCHES_PER_SUBMITTER * RECORDS_PER_BATCH, sizeof *subs[t].records);
+        assert_true(subs[t].batches && subs[t].records);
+    }
+    struct reader *rd = calloc(1, sizeof *rd);
+    assert_non_null(rd);
+    rd->s = s;
+    rd->units = all_units;
+    rd->n_units = ARRAY_LEN(all_units);
+
+    pthread_t reader_thread, threads[SUBMITTERS];
+    assert_int_equal(pthread_create(&reader_thread, NULL, reader_main, rd), 0);
+    for (size_t t = 0; t < SUBMITTERS; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, submitter_main, &subs[t]), 0);
+    for (size_t t = 0; t < SUBMITTERS; t++)
+        pthread_join(threads[t], NULL);
+    /* wait for every done() */
+    for (;;) {
+        size_t finished = 0;
+        for (size_t t = 0; t < SUBMITTERS; t++)
+            finished += atomic_load(&subs[t].done_ok) + atomic_load(&subs[t].done_failed);
+        if (finished == SUBMITTERS * BATCHES_PER_SUBMITTER)
+            break;
+        struct timespec pause = {0, 2000000};
+        nanosleep(&pause, NULL);
+    }
+    atomic_store(&rd->stop, true);
+    pthread_join(reader_thread, NULL);
+
+    assert_int_equal(vg_store_pending(s), 0);
+    assert_int_equal(rd->errors, 0);
+    assert_true(rd->reads > 0);
+    for (size_t t = 0; t < SUBMITTERS; t++) {
+        assert_int_equal(subs[t].submit_failures, 0);
+        assert_int_equal(atomic_load(&subs[t].done_failed), 0);
+        assert_int_equal(atomic_load(&subs[t].done_ok), BATCHES_PER_SUBMITTER);
+        assert_int_equal(atomic_load(&subs[t].inserted), BATCHES_PER_SUBMITTER * RECORDS_PER_BATCH);
+        assert_int_equal(atomic_load(&subs[t].calls_out_of_order), 0);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(all_units); i++)
+        assert_int_equal(count_records(s, all_units[i]), BATCHES_PER_SUBMITTER);
+    for (size_t t = 0; t < SUBMITTERS; t++) {
+        free(subs[t].batches);
+        free(subs[t].records);
+    }
+    free(subs);
+    free(rd);
+}
+
+/* ---- durability: kill -9 a writer, every acknowledged record is there -------------------- */
+
+enum { DURABLE_BATCH = 10 };
+
+struct child_batch {
+    struct vg_store_batch b;
+    struct vg_store_record recs[DURABLE_BATCH];
+    int fd;
+};
+
+static void child_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    (void)err;
+    struct child_batch *cb = b->arg;
+    char line[64];
+    int n = rc == 0 ? snprintf(line, sizeof line, "%llu\n",
+                               (unsigned long long)cb->recs[DURABLE_BATCH - 1].rec.seq)
+                    : snprintf(line, sizeof line, "FAIL %d\n", rc);
+    /* one write below PIPE_BUF: whole lines only */
+    if (write(cb->fd, line, (size_t)n) != n)
+        _exit(3);
+    free(cb);
+}
+
+/* The child: provision, then submit batches forever (32 in flight at
+ * most), printing each batch's last sequence number once it is durable. */
+static void durability_child(const char *loc, int fd)
+{
+    struct vg_store *s = NULL;
+    char err[256];
+    if (vg_store_open(loc, &s, err, sizeof err) != 0)
+        _exit(2);
+    struct vg_store_measure_def m = {"D", "{}", 0};
+    struct vg_store_unit_def u = {"D-U1", VG_ROLE_AUTHOR, "D", 0};
+    struct waiter w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+    struct vg_store_batch p = {
+        .measures = &m, .n_measures = 1, .units = &u, .n_units = 1, .done = waiter_done, .arg = &w};
+    if (vg_store_submit(s, &p) != 0)
+        _exit(2);
+    pthread_mutex_lock(&w.m);
+    while (w.calls == 0)
+        pthread_cond_wait(&w.c, &w.m);
+    pthread_mutex_unlock(&w.m);
+    if (w.rc != 0)
+        _exit(2);
+    for (uint64_t seq = 1;; seq += DURABLE_BATCH) {
+        while (vg_store_pending(s) >= 32) {
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, NULL);
+        }
+        struct child_batch *cb = calloc(1, sizeof *cb);
+        if (!cb)
+            _exit(2);
+        for (size_t k = 0; k < DURABLE_BATCH; k++)
+            cb->recs[k] = simple_fix(u.id, seq + k, T0 + (int64_t)seq);
+        cb->fd = fd;
+        cb->b = (struct vg_store_batch){
+            .records = cb->recs, .n_records = DURABLE_BATCH, .done = child_done, .arg = cb};
+        if (vg_store_submit(s, &cb->b) != 0)
+            _exit(2);
+    }
+}
+
+static void test_durability_after_kill(void **state)
+{
+    struct fx *fx = *state;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    srand(seed);
+    for (int round = 0; round < 3; round++) {
+        char dir[PATH_MAX + 16];
+        snprintf(dir, sizeof dir, "%s/kill%d", fx->dir, round);
+        backend->location(dir, fx->loc, sizeof fx->loc);
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            durability_child(fx->loc, fds[1]);
+            _exit(1);
+        }
+        close(fds[1]);
+        FILE *in = fdopen(fds[0], "r");
+        assert_non_null(in);
+
+        /* kill at a random moment: after a random number of acks, plus a
+         * random pause (so that it lands anywhere in a transaction) */
+        long kill_after = 20 + rand() % 300;
+        long acks = 0;
+        uint64_t last = 0;
+        char line[64];
+        bool killed = false, failed = false;
+        while (fgets(line, sizeof line, in)) {
+            if (strncmp(line, "FAIL", 4) == 0) {
+                failed = true;
+                break;
+            }
+            uint64_t seq = strtoull(line, NULL, 10);
+            if (seq != last + DURABLE_BATCH)
+                fail_msg("seed %u: acks out of order (%llu after %llu)", seed,
+                         (unsigned long long)seq, (unsigned long long)last);
+            last = seq;
+            if (!killed && ++acks == kill_after) {
+                struct timespec pause = {0, (long)(rand() % 5000) * 1000};
+                nanosleep(&pause, NULL);
+                kill(pid, SIGKILL);
+                killed = true; /* and read the acks already written */
+            }
+        }
+        fclose(in);
+        if (!killed)
+            kill(pid, SIGKILL);
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (failed || !killed || !WIFSIGNALED(status))
+            fail_msg("seed %u: the child stopped on its own (status %d, last ack %llu)", seed,
+                     status, (unsigned long long)last);
+
+        /* every acknowledged record is there: 1..last, with nothing missing */
+        struct vg_store *s = open_store(fx);
+        struct unit_list ul = {.n = 0};
+        assert_int_equal(vg_store_units(s, collect_unit, &ul), 0);
+        assert_int_equal(ul.n, 1);
+        struct rec_list l = replay(s, ul.v[0].measure_id, 0);
+        assert_true(l.n >= last);
+        uint8_t *seen = calloc(l.n + 1, 1);
+        assert_non_null(seen);
+        for (size_t i = 0; i < l.n; i++)
+            if (l.v[i].rec.seq <= l.n)
+                seen[l.v[i].rec.seq] = 1;
+        for (uint64_t seq = 1; seq <= last; seq++)
+            if (!seen[seq])
+                fail_msg("seed %u: acknowledged record %llu lost", seed, (unsigned long long)seq);
+        print_message("kill %d: %llu records acknowledged, %zu stored\n", round,
+                      (unsigned long long)last, l.n);
+        free(seen);
+        free(l.v);
+        vg_store_close(s);
+        fx->s = NULL;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = argc > 1 ? argv[1] : "sqlite";
+    for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+        if (strcmp(backends[i].name, name) == 0)
+            backend = &backends[i];
+    if (!backend) {
+        fprintf(stderr, "test_store: no backend '%s' in this build\n", name);
+        return 77; /* skipped */
+    }
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_open_close_reopen),
+        T(test_two_stores_in_one_process),
+        T(test_creates_missing_directories),
+        T(test_migrations_once),
+        T(test_refuses_newer_schema),
+        T(test_refuses_what_is_not_a_vigie_database),
+        T(test_empty_file_becomes_a_store),
+        T(test_records_round_trip),
+        T(test_bad_records_fail_their_batch),
+        T(test_duplicates_stored_once),
+        T(test_duplicates_within_one_group),
+        T(test_alarms_round_trip),
+        T(test_read_callbacks),
+        T(test_states_upsert),
+        T(test_acks_never_go_down),
+        T(test_provisioning),
+        T(test_duplicate_measure_fails_alone),
+        T(test_done_once_in_order),
+        T(test_close_drains_the_queue),
+        T(test_concurrent_submitters_and_reader),
+        T(test_durability_after_kill),
+#undef T
+    };
+    return cmocka_run_group_tests_name(name, tests, NULL, NULL);
+}
