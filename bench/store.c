@@ -258,7 +258,8 @@ static void pace_until(double t0_ns, size_t i, double interval_ns)
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {}
 }
 
-static double p99_ms(int64_t *ns, size_t n)
+/* The p99 of n latencies (the median goes to stderr, for the record). */
+static double p99_ms(const char *who, int64_t *ns, size_t n)
 {
     double *v = malloc(n * sizeof *v);
     if (!v)
@@ -268,6 +269,8 @@ static double p99_ms(int64_t *ns, size_t n)
     qsort(v, n, sizeof *v, bench_cmp_double);
     size_t k = (size_t)ceil(0.99 * (double)n) - 1;
     double p = v[k];
+    fprintf(stderr, "bench/store: %s: median %.2f ms, p99 %.2f ms, max %.2f ms\n", who, v[n / 2], p,
+            v[n - 1]);
     free(v);
     return p;
 }
@@ -300,7 +303,7 @@ static double store_latency(struct data *d, size_t n_batches)
         die("latency", "a batch failed");
     vg_store_close(s);
     remove_db(&db);
-    double p = p99_ms(lat, n_batches);
+    double p = p99_ms("store, submit to commit", lat, n_batches);
     free(bs);
     free(lat);
     return p;
@@ -399,7 +402,7 @@ static double floor_latency(const struct data *d, size_t n_batches)
         lat[i] = (int64_t)(bench_now_ns() - t0);
     }
     floor_close(h, ins, &db);
-    double p = p99_ms(lat, n_batches);
+    double p = p99_ms("floor, 100-row transaction", lat, n_batches);
     free(lat);
     return p;
 }

@@ -5,7 +5,6 @@
  * of records). */
 #include "store/store.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "tools/vigie_measure.h"
 #include "util/pki.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -413,6 +414,8 @@ static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
     {"pki", "COMMAND [ARGS]", "the certificate authority (vigie pki --help)", cmd_pki},
+    {"measure", "create|list [ARGS]", "declare and list measures (vigie measure --help)",
+     vigie_measure_main},
     {"help", "[COMMAND]", "this help, or a command's", cmd_help},
 };
 

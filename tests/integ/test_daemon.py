@@ -362,6 +362,46 @@ class Http(DaemonTest):
         self.assertEqual(self.d.http("GET", "/nowhere", token=False)[0], 404)
 
 
+class Cli(DaemonTest):
+    def test_vigie_measure_create_and_list(self):
+        self.d.issue("C-A1")
+        self.d.issue("C-P1")
+        definition = os.path.join(self.d.dir, "m.json")
+        with open(definition, "w") as f:
+            json.dump({"name": "CLI-1", "alert_radius_m": 3000,
+                       "units": {"author": "C-A1", "protected": "C-P1", "bracelet": "C-B1"},
+                       "zones": [{"id": 1, "category": "school", "shape": "circle",
+                                  "center": [47.2, -1.56], "alert_radius_m": 1000,
+                                  "windows": [{"days": ["wed"], "start": "16:00",
+                                               "end": "16:30"}]}]}, f)
+        common = ["--http", "127.0.0.1:%d" % self.d.http_port, "--data-dir", self.d.dir]
+        res = self.d.vigie("measure", "create", definition, *common)
+        self.assertIn("measure created", res.stdout)
+        res = self.d.vigie("measure", "create", definition, *common, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("exists already", res.stderr)
+        res = self.d.vigie("measure", "list", *common)
+        self.assertIn("CLI-1", res.stdout)
+        self.assertIn("3000", res.stdout)
+        listed = json.loads(self.d.vigie("measure", "list", "--json", *common).stdout)
+        self.assertEqual(listed[0]["zones"], 1)
+        bad = os.path.join(self.d.dir, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"name": "CLI-2", "alert_radius_m": 2000, "units": {"author": "X", '
+                    '"protected": "Y"}, "zones": [{"id": 1, "category": "school", '
+                    '"shape": "polygon", "vertices": [[47.2, -1.5], [47.2, -1.5], [47.21, -1.5]], '
+                    '"alert_radius_m": 1000}]}')
+        res = self.d.vigie("measure", "create", bad, *common, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("zones[0]", res.stderr)
+        self.assertEqual(self.d.vigie("measure", "frobnicate", check=False).returncode, 2)
+        res = self.d.vigie("measure", "list", "--http", "127.0.0.1:%d" % self.d.http_port,
+                           "--token-file", "/nonexistent", check=False)
+        self.assertEqual(res.returncode, 1)
+        # the bracelet is a unit of the measure too, though it has no certificate
+        self.assertEqual(self.d.query("SELECT role FROM units WHERE serial = 'C-B1'"), [(3,)])
+
+
 class Config(unittest.TestCase):
     def test_config_file_and_bad_settings(self):
         d = tempfile.mkdtemp(prefix="vigie-cfg-")

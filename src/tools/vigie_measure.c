@@ -1,0 +1,269 @@
+/* vigie measure create FILE|-   declare a measure (JSON, see util/measure_json.h)
+ * vigie measure list [--json]    the measures vigied judges
+ *
+ * Options: --http HOST:PORT (default 127.0.0.1:8080), --token-file F
+ * (default ./var/admin.token), --data-dir D (the token is D/admin.token).
+ * The API is on loopback and plain HTTP for now; the case management to
+ * come puts users, roles and TLS in front of it. */
+#include "tools/vigie_measure.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+struct opts {
+    char http[128];
+    char token_file[600];
+    int json;
+    const char *arg;
+};
+
+static int parse(int argc, char **argv, struct opts *o, const char *where)
+{
+    snprintf(o->http, sizeof o->http, "127.0.0.1:8080");
+    snprintf(o->token_file, sizeof o->token_file, "./var/admin.token");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+        } else if ((strcmp(a, "--http") == 0 || strcmp(a, "--token-file") == 0 ||
+                    strcmp(a, "--data-dir") == 0) &&
+                   i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(a, "--http") == 0)
+                snprintf(o->http, sizeof o->http, "%s", v);
+            else if (strcmp(a, "--token-file") == 0)
+                snprintf(o->token_file, sizeof o->token_file, "%s", v);
+            else
+                snprintf(o->token_file, sizeof o->token_file, "%s/admin.token", v);
+        } else if (a[0] == '-' && strcmp(a, "-") != 0) {
+            fprintf(stderr, "%s: unknown option %s (try: vigie measure --help)\n", where, a);
+            return 2;
+        } else if (!o->arg) {
+            o->arg = a;
+        } else {
+            fprintf(stderr, "%s: one argument only\n", where);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static char *read_all(FILE *f, size_t max, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap >= max) {
+                free(buf);
+                return NULL;
+            }
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+/* One HTTP/1.1 request on loopback; *body receives the response body. */
+static int http_request(const struct opts *o, const char *method, const char *path,
+                        const char *payload, int *status, char **body, const char *where)
+{
+    FILE *tf = fopen(o->token_file, "r");
+    char token[128] = "";
+    if (!tf || !fgets(token, sizeof token, tf)) {
+        fprintf(stderr, "%s: cannot read the administrator token %s: %s\n", where, o->token_file,
+                tf ? "empty" : strerror(errno));
+        if (tf)
+            fclose(tf);
+        return 1;
+    }
+    fclose(tf);
+    token[strcspn(token, "\r\n")] = '\0';
+    char host[64];
+    const char *colon = strrchr(o->http, ':');
+    if (!colon || (size_t)(colon - o->http) >= sizeof host) {
+        fprintf(stderr, "%s: --http wants HOST:PORT\n", where);
+        return 2;
+    }
+    memcpy(host, o->http, (size_t)(colon - o->http));
+    host[colon - o->http] = '\0';
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "%s: --http wants a numeric IPv4 address\n", where);
+        return 2;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "%s: cannot reach vigied at %s: %s\n", where, o->http, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    FILE *s = fdopen(fd, "r+");
+    fprintf(s,
+            "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
+            method, path, o->http, token);
+    if (payload)
+        fprintf(s, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", strlen(payload),
+                payload);
+    else
+        fprintf(s, "\r\n");
+    fflush(s);
+    size_t len;
+    char *resp = read_all(s, 16 << 20, &len);
+    fclose(s);
+    if (!resp || sscanf(resp, "HTTP/1.%*d %d", status) != 1) {
+        free(resp);
+        fprintf(stderr, "%s: no answer from vigied\n", where);
+        return 1;
+    }
+    char *start = strstr(resp, "\r\n\r\n");
+    *body = strdup(start ? start + 4 : "");
+    free(resp);
+    return 0;
+}
+
+static int api_error(const char *where, int status, const char *body)
+{
+    json_t *doc = json_loads(body, 0, NULL);
+    const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+    fprintf(stderr, "%s: refused (HTTP %d): %s\n", where, status, msg ? msg : body);
+    json_decref(doc);
+    return 1;
+}
+
+static int create(int argc, char **argv)
+{
+    const char *where = "vigie measure create";
+    struct opts o = {0};
+    int rc = parse(argc, argv, &o, where);
+    if (rc)
+        return rc;
+    if (!o.arg) {
+        fprintf(stderr, "%s: give the definition's file (or - for standard input)\n", where);
+        return 2;
+    }
+    FILE *f = strcmp(o.arg, "-") == 0 ? stdin : fopen(o.arg, "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot read %s: %s\n", where, o.arg, strerror(errno));
+        return 1;
+    }
+    size_t len;
+    char *json = read_all(f, 256 * 1024, &len);
+    if (f != stdin)
+        fclose(f);
+    if (!json) {
+        fprintf(stderr, "%s: %s is too large (256 KiB at most)\n", where, o.arg);
+        return 1;
+    }
+    int status;
+    char *body = NULL;
+    rc = http_request(&o, "POST", "/api/v1/measures", json, &status, &body, where);
+    free(json);
+    if (rc)
+        return rc;
+    if (status != 201) {
+        rc = api_error(where, status, body);
+        free(body);
+        return rc;
+    }
+    json_t *doc = json_loads(body, 0, NULL);
+    printf("measure created: id %lld\n", (long long)json_integer_value(json_object_get(doc, "id")));
+    json_decref(doc);
+    free(body);
+    return 0;
+}
+
+static int list(int argc, char **argv)
+{
+    const char *where = "vigie measure list";
+    struct opts o = {0};
+    int rc = parse(argc, argv, &o, where);
+    if (rc)
+        return rc;
+    int status;
+    char *body = NULL;
+    if ((rc = http_request(&o, "GET", "/api/v1/measures", NULL, &status, &body, where)))
+        return rc;
+    if (status != 200) {
+        rc = api_error(where, status, body);
+        free(body);
+        return rc;
+    }
+    if (o.json) {
+        fputs(body, stdout);
+        free(body);
+        return 0;
+    }
+    json_t *doc = json_loads(body, 0, NULL);
+    free(body);
+    printf("%-6s %-20s %8s %5s %-16s %-16s %-9s %s\n", "ID", "NAME", "R (m)", "ZONES", "AUTHOR",
+           "PROTECTED", "MOBILE", "ALARMS");
+    size_t i;
+    json_t *m;
+    json_array_foreach(doc, i, m)
+    {
+        json_t *units = json_object_get(m, "units"), *conn = json_object_get(m, "connected");
+        char a[40], p[40];
+        snprintf(a, sizeof a, "%s%s", json_string_value(json_object_get(units, "author")),
+                 json_is_true(json_object_get(conn, "author")) ? " *" : "");
+        snprintf(p, sizeof p, "%s%s", json_string_value(json_object_get(units, "protected")),
+                 json_is_true(json_object_get(conn, "protected")) ? " *" : "");
+        printf("%-6lld %-20s %8.0f %5lld %-16s %-16s %-9s %lld\n",
+               (long long)json_integer_value(json_object_get(m, "id")),
+               json_string_value(json_object_get(m, "name")),
+               json_number_value(json_object_get(m, "alert_radius_m")),
+               (long long)json_integer_value(json_object_get(m, "zones")), a, p,
+               json_string_value(json_object_get(m, "mobile_zone")),
+               (long long)json_integer_value(json_object_get(m, "alarms")));
+    }
+    printf("(* connected)\n");
+    json_decref(doc);
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vigie measure create FILE|- [--http HOST:PORT] [--token-file F | --data-dir D]\n"
+                 "       vigie measure list [--json] [--http HOST:PORT] [--token-file F | --data-dir D]\n\n"
+                 "Declare a measure (a JSON definition: name, alert_radius_m, units, zones;\n"
+                 "see docs/API.md) or list the measures vigied judges. Defaults: --http\n"
+                 "127.0.0.1:8080, --token-file ./var/admin.token.\n");
+}
+
+int vigie_measure_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "create") == 0)
+        return create(argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return list(argc - 1, argv + 1);
+    fprintf(stderr, "vigie measure: unknown command '%s' (try: vigie measure --help)\n", argv[1]);
+    return 2;
+}
