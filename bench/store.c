@@ -12,7 +12,12 @@
  *                          last done(); vs the floor: the same rows with one
  *                          prepared INSERT, 10,000 rows per transaction,
  *                          the store's pragmas (WAL, synchronous=FULL,
- *                          foreign keys). Ratio: share of the floor's rate.
+ *                          foreign keys, cache). Ratio: share of the
+ *                          floor's rate.
+ *   records_per_s_one_in_flight  the same with one batch in flight (the
+ *                          next submitted after the last one's done()):
+ *                          a transaction per batch, no grouping; the gap
+ *                          to records_per_s is what group commit buys.
  *   commit_latency_p99_ms  submit -> durable commit of each batch, batches
  *                          paced at 10,000 records/s; vs the floor's p99
  *                          time of a 100-row transaction (BEGIN, 100
@@ -217,7 +222,7 @@ static void set_units(struct data *d, const struct db *db)
 }
 
 /* Records per second through the store. */
-static double store_rate(struct data *d)
+static double store_rate(struct data *d, size_t in_flight)
 {
     struct db db;
     struct vg_store *s = new_store(&db);
@@ -229,7 +234,7 @@ static double store_rate(struct data *d)
     struct waiter w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
     double t0 = bench_now_ns();
     for (size_t i = 0; i < n_batches; i++) {
-        wait_until(&w, i, IN_FLIGHT - 1);
+        wait_until(&w, i, in_flight - 1);
         bs[i] = (struct vg_store_batch){
             .records = &d->recs[i * BATCH], .n_records = BATCH, .done = count_done, .arg = &w};
         if (vg_store_submit(s, &bs[i]) != 0)
@@ -242,8 +247,10 @@ static double store_rate(struct data *d)
     size_t commits = 1; /* a group's batches share their commit time */
     for (size_t i = 1; i < n_batches; i++)
         commits += bs[i].committed_ns != bs[i - 1].committed_ns;
-    fprintf(stderr, "bench/store: %zu batches in %zu commits (%.1f a commit), %.0f records/s\n",
-            n_batches, commits, (double)n_batches / (double)commits,
+    fprintf(stderr,
+            "bench/store: %zu in flight: %zu batches in %zu commits (%.1f a commit), "
+            "%.0f records/s\n",
+            in_flight, n_batches, commits, (double)n_batches / (double)commits,
             (double)(n_batches * BATCH) / ((t1 - t0) / 1e9));
     vg_store_close(s);
     remove_db(&db);
@@ -411,8 +418,9 @@ int main(void)
 {
     bool quick = bench_quick();
     size_t n_records = quick ? 20000 : 300000;
-    size_t n_paced = quick ? 20 : 400; /* batches: 0.2 s, 4 s */
-    int rounds = quick ? 1 : 5, latency_rounds = quick ? 1 : 3;
+    size_t n_paced = quick ? 20 : 400;       /* batches: 0.2 s, 4 s */
+    size_t n_serial = quick ? 5000 : 100000; /* one batch in flight: no grouping */
+    int rounds = quick ? 1 : 5, latency_rounds = quick ? 1 : 3, serial_rounds = quick ? 1 : 3;
 
     struct data d;
     make_data(&d, n_records > n_paced * BATCH ? n_records : n_paced * BATCH, 20261124);
@@ -424,15 +432,18 @@ int main(void)
     /* warm-up: a short run of each */
     struct data warm = d;
     warm.n = n_records / 10 / BATCH * BATCH;
-    store_rate(&warm);
+    store_rate(&warm, IN_FLIGHT);
     floor_rate(&warm);
 
-    struct data run = d;
+    struct data run = d, serial = d;
     run.n = n_records;
-    double store_r[8], floor_r[8], store_l[8], floor_l[8];
+    serial.n = n_serial;
+    double store_r[8], floor_r[8], serial_r[8], store_l[8], floor_l[8];
     for (int i = 0; i < rounds; i++) {
-        store_r[i] = store_rate(&run);
+        store_r[i] = store_rate(&run, IN_FLIGHT);
         floor_r[i] = floor_rate(&run);
+        if (i < serial_rounds)
+            serial_r[i] = store_rate(&serial, 1);
     }
     for (int i = 0; i < latency_rounds; i++) {
         store_l[i] = store_latency(&d, n_paced);
@@ -440,10 +451,14 @@ int main(void)
     }
     struct bench_stats sr = bench_stats_of(store_r, (size_t)rounds);
     struct bench_stats fr = bench_stats_of(floor_r, (size_t)rounds);
+    struct bench_stats ser = bench_stats_of(serial_r, (size_t)serial_rounds);
     struct bench_stats sl = bench_stats_of(store_l, (size_t)latency_rounds);
     struct bench_stats fl = bench_stats_of(floor_l, (size_t)latency_rounds);
-    bench_report("store", "records_per_s", sr, "1/s", "direct SQLite insert, 10k rows per txn",
-                 fr.median, (uint64_t)n_records * (uint64_t)rounds);
+    const char *floor_name = "direct SQLite insert, 10k rows per txn";
+    bench_report("store", "records_per_s", sr, "1/s", floor_name, fr.median,
+                 (uint64_t)n_records * (uint64_t)rounds);
+    bench_report("store", "records_per_s_one_in_flight", ser, "1/s", floor_name, fr.median,
+                 (uint64_t)n_serial * (uint64_t)serial_rounds);
     bench_report("store", "commit_latency_p99_ms", sl, "ms", "direct 100-row txn p99", fl.median,
                  (uint64_t)n_paced * (uint64_t)latency_rounds);
     free(d.rows);

@@ -78,8 +78,10 @@ struct measure {
     struct unit *author, *protected_person;
     struct event *timer;
     int64_t timer_at_ms;
-    bool dirty;                /* its state changed since the last flush */
+    bool dirty;                /* its state changed since it was last stored */
     struct measure *next_dirty;
+    uint64_t stored_digest;    /* of the significant part of the state last stored */
+    int64_t stored_ms;         /* when it was last stored */
     struct measure *next;
 };
 
@@ -133,6 +135,7 @@ struct vg_center {
     struct cbatch *open;           /* being filled */
     struct measure *dirty;
     struct event *flush_ev;        /* low priority: after the loop's reads */
+    struct event *refresh_ev;      /* stores the states a flush left dirty */
     struct event *done_ev;
     pthread_mutex_t done_lock;
     pthread_cond_t done_cond;
@@ -553,12 +556,65 @@ static void update_pause(struct vg_center *c)
         vg_gateway_pause(c->gateway, c->in_store >= c->opts.max_pending_batches);
 }
 
-void vg_center_flush(struct vg_center *c)
+/* A digest of what in an engine state decides alarms: zone levels and
+ * their pending crossings, device and loss flags, the alarm numbering.
+ * Left out: positions, speeds, tallies, clocks of the latest records and
+ * caches, which the next records refresh. */
+static uint64_t significant_digest(const struct vg_engine_state *st)
+{
+    struct vg_engine_state s = *st;
+    for (int p = 0; p < 2; p++) {
+        struct vg_party_state *ps = &s.party[p];
+        memset(&ps->pos, 0, sizeof ps->pos);
+        memset(ps->hist, 0, sizeof ps->hist);
+        ps->n_hist = 0;
+        ps->last_fix_rx_ms = 0;
+        ps->speed_mps = 0;
+    }
+    for (int u = 0; u < VG_UNIT_COUNT; u++) {
+        s.unit[u].last_heard_ms = 0;
+        s.unit[u].status_ms = 0;
+        s.unit[u].battery_pct = 0;
+        s.unit[u].charging = 0;
+    }
+    for (size_t z = 0; z < sizeof s.zone / sizeof s.zone[0]; z++)
+        s.zone[z].last_distance_m = 0;
+    s.now_ms = s.next_deadline_ms = s.windows_until_ms = s.windows_from_ms = 0;
+    s.fast_since_ms = s.mobile_t_ms = 0;
+    s.mobile_distance_m = 0;
+    s.closed_by[0] = s.closed_by[1] = s.approach_rate[0] = s.approach_rate[1] = 0;
+    s.near_mask = 0;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const unsigned char *p = (const unsigned char *)&s;
+    for (size_t i = 0; i < sizeof s; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* How stale the stored state of a measure may get in what does not decide
+ * alarms (positions, clocks): a restart resumes with positions at most
+ * this old, which the next fixes replace. */
+#define STATE_REFRESH_MS 2000
+
+static void flush(struct vg_center *c, bool force)
 {
     struct cbatch *b = c->open;
-    /* the engine states of the measures this batch moved, as of now */
-    for (struct measure *m = c->dirty; m; m = m->next_dirty) {
+    int64_t now = wall_ms();
+    /* The engine states of the measures this batch moved, as of now: each
+     * one whose significant part changed, the others at most every
+     * STATE_REFRESH_MS (they stay dirty until then). */
+    struct measure *keep = NULL;
+    for (struct measure *m = c->dirty, *next; m; m = next) {
+        next = m->next_dirty;
+        uint64_t digest = significant_digest(&m->st);
+        if (!force && digest == m->stored_digest && now - m->stored_ms < STATE_REFRESH_MS) {
+            m->next_dirty = keep;
+            keep = m;
+            continue;
+        }
         m->dirty = false;
+        m->stored_digest = digest;
+        m->stored_ms = now;
         if (!b && !(b = open_batch(c)))
             break;
         if (GROW(b->states, b->n_states, b->cap_states))
@@ -574,7 +630,11 @@ void vg_center_flush(struct vg_center *c)
             .len = (uint32_t)sizeof m->st};
         b->n_states++;
     }
-    c->dirty = NULL;
+    c->dirty = keep;
+    if (keep && !event_pending(c->refresh_ev, EV_TIMEOUT, NULL)) {
+        struct timeval tv = {0, STATE_REFRESH_MS * 1000};
+        event_add(c->refresh_ev, &tv);
+    }
     if (!b)
         return;
     /* the copies stop moving now: point the states at them */
@@ -619,11 +679,16 @@ void vg_center_flush(struct vg_center *c)
     update_pause(c);
 }
 
+void vg_center_flush(struct vg_center *c)
+{
+    flush(c, true); /* shutting down: every state as it is */
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    vg_center_flush(arg);
+    flush(arg, false);
 }
 
 static const char *ring_text(uint8_t level)
@@ -1123,8 +1188,9 @@ int vg_center_new(struct event_base *base, struct vg_store *store,
     pthread_mutex_init(&c->done_lock, NULL);
     pthread_cond_init(&c->done_cond, NULL);
     c->flush_ev = event_new(base, -1, 0, on_flush, c);
+    c->refresh_ev = evtimer_new(base, on_flush, c);
     c->done_ev = event_new(base, -1, 0, on_done, c);
-    if (!c->flush_ev || !c->done_ev) {
+    if (!c->flush_ev || !c->refresh_ev || !c->done_ev) {
         snprintf(err, err_len, "cannot create events");
         vg_center_free(c);
         return VG_ENOSPC;
@@ -1177,6 +1243,8 @@ void vg_center_free(struct vg_center *c)
     }
     if (c->flush_ev)
         event_free(c->flush_ev);
+    if (c->refresh_ev)
+        event_free(c->refresh_ev);
     if (c->done_ev)
         event_free(c->done_ev);
     pthread_mutex_destroy(&c->done_lock);

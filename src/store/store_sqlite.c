@@ -37,6 +37,9 @@
 #include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +155,20 @@ struct vg_store_backend {
     sqlite3 *r; /* the readers', under store.c's read lock */
     sqlite3_stmt *ws[W__COUNT];
     sqlite3_stmt *rs[R__COUNT];
+    /* the checkpointer: its own connection and thread (see checkpointer()) */
+    sqlite3 *ck;
+    pthread_t ck_thread;
+    bool ck_running;
+    pthread_mutex_t ck_lock;
+    pthread_cond_t ck_cond;
+    bool ck_stop;
+    int wal_frames; /* reported by the writer's WAL hook, under ck_lock */
 };
+
+/* WAL frames beyond which the checkpointer is woken at once (else it runs
+ * every CHECKPOINT_PERIOD_MS): about 16 MB of pages. */
+#define CHECKPOINT_FRAMES 1000
+#define CHECKPOINT_PERIOD_MS 200
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
@@ -403,10 +419,94 @@ fail_db:
     return VG__STORE_EDB;
 }
 
+/* Checkpoints, off the commit path. SQLite's automatic checkpoint runs in
+ * the connection that commits, so one commit in a few hundred would stall
+ * for as long as copying the WAL into the database and syncing it takes
+ * (tens of milliseconds: the alarm latency's p99). Here the writer never
+ * checkpoints (wal_autocheckpoint = 0); this thread runs PASSIVE
+ * checkpoints on its own connection, which never block the writer. */
+static void *checkpointer(void *arg)
+{
+    struct vg_store_backend *be = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the daemon's loop's */
+    pthread_mutex_lock(&be->ck_lock);
+    while (!be->ck_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += CHECKPOINT_PERIOD_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (be->wal_frames < CHECKPOINT_FRAMES)
+            pthread_cond_timedwait(&be->ck_cond, &be->ck_lock, &until);
+        if (be->ck_stop)
+            break;
+        int frames = be->wal_frames;
+        be->wal_frames = 0;
+        pthread_mutex_unlock(&be->ck_lock);
+        if (frames > 0)
+            sqlite3_wal_checkpoint_v2(be->ck, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&be->ck_lock);
+    }
+    pthread_mutex_unlock(&be->ck_lock);
+    return NULL;
+}
+
+/* The writer's WAL hook: after each commit, the WAL's size in frames. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    struct vg_store_backend *be = arg;
+    pthread_mutex_lock(&be->ck_lock);
+    be->wal_frames = frames;
+    if (frames >= CHECKPOINT_FRAMES)
+        pthread_cond_signal(&be->ck_cond);
+    pthread_mutex_unlock(&be->ck_lock);
+    return SQLITE_OK;
+}
+
+static int start_checkpointer(struct vg_store_backend *be, char *err, size_t err_len)
+{
+    int rc = open_connection(be->path, &be->ck, err, err_len);
+    if (rc < 0)
+        return rc;
+    /* A connection learns the file is in WAL mode when it first reads it;
+     * until then a checkpoint through it does nothing at all. */
+    if (sqlite3_exec(be->ck, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", be->path, sqlite3_errmsg(be->ck));
+        return VG__STORE_EDB;
+    }
+    if (sqlite3_exec(be->w, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "%s: %s", be->path, sqlite3_errmsg(be->w));
+        return VG__STORE_EDB;
+    }
+    sqlite3_wal_hook(be->w, on_wal_commit, be);
+    if (pthread_create(&be->ck_thread, NULL, checkpointer, be) != 0) {
+        vg__store_err(err, err_len, "cannot start the checkpoint thread");
+        return VG_ENOSPC;
+    }
+    be->ck_running = true;
+    return VG_OK;
+}
+
 static void sq_close(struct vg_store_backend *be)
 {
     if (!be)
         return;
+    if (be->ck_running) {
+        pthread_mutex_lock(&be->ck_lock);
+        be->ck_stop = true;
+        pthread_cond_signal(&be->ck_cond);
+        pthread_mutex_unlock(&be->ck_lock);
+        pthread_join(be->ck_thread, NULL);
+    }
+    sqlite3_close(be->ck);
+    pthread_mutex_destroy(&be->ck_lock);
+    pthread_cond_destroy(&be->ck_cond);
     for (int i = 0; i < W__COUNT; i++)
         sqlite3_finalize(be->ws[i]);
     for (int i = 0; i < R__COUNT; i++)
@@ -434,6 +534,8 @@ static int sq_open(const char *target, struct vg_store_backend **out, char *err,
         vg__store_err(err, err_len, "out of memory");
         return VG_ENOSPC;
     }
+    pthread_mutex_init(&be->ck_lock, NULL);
+    pthread_cond_init(&be->ck_cond, NULL);
     int rc = make_path(be->path, err, err_len);
     if (rc < 0)
         goto fail;
@@ -486,6 +588,8 @@ static int sq_open(const char *target, struct vg_store_backend **out, char *err,
         goto fail;
     }
     if ((rc = prepare_all(be->r, read_sql, be->rs, R__COUNT, be->path, err, err_len)) < 0)
+        goto fail;
+    if ((rc = start_checkpointer(be, err, err_len)) < 0)
         goto fail;
     *out = be;
     return VG_OK;

@@ -17,7 +17,7 @@
  *       units' records are SOS presses. Prints one JSON summary line:
  *       records sent and acknowledged, rate, acknowledgement latency.
  *       --acked-file: "SERIAL SEQ" for every record seen acknowledged.
- *   vigie-loadgen floor --db PATH --records N [--units U] [--batch B]
+ *   vigie-loadgen floor --db PATH --records N [--units U] [--batch B] [--frame K]
  *       the floor of the ingest benchmark: the same fix rows inserted
  *       straight into a SQLite file in batched transactions. */
 #include <errno.h>
@@ -64,7 +64,7 @@ struct unit {
     uint64_t next_seq;    /* next new record */
     uint64_t acked;       /* cumulative */
     uint64_t resend_from; /* after a reconnection: resend from here */
-    struct sent ring[RING];
+    struct sent *ring;    /* RING entries, apart: the tick walks the units' heads */
     int64_t next_send_ns;
     int64_t last_sos_ms;
 };
@@ -407,6 +407,9 @@ static int cmd_run(int argc, char **argv)
                  u->index + 1);
         unit_place(u->index, u->protected_person, &u->lat, &u->lon);
         u->next_seq = 1;
+        u->ring = calloc(RING, sizeof *u->ring);
+        if (!u->ring)
+            die("out of memory", NULL);
         char err[256];
         if (vg_pki_client_ctx_new(&u->ctx, pki, u->serial, "localhost", err, sizeof err) != VG_OK)
             die(err, NULL);
@@ -435,6 +438,7 @@ static int cmd_run(int argc, char **argv)
         if (g.units[i].bev)
             bufferevent_free(g.units[i].bev);
         SSL_CTX_free(g.units[i].ctx);
+        free(g.units[i].ring);
     }
     if (g.acked_file)
         fclose(g.acked_file);
@@ -541,14 +545,17 @@ static int cmd_floor(int argc, char **argv)
     long long records = atoll(opt(argc, argv, "--records", "100000"));
     int units = atoi(opt(argc, argv, "--units", "1000"));
     int batch = atoi(opt(argc, argv, "--batch", "10000"));
-    if (!db || records < 1 || units < 1 || batch < 1)
+    int frame = atoi(opt(argc, argv, "--frame", "50"));
+    if (!db || records < 1 || units < 1 || batch < 1 || frame < 1)
         die("floor needs --db PATH", NULL);
     sqlite3 *s;
     if (sqlite3_open(db, &s) != SQLITE_OK)
         die("cannot open", db);
-    /* the same pragmas and the same row shape as the store's fixes table */
+    /* the same pragmas (WAL, FULL, a 64 MiB cache, temporary data in memory) and the
+     * same row shape as the store's fixes table */
     sqlite3_exec(s,
-                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
+                 "PRAGMA cache_size=-65536;"
                  "CREATE TABLE IF NOT EXISTS fixes(unit_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
                  " t_ms INTEGER NOT NULL, quality INTEGER NOT NULL, lat_e7 INTEGER, lon_e7 INTEGER,"
                  " accuracy_cm INTEGER, speed_cms INTEGER, heading_cdeg INTEGER,"
@@ -559,12 +566,15 @@ static int cmd_floor(int argc, char **argv)
                            "INSERT INTO fixes VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                            -1, &st, NULL) != SQLITE_OK)
         die(sqlite3_errmsg(s), NULL);
+    /* rows in the order the centre receives them: frames of `frame`
+     * consecutive records of one unit, the units taking turns */
     int64_t t0 = mono_ns();
     for (long long i = 0; i < records;) {
         sqlite3_exec(s, "BEGIN", NULL, NULL, NULL);
         for (int k = 0; k < batch && i < records; k++, i++) {
-            sqlite3_bind_int64(st, 1, i % units + 1);
-            sqlite3_bind_int64(st, 2, i / units + 1);
+            long long frame_no = i / frame, in_frame = i % frame;
+            sqlite3_bind_int64(st, 1, frame_no % units + 1);
+            sqlite3_bind_int64(st, 2, frame_no / units * frame + in_frame + 1);
             sqlite3_bind_int64(st, 3, wall_ms());
             sqlite3_bind_int(st, 4, 2);
             sqlite3_bind_int(st, 5, 470000000 + (int)(i % 1000));

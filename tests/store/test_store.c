@@ -536,6 +536,40 @@ static void test_creates_missing_directories(void **state)
     assert_true(S_ISDIR(st.st_mode));
 }
 
+/* The write-ahead log is folded into the database file as the writer goes
+ * (by the checkpointer, off the commit path): it does not grow without end,
+ * and what is committed reaches the database file. */
+static void test_wal_is_checkpointed(void **state)
+{
+    struct fx *fx = *state;
+    if (!backend->is_file)
+        skip();
+    struct vg_store *s = open_store(fx);
+    int64_t unit;
+    provision(s, "W", 1, &unit);
+    static struct vg_store_record recs[200];
+    for (uint64_t k = 0; k < 100; k++) {
+        for (size_t i = 0; i < 200; i++)
+            recs[i] = simple_fix(unit, k * 200 + i + 1, T0);
+        struct vg_store_batch b = {.records = recs, .n_records = 200};
+        assert_int_equal(run_batch(s, &b), 0);
+    }
+    char db[PATH_MAX + 32], wal[PATH_MAX + 40];
+    snprintf(db, sizeof db, "%s", fx->loc + (strncmp(fx->loc, "sqlite:", 7) == 0 ? 7 : 0));
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    struct stat st_db = {0}, st_wal = {0};
+    for (int i = 0; i < 100; i++) { /* the checkpointer runs a few times a second */
+        assert_int_equal(stat(db, &st_db), 0);
+        if (st_db.st_size > 1000000)
+            break;
+        usleep(20000);
+    }
+    assert_int_equal(stat(wal, &st_wal), 0);
+    print_message("  20,000 fixes: database %lld bytes, write-ahead log %lld bytes\n",
+                  (long long)st_db.st_size, (long long)st_wal.st_size);
+    assert_true(st_db.st_size > 1000000); /* the fixes reached the database file */
+}
+
 static void test_migrations_once(void **state)
 {
     struct fx *fx = *state;
@@ -1897,6 +1931,7 @@ int main(int argc, char **argv)
         T(test_open_close_reopen),
         T(test_two_stores_in_one_process),
         T(test_creates_missing_directories),
+        T(test_wal_is_checkpointed),
         T(test_migrations_once),
         T(test_refuses_newer_schema),
         T(test_refuses_what_is_not_a_vigie_database),
