@@ -143,6 +143,7 @@ struct vg_center {
     size_t in_store;               /* batches submitted, not yet completed here */
     struct vg_center_metrics metrics;
     struct vg_engine_out out;      /* reused for every engine call */
+    bool urgent;                   /* the open batch holds an alarm */
 };
 
 static int64_t wall_ms(void)
@@ -254,6 +255,8 @@ static struct cbatch *open_batch(struct vg_center *c)
     return c->open;
 }
 
+static void flush(struct vg_center *c, bool force);
+
 static void schedule_flush(struct vg_center *c)
 {
     event_active(c->flush_ev, 0, 0);
@@ -275,6 +278,8 @@ static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
     struct cbatch *b = open_batch(c);
     if (!b)
         return VG_ENOSPC;
+    if (c->out.n_alarms)
+        c->urgent = true;
     for (size_t i = 0; i < c->out.n_alarms; i++) {
         if (GROW(b->alarms, b->n_alarms, b->cap_alarms))
             return VG_ENOSPC;
@@ -336,6 +341,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
             mark_dirty(c, m); /* the state moved on (supervision clocks) */
     }
     arm_timer(c, m);
+    if (c->urgent)
+        flush(c, false);
 }
 
 /* ---- records ----------------------------------------------------------------- */
@@ -522,6 +529,10 @@ static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8
      * acknowledgement after the commit covers them too */
     if (ack_now && !any_new)
         send_ack(c, u);
+    /* An alarm goes to the store now, not after the rest of the loop's
+     * reads: its latency is what the police wait on. */
+    if (c->urgent)
+        flush(c, false);
     return 0;
 }
 
@@ -661,6 +672,7 @@ static void flush(struct vg_center *c, bool force)
         }
     }
     c->open = NULL;
+    c->urgent = false;
     b->sb.records = b->records;
     b->sb.n_records = b->n_records;
     b->sb.alarms = b->alarms;
