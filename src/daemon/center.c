@@ -102,13 +102,13 @@ struct cbatch {
     struct vg_center *c;
     struct vg_store_record *records;
     struct unit **record_units;
-    size_t n_records, cap_records;
+    size_t n_records, cap_records, cap_record_units;
     struct vg_store_alarm *alarms;
     int64_t *alarm_t_in;
-    size_t n_alarms, cap_alarms;
+    size_t n_alarms, cap_alarms, cap_alarm_t_in;
     struct vg_store_state *states;
     struct vg_engine_state *state_copies;
-    size_t n_states, cap_states;
+    size_t n_states, cap_states, cap_state_copies;
     struct vg_store_unit_ack *acks;
     size_t n_acks, cap_acks;
     struct command *commands;
@@ -283,11 +283,13 @@ static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
     for (size_t i = 0; i < c->out.n_alarms; i++) {
         if (GROW(b->alarms, b->n_alarms, b->cap_alarms))
             return VG_ENOSPC;
-        /* alarm_t_in grows with alarms: same capacity */
-        int64_t *t = realloc(b->alarm_t_in, b->cap_alarms * sizeof *t);
-        if (!t)
-            return VG_ENOSPC;
-        b->alarm_t_in = t;
+        if (b->cap_alarm_t_in < b->cap_alarms) { /* alarm_t_in follows alarms' capacity */
+            int64_t *t = realloc(b->alarm_t_in, b->cap_alarms * sizeof *t);
+            if (!t)
+                return VG_ENOSPC;
+            b->alarm_t_in = t;
+            b->cap_alarm_t_in = b->cap_alarms;
+        }
         b->alarms[b->n_alarms] = (struct vg_store_alarm){.measure_id = m->id,
                                                           .alarm = c->out.alarms[i]};
         b->alarm_t_in[b->n_alarms] = t_in_ns;
@@ -307,9 +309,8 @@ static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
 }
 
 /* Reschedule a measure's timer at its engine's next deadline. */
-static void arm_timer(struct vg_center *c, struct measure *m)
+static void arm_timer(struct measure *m)
 {
-    (void)c;
     int64_t at = m->st.next_deadline_ms;
     if (at == m->timer_at_ms && event_pending(m->timer, EV_TIMEOUT, NULL))
         return;
@@ -340,7 +341,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         else
             mark_dirty(c, m); /* the state moved on (supervision clocks) */
     }
-    arm_timer(c, m);
+    arm_timer(m);
     if (c->urgent)
         flush(c, false);
 }
@@ -463,7 +464,7 @@ static void judge(struct vg_center *c, struct unit *u, const struct vg_proto_rec
     }
     if (collect(c, m, t_in_ns) != VG_OK)
         vg_log(VG_LOG_ERROR, "out of memory collecting alarms", "measure", m->def.name, NULL);
-    arm_timer(c, m);
+    arm_timer(m);
 }
 
 static int add_record(struct vg_center *c, struct unit *u, const struct vg_proto_record *r,
@@ -472,10 +473,13 @@ static int add_record(struct vg_center *c, struct unit *u, const struct vg_proto
     struct cbatch *b = open_batch(c);
     if (!b || GROW(b->records, b->n_records, b->cap_records))
         return VG_ENOSPC;
-    struct unit **ru = realloc(b->record_units, b->cap_records * sizeof *ru);
-    if (!ru)
-        return VG_ENOSPC;
-    b->record_units = ru;
+    if (b->cap_record_units < b->cap_records) { /* record_units follows records' capacity */
+        struct unit **ru = realloc(b->record_units, b->cap_records * sizeof *ru);
+        if (!ru)
+            return VG_ENOSPC;
+        b->record_units = ru;
+        b->cap_record_units = b->cap_records;
+    }
     b->records[b->n_records] =
         (struct vg_store_record){.unit_id = u->id, .received_ms = now, .rec = *r};
     b->record_units[b->n_records] = u;
@@ -623,18 +627,24 @@ static void flush(struct vg_center *c, bool force)
             keep = m;
             continue;
         }
+        bool room = (b || (b = open_batch(c))) && !GROW(b->states, b->n_states, b->cap_states);
+        if (room && b->cap_state_copies < b->cap_states) {
+            struct vg_engine_state *copies =
+                realloc(b->state_copies, b->cap_states * sizeof *copies);
+            if (copies) {
+                b->state_copies = copies;
+                b->cap_state_copies = b->cap_states;
+            }
+            room = copies != NULL;
+        }
+        if (!room) { /* out of memory: it stays dirty for the next flush */
+            m->next_dirty = keep;
+            keep = m;
+            continue;
+        }
         m->dirty = false;
         m->stored_digest = digest;
         m->stored_ms = now;
-        if (!b && !(b = open_batch(c)))
-            break;
-        if (GROW(b->states, b->n_states, b->cap_states))
-            break;
-        struct vg_engine_state *copies =
-            realloc(b->state_copies, b->cap_states * sizeof *copies);
-        if (!copies)
-            break;
-        b->state_copies = copies;
         b->state_copies[b->n_states] = m->st;
         b->states[b->n_states] = (struct vg_store_state){
             .measure_id = m->id, .version = VG_ENGINE_STATE_VERSION,
@@ -643,7 +653,7 @@ static void flush(struct vg_center *c, bool force)
     }
     c->dirty = keep;
     if (keep && !event_pending(c->refresh_ev, EV_TIMEOUT, NULL)) {
-        struct timeval tv = {0, STATE_REFRESH_MS * 1000};
+        struct timeval tv = {STATE_REFRESH_MS / 1000, STATE_REFRESH_MS % 1000 * 1000};
         event_add(c->refresh_ev, &tv);
     }
     if (!b)
@@ -1040,7 +1050,7 @@ int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id,
     vg_engine_init(&m->st, &m->cfg, wall_ms());
     measure_attach(c, m);
     mark_dirty(c, m);
-    arm_timer(c, m);
+    arm_timer(m);
     *id = m->id;
     vg_log(VG_LOG_INFO, "measure created", "measure", m->def.name, "author", m->def.author_unit,
            "protected", m->def.protected_unit, NULL);
@@ -1087,11 +1097,12 @@ struct replay_ctx {
 static int replay_record(void *arg, const struct vg_store_record *r)
 {
     struct replay_ctx *x = arg;
+    /* the records of this measure's units only: its author's or protected unit */
     struct unit *u = NULL;
-    for (size_t h = 0; h < UNIT_BUCKETS && !u; h++)
-        for (struct unit *v = x->c->unit_hash[h]; v; v = v->hash_next)
-            if (v->id == r->unit_id)
-                u = v;
+    if (x->m->author && x->m->author->id == r->unit_id)
+        u = x->m->author;
+    else if (x->m->protected_person && x->m->protected_person->id == r->unit_id)
+        u = x->m->protected_person;
     if (!u)
         return 0;
     struct vg_engine_input in;
@@ -1158,7 +1169,7 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
                n, NULL);
         mark_dirty(c, m);
     }
-    arm_timer(c, m);
+    arm_timer(m);
     return 0;
 }
 

@@ -330,6 +330,34 @@ class Restart(DaemonTest):
         self.assertEqual(len(set(s for s, _ in after)), len(after))
 
 
+class RestartAfterKill(DaemonTest):
+    def test_kill9_neither_forgets_nor_repeats_an_intrusion(self):
+        self.provision()
+        a, _ = connect_ready(self.d, "U-A1")
+        p, _ = connect_ready(self.d, "U-P1")
+        t = now_ms()
+        p.send(records(record(FIX, 1, fix_body(t, *HOME))))
+        p.expect(ACK)
+        a.send(records(record(FIX, 1, fix_body(t, HOME[0], HOME[1] + 0.016))))
+        a.expect(ACK)  # acknowledged: the alert and the state that knows it are durable
+        before = self.d.query("SELECT seq, kind FROM alarms ORDER BY seq")
+        self.assertIn(3, [k for _, k in before])
+        ports = (self.d.devices_port, self.d.http_port)
+        self.d.kill9()
+        self.d.start(*ports)
+        a, w = connect_ready(self.d, "U-A1")
+        self.assertEqual(w["acked_seq"], 1)
+        p, _ = connect_ready(self.d, "U-P1")
+        t2 = now_ms()
+        p.send(records(record(FIX, 2, fix_body(t2, *HOME))))
+        p.expect(ACK)
+        a.send(records(record(FIX, 2, fix_body(t2, HOME[0], HOME[1] + 0.0161))))
+        a.expect(ACK)
+        after = self.d.query("SELECT seq, kind FROM alarms ORDER BY seq")
+        self.assertNotIn(3, [k for s, k in after if (s, k) not in before])
+        self.assertEqual(len(set(s for s, _ in after)), len(after))
+
+
 class Http(DaemonTest):
     def test_health_metrics_and_api(self):
         status, body = self.d.http("GET", "/healthz", token=False)
