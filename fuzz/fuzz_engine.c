@@ -107,15 +107,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (op & 3) {
         case 0:
             in.kind = (op & 8) ? VG_INPUT_FIX : (uint8_t)take(&r, 1);
-            in.fix = (struct vg_fix){record, coord(&r, 47.2184, 0.2), coord(&r, -1.5536, 0.3),
-                                     (float)take(&r, 2) / 10.0f, (float)(int8_t)take(&r, 1),
-                                     (float)take(&r, 2) / 100.0f, (uint8_t)(take(&r, 1) % 5)};
+            in.fix = (struct vg_fix){record,
+                                     coord(&r, 47.2184, 0.2),
+                                     coord(&r, -1.5536, 0.3),
+                                     (float)take(&r, 2) / 10.0f,
+                                     (float)(int8_t)take(&r, 1),
+                                     (float)take(&r, 2) / 100.0f,
+                                     (uint8_t)(take(&r, 1) % 5)};
             break;
         case 1:
             in.kind = VG_INPUT_STATUS;
-            in.status = (struct vg_unit_status){record, (int8_t)take(&r, 1), (int8_t)take(&r, 1),
-                                                (int8_t)take(&r, 1), (int8_t)take(&r, 1),
-                                                (int8_t)take(&r, 1)};
+            in.status = (struct vg_unit_status){record,
+                                                (int8_t)take(&r, 1),
+                                                (int8_t)take(&r, 1),
+                                                (int8_t)take(&r, 1),
+                                                (int8_t)take(&r, 1),
+                                                (int8_t)take(&r, 1),
+                                                (int8_t)take(&r, 1),
+                                                (int16_t)take(&r, 2)};
             break;
         case 2:
             in.kind = VG_INPUT_EVENT;

@@ -158,10 +158,12 @@ static bool record_equal(const struct vg_proto_record *a, const struct vg_proto_
         const struct vg_unit_status *x = &a->status, *y = &b->status;
         CHECK(x->time_ms >= 0 && a->subject <= VG_SUBJECT_BRACELET);
         CHECK(x->battery_pct >= -1 && x->charging >= -1 && x->strap_closed >= -1 &&
-              x->skin_contact >= -1 && x->bracelet_link >= -1);
+              x->skin_contact >= -1 && x->bracelet_link >= -1 && x->beacon_heard >= -1 &&
+              x->beacon_range_m >= -1);
         return x->time_ms == y->time_ms && x->battery_pct == y->battery_pct &&
                x->charging == y->charging && x->strap_closed == y->strap_closed &&
-               x->skin_contact == y->skin_contact && x->bracelet_link == y->bracelet_link;
+               x->skin_contact == y->skin_contact && x->bracelet_link == y->bracelet_link &&
+               x->beacon_heard == y->beacon_heard && x->beacon_range_m == y->beacon_range_m;
     }
     case VG_REC_EVENT:
     case VG_REC_HEARTBEAT:

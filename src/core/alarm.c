@@ -25,6 +25,9 @@ static const struct {
     [VG_ALARM_UNIT_SWITCHED_ON] = {"unit_switched_on", "Boîtier rallumé"},
     [VG_ALARM_SOS] = {"sos", "SOS de la personne protégée"},
     [VG_ALARM_CALLBACK_REQUEST] = {"callback_request", "Demande de rappel"},
+    [VG_ALARM_BEACON_DETECTED] =
+        {"beacon_detected", "Bracelet détecté à proximité par le boîtier de la personne protégée"},
+    [VG_ALARM_BEACON_LOST] = {"beacon_lost", "Bracelet plus détecté à proximité"},
 };
 
 const char *vg_alarm_kind_name(unsigned kind)

@@ -65,9 +65,9 @@ int64_t vg_date_to_days(struct vg_date d)
     int64_t m = d.month;
     y -= m <= 2;
     int64_t era = vg_floor_div(y, 400);
-    int64_t yoe = y - era * 400;                                  /* [0, 399] */
+    int64_t yoe = y - era * 400;                                      /* [0, 399] */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d.day - 1; /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;              /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 

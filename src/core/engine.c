@@ -207,8 +207,7 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
     const struct vg_track_fix *pf = vg__latest(&s->party[VG__PROTECTED]);
     if (pf) {
         double gap = vg_geo_fast_distance(apos, &s->party[VG__PROTECTED].pos) -
-                     vg__aged_accuracy(c, pf, c->now) - c->cfg->alert_radius_m -
-                     reach;
+                     vg__aged_accuracy(c, pf, c->now) - c->cfg->alert_radius_m - reach;
         /* her own uncertainty keeps growing until its age cap */
         double rate = p->reach_speed_mps;
         if (c->now - pf->time_ms < p->age_cap_ms)
@@ -259,7 +258,7 @@ static void escalate_loss(struct vg__ctx *c)
     if (!vg__author_reachable(c, &reach, &when))
         return;
     const struct vg_unit_state *u = &s->unit[VG_UNIT_AUTHOR];
-    enum vg_alarm_kind kind = u->powered_off  ? VG_ALARM_UNIT_SWITCHED_OFF
+    enum vg_alarm_kind kind = u->powered_off ? VG_ALARM_UNIT_SWITCHED_OFF
                               : u->comm_lost ? VG_ALARM_COMM_LOST
                                              : VG_ALARM_GNSS_LOST;
     struct vg_alarm *a = vg__alarm(c, kind, VG_UNIT_AUTHOR, VG_PRIORITY_ALERT, c->now);
@@ -304,12 +303,32 @@ static void heard(struct vg__ctx *c, enum vg_unit unit, int64_t record_ms)
         unit_back(c, unit);
 }
 
-#define LATE_STRAP 0x01
-#define LATE_SKIN 0x02
-#define LATE_LINK 0x04
-#define LATE_BATTERY_LOW 0x08
+#define LATE_STRAP            0x01
+#define LATE_SKIN             0x02
+#define LATE_LINK             0x04
+#define LATE_BATTERY_LOW      0x08
 #define LATE_BATTERY_CRITICAL 0x10
-#define LATE_POWER 0x20
+#define LATE_POWER            0x20
+#define LATE_BEACON           0x40
+
+/* The protected person's unit heard the bracelet's short-range beacon: the
+ * author is within tens of metres of her, whatever the positions say (his
+ * GNSS may be jammed, or hers lost indoors). Her unit has already rung on
+ * its own; the centre treats it as an alert. The evidence carries the
+ * unit's range estimate as the distance, with an uncertainty as large as
+ * the estimate (signal-strength ranging is good to a factor of about two);
+ * the positions, when known, are in the fixes as for any alarm. */
+static void beacon_alarm(struct vg__ctx *c, const struct vg_unit_status *st, bool late)
+{
+    struct vg_alarm *a =
+        vg__alarm(c, VG_ALARM_BEACON_DETECTED, VG_UNIT_PROTECTED, VG_PRIORITY_ALERT, st->time_ms);
+    if (late)
+        a->flags |= VG_ALARM_F_LATE;
+    if (st->beacon_range_m >= 0) {
+        a->ev.distance_m = st->beacon_range_m;
+        a->ev.uncertainty_m = st->beacon_range_m;
+    }
+}
 
 /* Neutralisation for the author's devices; the protected person's unit
  * going flat or off is a technical matter (her protection weakens, but
@@ -345,12 +364,17 @@ static void late_status(struct vg__ctx *c, enum vg_unit unit, const struct vg_un
         {st->bracelet_link, u->bracelet_link, LATE_LINK, VG_ALARM_BRACELET_SEPARATED},
     };
     for (size_t i = 0; i < sizeof sensors / sizeof sensors[0]; i++) {
-        if (sensors[i].value == 0 && sensors[i].current != 0 && !(u->late_reported & sensors[i].bit)) {
+        if (sensors[i].value == 0 && sensors[i].current != 0 &&
+            !(u->late_reported & sensors[i].bit)) {
             struct vg_alarm *a =
                 vg__alarm(c, sensors[i].kind, unit, VG_PRIORITY_NEUTRALISATION, st->time_ms);
             a->flags |= VG_ALARM_F_LATE;
             u->late_reported |= sensors[i].bit;
         }
+    }
+    if (st->beacon_heard == 1 && u->beacon_heard != 1 && !(u->late_reported & LATE_BEACON)) {
+        beacon_alarm(c, st, true);
+        u->late_reported |= LATE_BEACON;
     }
     if (st->battery_pct >= 0) {
         uint8_t then = battery_level_of(c->p, st->battery_pct, 0);
@@ -391,8 +415,8 @@ static void feed_status(struct vg__ctx *c, enum vg_unit unit, const struct vg_un
         return;
     }
     u->status_ms = st->time_ms;
-    u->late_reported &= (uint8_t)~(LATE_STRAP | LATE_SKIN | LATE_LINK | LATE_BATTERY_LOW |
-                                   LATE_BATTERY_CRITICAL);
+    u->late_reported &= (uint8_t) ~(LATE_STRAP | LATE_SKIN | LATE_LINK | LATE_BATTERY_LOW |
+                                    LATE_BATTERY_CRITICAL | LATE_BEACON);
 
     sensor(c, unit, st->strap_closed, &u->strap_closed, VG_ALARM_STRAP_OPENED,
            VG_ALARM_STRAP_CLOSED, st->time_ms);
@@ -400,6 +424,12 @@ static void feed_status(struct vg__ctx *c, enum vg_unit unit, const struct vg_un
            VG_ALARM_SKIN_CONTACT_RESTORED, st->time_ms);
     sensor(c, unit, st->bracelet_link, &u->bracelet_link, VG_ALARM_BRACELET_SEPARATED,
            VG_ALARM_BRACELET_RECONNECTED, st->time_ms);
+    if (st->beacon_heard == 1 && u->beacon_heard != 1)
+        beacon_alarm(c, st, false);
+    else if (st->beacon_heard == 0 && u->beacon_heard == 1)
+        vg__alarm(c, VG_ALARM_BEACON_LOST, VG_UNIT_PROTECTED, VG_PRIORITY_INFO, st->time_ms);
+    if (st->beacon_heard >= 0)
+        u->beacon_heard = st->beacon_heard;
     if (st->charging >= 0)
         u->charging = st->charging;
     if (st->battery_pct >= 0) {
@@ -419,9 +449,7 @@ static void feed_event(struct vg__ctx *c, enum vg_unit unit, const struct vg_uni
     struct vg_engine_state *s = c->s;
     struct vg_unit_state *u = &s->unit[unit];
     switch (ev->kind) {
-    case VG_EVENT_HEARTBEAT:
-        heard(c, unit, ev->time_ms);
-        break;
+    case VG_EVENT_HEARTBEAT: heard(c, unit, ev->time_ms); break;
     case VG_EVENT_SOS:
     case VG_EVENT_CALLBACK_REQUEST: {
         heard(c, unit, ev->time_ms);
@@ -463,8 +491,7 @@ static void feed_event(struct vg__ctx *c, enum vg_unit unit, const struct vg_uni
         }
         heard(c, unit, ev->time_ms);
         break;
-    default:
-        break; /* refused by vg_unit_event_check() */
+    default: break; /* refused by vg_unit_event_check() */
     }
 }
 
@@ -478,7 +505,8 @@ static void health_tick(struct vg__ctx *c)
     for (size_t i = 0; i < 2; i++) {
         enum vg_unit unit = mobile_units[i];
         struct vg_unit_state *u = &s->unit[unit];
-        if (!u->comm_lost && !u->powered_off && c->now - u->last_heard_ms >= p->comm_loss_after_ms) {
+        if (!u->comm_lost && !u->powered_off &&
+            c->now - u->last_heard_ms >= p->comm_loss_after_ms) {
             u->comm_lost = 1;
             raise_loss(c, VG_ALARM_COMM_LOST, unit, VG_PRIORITY_TECHNICAL, u->last_heard_ms);
         }
@@ -553,6 +581,7 @@ int vg_engine_init(struct vg_engine_state *s, const struct vg_engine_config *cfg
         u->strap_closed = -1;
         u->skin_contact = -1;
         u->bracelet_link = -1;
+        u->beacon_heard = -1;
     }
     for (int p = 0; p < 2; p++)
         s->party[p].last_fix_rx_ms = now_ms;
@@ -571,12 +600,9 @@ static int check_input(const struct vg_engine_input *in)
         if (in->unit != VG_UNIT_AUTHOR && in->unit != VG_UNIT_PROTECTED)
             return VG_EINVAL; /* the bracelet has no GNSS */
         return vg_fix_check(&in->fix);
-    case VG_INPUT_STATUS:
-        return vg_unit_status_check(in->unit, &in->status);
-    case VG_INPUT_EVENT:
-        return vg_unit_event_check(in->unit, &in->event);
-    default:
-        return VG_EINVAL;
+    case VG_INPUT_STATUS: return vg_unit_status_check(in->unit, &in->status);
+    case VG_INPUT_EVENT: return vg_unit_event_check(in->unit, &in->event);
+    default: return VG_EINVAL;
     }
 }
 
@@ -612,12 +638,8 @@ int vg_engine_feed(struct vg_engine_state *s, const struct vg_engine_config *cfg
         heard(&c, (enum vg_unit)copy.unit, copy.fix.time_ms);
         vg__feed_fix(&c, party_of_unit(copy.unit), &copy.fix);
         break;
-    case VG_INPUT_STATUS:
-        feed_status(&c, (enum vg_unit)copy.unit, &copy.status);
-        break;
-    case VG_INPUT_EVENT:
-        feed_event(&c, (enum vg_unit)copy.unit, &copy.event);
-        break;
+    case VG_INPUT_STATUS: feed_status(&c, (enum vg_unit)copy.unit, &copy.status); break;
+    case VG_INPUT_EVENT: feed_event(&c, (enum vg_unit)copy.unit, &copy.event); break;
     }
     compute_deadline(&c);
     return VG_OK;

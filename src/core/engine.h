@@ -44,7 +44,7 @@
 #include "core/zone.h"
 
 #define VG_ENGINE_MAX_FIXED_ZONES 8
-#define VG_ENGINE_HISTORY 4 /* fixes kept per party to judge late records */
+#define VG_ENGINE_HISTORY         4 /* fixes kept per party to judge late records */
 
 /* Tunable thresholds; vg_engine_params_default() gives the documented
  * defaults. One instance is shared by every measure. */
@@ -55,15 +55,15 @@ struct vg_engine_params {
     double exit_k;           /* clear outside when d - exit_k * u >= ring + margin */
     double exit_margin_frac; /* margin = max(exit_margin_min_m, frac * ring) */
     double exit_margin_min_m;
-    int64_t dwell_ms;           /* a suspected crossing is confirmed after this (two fixes at least) */
+    int64_t dwell_ms; /* a suspected crossing is confirmed after this (two fixes at least) */
     int64_t confirm_timeout_ms; /* ...or raised unconfirmed when no fix came for this long */
     int64_t exit_dwell_ms;      /* a clear exit must hold this long (two fixes at least) */
     /* fixes */
-    double max_speed_mps;       /* beyond, a fix is not trusted on its own */
-    double drift_mps;           /* least speed at which an old fix's uncertainty grows */
-    int64_t age_cap_ms;         /* the growth stops after this age */
-    int64_t clock_skew_ms;      /* records this far in the future are clamped to now */
-    int64_t late_after_ms;      /* alarms about older records are marked late */
+    double max_speed_mps;  /* beyond, a fix is not trusted on its own */
+    double drift_mps;      /* least speed at which an old fix's uncertainty grows */
+    int64_t age_cap_ms;    /* the growth stops after this age */
+    int64_t clock_skew_ms; /* records this far in the future are clamped to now */
+    int64_t late_after_ms; /* alarms about older records are marked late */
     /* losses */
     double reach_speed_mps;     /* how fast the author may move while unseen */
     int64_t gnss_loss_after_ms; /* no fix from a communicating unit for this long */
@@ -89,7 +89,7 @@ int vg_engine_params_check(const struct vg_engine_params *p);
 struct vg_engine_config {
     double alert_radius_m; /* R of the mobile zone */
     const struct vg_zone *zones;
-    size_t n_zones;        /* <= VG_ENGINE_MAX_FIXED_ZONES */
+    size_t n_zones;         /* <= VG_ENGINE_MAX_FIXED_ZONES */
     const struct vg_tz *tz; /* for the zones' time windows */
     const struct vg_engine_params *params;
 };
@@ -111,7 +111,7 @@ struct vg_command {
 
 /* Enough for the worst input: two fixes judged at once (a held fix and the
  * one confirming it) against every zone, plus health and loss alarms. */
-#define VG_ENGINE_OUT_MAX_ALARMS (2 * (1 + VG_ENGINE_MAX_FIXED_ZONES) + 16)
+#define VG_ENGINE_OUT_MAX_ALARMS   (2 * (1 + VG_ENGINE_MAX_FIXED_ZONES) + 16)
 #define VG_ENGINE_OUT_MAX_COMMANDS (2 * (1 + VG_ENGINE_MAX_FIXED_ZONES) + 4)
 
 struct vg_engine_out {
@@ -141,7 +141,7 @@ struct vg_engine_input {
  * It holds no pointer, so it can be stored as bytes and restored in the same
  * build family: VG_ENGINE_STATE_VERSION changes whenever its layout does
  * (engine.c checks the size at compile time to remind us). */
-#define VG_ENGINE_STATE_VERSION 1
+#define VG_ENGINE_STATE_VERSION 2
 
 /* A fix kept in a party's history, compact (24 bytes): 1e-7 degree is
  * about 1 cm, speed in cm/s, heading in 2-degree steps. */
@@ -150,30 +150,30 @@ struct vg_track_fix {
     int32_t lat_e7;
     int32_t lon_e7;
     float accuracy_m;
-    uint16_t speed_cms;  /* 0xffff: unknown */
+    uint16_t speed_cms; /* 0xffff: unknown */
     uint8_t quality;
     uint8_t heading_2deg; /* 0xff: unknown */
 };
 
 struct vg_party_state {
-    struct vg_geo_prepared pos;       /* latest accepted fix, ready for distances */
+    struct vg_geo_prepared pos;                  /* latest accepted fix, ready for distances */
     struct vg_track_fix hist[VG_ENGINE_HISTORY]; /* accepted fixes, newest at hist[head] */
-    struct vg_track_fix held;         /* a fix not trusted on its own, awaiting confirmation */
-    int64_t last_fix_rx_ms;           /* centre time of the latest accepted fix */
-    float speed_mps;                  /* estimated from the last fixes */
+    struct vg_track_fix held; /* a fix not trusted on its own, awaiting confirmation */
+    int64_t last_fix_rx_ms;   /* centre time of the latest accepted fix */
+    float speed_mps;          /* estimated from the last fixes */
     uint8_t n_hist;
     uint8_t head;
     uint8_t has_held;
-    uint8_t rejects;                  /* consecutive implausible fixes */
+    uint8_t rejects; /* consecutive implausible fixes */
     uint8_t gnss_lost;
-    uint8_t loss_urgent;              /* a loss of the author's position was graded urgent */
+    uint8_t loss_urgent; /* a loss of the author's position was graded urgent */
     uint8_t reserved[2];
 };
 
 struct vg_unit_state {
-    int64_t last_heard_ms;   /* centre time of the latest record */
-    int64_t status_ms;       /* record time of the latest status applied */
-    int64_t power_ms;        /* record time of the latest power event */
+    int64_t last_heard_ms; /* centre time of the latest record */
+    int64_t status_ms;     /* record time of the latest status applied */
+    int64_t power_ms;      /* record time of the latest power event */
     int64_t last_sos_ms;
     int64_t last_callback_ms;
     int8_t battery_pct;
@@ -181,10 +181,12 @@ struct vg_unit_state {
     int8_t strap_closed;
     int8_t skin_contact;
     int8_t bracelet_link;
-    uint8_t battery_level;   /* 0 ok, 1 low, 2 critical */
+    int8_t
+        beacon_heard; /* protected unit: the bracelet's beacon heard (1), not (0), unknown (-1) */
+    uint8_t battery_level; /* 0 ok, 1 low, 2 critical */
     uint8_t powered_off;
     uint8_t comm_lost;
-    uint8_t late_reported;   /* bad states already reported late (bit per sensor) */
+    uint8_t late_reported; /* bad states already reported late (bit per sensor) */
 };
 
 struct vg_zone_state {
@@ -195,31 +197,31 @@ struct vg_zone_state {
     uint8_t level;            /* enum vg_level raised */
     uint8_t suspect_level;    /* > level while a crossing is suspected */
     uint8_t suspect_fixes;
-    uint8_t exit_level;       /* < level while an exit is under way */
-    uint8_t late_level;       /* level last reported from late records */
-    uint8_t rung_level;       /* level the protected unit was rung for */
+    uint8_t exit_level; /* < level while an exit is under way */
+    uint8_t late_level; /* level last reported from late records */
+    uint8_t rung_level; /* level the protected unit was rung for */
     uint8_t exit_fixes;
     uint8_t reserved;
 };
 
 struct vg_engine_state {
-    struct vg_party_state party[2];  /* [0] author, [1] protected person */
+    struct vg_party_state party[2]; /* [0] author, [1] protected person */
     struct vg_unit_state unit[VG_UNIT_COUNT];
     struct vg_zone_state zone[1 + VG_ENGINE_MAX_FIXED_ZONES]; /* [0] mobile, [1+i] fixed i */
-    int64_t now_ms;             /* latest centre time seen (never goes back) */
-    int64_t next_deadline_ms;   /* call vg_engine_tick() at or after this */
-    int64_t windows_until_ms;   /* the cached window answer holds before this... */
-    int64_t windows_from_ms;    /* ...and from this */
+    int64_t now_ms;           /* latest centre time seen (never goes back) */
+    int64_t next_deadline_ms; /* call vg_engine_tick() at or after this */
+    int64_t windows_until_ms; /* the cached window answer holds before this... */
+    int64_t windows_from_ms;  /* ...and from this */
     int64_t fast_since_ms;
-    int64_t mobile_t_ms;        /* time the tallies were last decayed */
+    int64_t mobile_t_ms; /* time the tallies were last decayed */
     float mobile_distance_m;
-    float closed_by[2];         /* who-approached-whom tallies (metres) */
-    float approach_rate[2];     /* each party's own closing speed at its last step (m/s) */
+    float closed_by[2];     /* who-approached-whom tallies (metres) */
+    float approach_rate[2]; /* each party's own closing speed at its last step (m/s) */
     uint32_t alarm_seq;
-    uint16_t windows_open;      /* bit i: fixed zone i has an open window */
-    uint16_t near_mask;         /* bit zi: the author is near zone zi (fast reporting) */
-    uint8_t fast;               /* fast reporting requested */
-    uint8_t authorised;         /* bit per party: within an open-window zone's alert ring */
+    uint16_t windows_open; /* bit i: fixed zone i has an open window */
+    uint16_t near_mask;    /* bit zi: the author is near zone zi (fast reporting) */
+    uint8_t fast;          /* fast reporting requested */
+    uint8_t authorised;    /* bit per party: within an open-window zone's alert ring */
 };
 
 /* Start the state of a measure that becomes active at now_ms: the units'

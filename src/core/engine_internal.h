@@ -4,7 +4,7 @@
 
 #include "core/engine.h"
 
-#define VG__AUTHOR 0
+#define VG__AUTHOR    0
 #define VG__PROTECTED 1
 
 /* What one call to feed or tick works with. */

@@ -17,7 +17,7 @@
 #include "core/window.h"
 
 #define MS_PER_S 1000.0
-#define MIN_MS 60000
+#define MIN_MS   60000
 
 /* ---- compact fixes -------------------------------------------------- */
 
@@ -154,15 +154,15 @@ static struct levels judge(const struct vg_engine_params *p, double d, double u,
 
 /* What a zone judgement knows, for the evidence of an alarm. */
 struct observation {
-    int zi;                /* 0 mobile, 1 + i fixed zone i */
+    int zi; /* 0 mobile, 1 + i fixed zone i */
     double d, u, radius;
-    int64_t t;             /* record time of the observation */
+    int64_t t; /* record time of the observation */
     double closing_mps;
     uint8_t approached_by;
     const struct vg_track_fix *author;
     const struct vg_track_fix *protected_person;
-    bool authorised;       /* inside an open time window */
-    bool trusted;          /* false for a fix held for an implausible jump */
+    bool authorised; /* inside an open time window */
+    bool trusted;    /* false for a fix held for an implausible jump */
 };
 
 static void fill_evidence(struct vg_alarm *a, const struct observation *o, uint8_t confidence,
@@ -309,10 +309,9 @@ static void zone_observe_late(struct vg__ctx *c, const struct observation *o)
         if (!known) {
             enum vg_alarm_kind kind =
                 l.maybe == VG_LEVEL_ALERT ? VG_ALARM_ALERT_ENTERED : VG_ALARM_PREALERT_ENTERED;
-            struct vg_alarm *a = vg__alarm(c, kind, VG_UNIT_AUTHOR,
-                                           l.maybe == VG_LEVEL_ALERT ? VG_PRIORITY_ALERT
-                                                                     : VG_PRIORITY_PREALERT,
-                                           o->t);
+            struct vg_alarm *a = vg__alarm(
+                c, kind, VG_UNIT_AUTHOR,
+                l.maybe == VG_LEVEL_ALERT ? VG_PRIORITY_ALERT : VG_PRIORITY_PREALERT, o->t);
             a->flags |= VG_ALARM_F_LATE;
             a->level_from = zs->late_level;
             a->level_to = l.maybe;
@@ -411,8 +410,7 @@ static bool is_near(const struct vg__ctx *c, double d, double u, double radius, 
  * distance: every ring is clearly out of reach, and fast reporting too. */
 static double far_beyond(const struct vg_engine_params *p, double radius, double u)
 {
-    return 2.0 * radius + exit_margin(p, 2.0 * radius) + p->exit_k * u + p->fast_margin_m +
-           1000.0;
+    return 2.0 * radius + exit_margin(p, 2.0 * radius) + p->exit_k * u + p->fast_margin_m + 1000.0;
 }
 
 static uint8_t attribute(const struct vg_engine_state *s, double u)
@@ -464,7 +462,8 @@ static void fixed_zones_observe(struct vg__ctx *c, const struct vg_geo_prepared 
             continue;
         }
         if (trusted && prev && f->time_ms > prev->time_ms) {
-            o.closing_mps = ((double)zs->last_distance_m - d) / ((double)(f->time_ms - prev->time_ms) / MS_PER_S);
+            o.closing_mps = ((double)zs->last_distance_m - d) /
+                            ((double)(f->time_ms - prev->time_ms) / MS_PER_S);
             o.approached_by = o.closing_mps > 0 ? VG_PARTY_AUTHOR : VG_PARTY_NONE;
         }
         if (trusted)
@@ -475,7 +474,7 @@ static void fixed_zones_observe(struct vg__ctx *c, const struct vg_geo_prepared 
                 is_near(c, d, u, radius, o.closing_mps))
                 s->near_mask |= (uint16_t)(1u << (1 + i));
             else
-                s->near_mask &= (uint16_t)~(1u << (1 + i));
+                s->near_mask &= (uint16_t) ~(1u << (1 + i));
         }
     }
     *authorised_out = authorised_any;
@@ -593,25 +592,24 @@ static void update_reporting(struct vg__ctx *c)
 /* Judge a party's position f (prepared as pos), newer than anything before
  * it; prev_pos is where that party was before (NULL if unknown). */
 static void observe_present(struct vg__ctx *c, int party, const struct vg_track_fix *f,
-                            const struct vg_geo_prepared *pos,
-                            const struct vg_track_fix *prev, const struct vg_geo_prepared *prev_pos,
-                            bool trusted)
+                            const struct vg_geo_prepared *pos, const struct vg_track_fix *prev,
+                            const struct vg_geo_prepared *prev_pos, bool trusted)
 {
     struct vg_engine_state *s = c->s;
     struct vg_party_state *other = &s->party[party == VG__AUTHOR ? VG__PROTECTED : VG__AUTHOR];
     const struct vg_track_fix *of = vg__latest(other);
     bool here_authorised;
     if (party == VG__AUTHOR)
-        fixed_zones_observe(c, pos, f, (double)f->accuracy_m, f->time_ms, f->time_ms, prev, trusted, false,
-                            &here_authorised);
+        fixed_zones_observe(c, pos, f, (double)f->accuracy_m, f->time_ms, f->time_ms, prev, trusted,
+                            false, &here_authorised);
     else
         here_authorised = at_authorised_place(c, pos, f->time_ms);
     if (trusted)
         set_authorised(s, party, here_authorised);
     bool authorised = here_authorised || (s->authorised & (1u << (1 - party)));
     if (of && party == VG__AUTHOR)
-        mobile_zone_observe(c, f, pos, of, &other->pos, VG__AUTHOR, prev, prev_pos, trusted,
-                            false, authorised);
+        mobile_zone_observe(c, f, pos, of, &other->pos, VG__AUTHOR, prev, prev_pos, trusted, false,
+                            authorised);
     else if (of)
         mobile_zone_observe(c, of, &other->pos, f, pos, VG__PROTECTED, prev, prev_pos, trusted,
                             false, authorised);
@@ -708,8 +706,8 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
     const struct vg_track_fix *self = kept && kept->time_ms == f->time_ms ? kept : f;
     bool authorised = false;
     if (party == VG__AUTHOR) {
-        fixed_zones_observe(c, &fpos, self, (double)f->accuracy_m, f->time_ms, f->time_ms, NULL, true,
-                            true, &authorised);
+        fixed_zones_observe(c, &fpos, self, (double)f->accuracy_m, f->time_ms, f->time_ms, NULL,
+                            true, true, &authorised);
         const struct vg_track_fix *pf = vg__nearest(&s->party[VG__PROTECTED], f->time_ms);
         if (pf) {
             struct vg_geo_prepared ppos;

@@ -54,6 +54,13 @@ int vg_unit_status_check(unsigned unit, const struct vg_unit_status *st)
         return VG_EINVAL;
     if (unit != VG_UNIT_AUTHOR && st->bracelet_link != -1)
         return VG_EINVAL;
+    if (!tristate_ok(st->beacon_heard) || st->beacon_range_m < -1)
+        return VG_EINVAL;
+    if (unit != VG_UNIT_PROTECTED && (st->beacon_heard != -1 || st->beacon_range_m != -1))
+        return VG_EINVAL;
+    /* a range says where the beacon was heard: meaningless without it */
+    if (st->beacon_range_m >= 0 && st->beacon_heard != 1)
+        return VG_EINVAL;
     return VG_OK;
 }
 
@@ -71,9 +78,7 @@ int vg_unit_event_check(unsigned unit, const struct vg_unit_event *ev)
         /* the bracelet speaks only through the author's unit */
         return unit == VG_UNIT_BRACELET ? VG_EINVAL : VG_OK;
     case VG_EVENT_SOS:
-    case VG_EVENT_CALLBACK_REQUEST:
-        return unit == VG_UNIT_PROTECTED ? VG_OK : VG_EINVAL;
-    default:
-        return VG_EINVAL;
+    case VG_EVENT_CALLBACK_REQUEST: return unit == VG_UNIT_PROTECTED ? VG_OK : VG_EINVAL;
+    default: return VG_EINVAL;
     }
 }

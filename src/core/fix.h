@@ -13,22 +13,22 @@ enum vg_fix_quality {
 };
 
 /* Records older than 2000 or beyond 2200 are refused as garbage. */
-#define VG_TIME_MIN_MS 946684800000LL   /* 2000-01-01T00:00:00Z */
-#define VG_TIME_MAX_MS 7258118400000LL  /* 2200-01-01T00:00:00Z */
+#define VG_TIME_MIN_MS 946684800000LL  /* 2000-01-01T00:00:00Z */
+#define VG_TIME_MAX_MS 7258118400000LL /* 2200-01-01T00:00:00Z */
 /* A reported accuracy beyond this is refused; below VG_FIX_MIN_ACCURACY_M
  * it is raised to it (no receiver knows its position better than that). */
 #define VG_FIX_MAX_ACCURACY_M 100000.0f
 #define VG_FIX_MIN_ACCURACY_M 3.0f
-#define VG_FIX_MAX_SPEED_MPS 1000.0f
+#define VG_FIX_MAX_SPEED_MPS  1000.0f
 
 struct vg_fix {
-    int64_t time_ms;    /* UTC milliseconds since 1970 */
+    int64_t time_ms; /* UTC milliseconds since 1970 */
     double lat_deg;
     double lon_deg;
-    float accuracy_m;   /* horizontal radius at about 95% confidence */
-    float speed_mps;    /* ground speed, < 0 if unknown */
-    float heading_deg;  /* course over ground [0, 360), < 0 if unknown */
-    uint8_t quality;    /* enum vg_fix_quality */
+    float accuracy_m;  /* horizontal radius at about 95% confidence */
+    float speed_mps;   /* ground speed, < 0 if unknown */
+    float heading_deg; /* course over ground [0, 360), < 0 if unknown */
+    uint8_t quality;   /* enum vg_fix_quality */
 };
 
 /* 0 if the fix is usable: time in range, and for a fix with a position,
@@ -42,11 +42,18 @@ int vg_fix_check(const struct vg_fix *fix);
  * unit's; battery and charging belong to every device. */
 struct vg_unit_status {
     int64_t time_ms;
-    int8_t battery_pct;    /* 0..100, -1 unknown */
-    int8_t charging;       /* 0/1, -1 unknown */
-    int8_t strap_closed;   /* bracelet: 1 closed, 0 opened (fibre loop broken), -1 unknown */
-    int8_t skin_contact;   /* bracelet: 1 worn, 0 not in contact, -1 unknown */
-    int8_t bracelet_link;  /* author's unit: 1 bracelet in reach, 0 out of reach, -1 unknown */
+    int8_t battery_pct;   /* 0..100, -1 unknown */
+    int8_t charging;      /* 0/1, -1 unknown */
+    int8_t strap_closed;  /* bracelet: 1 closed, 0 opened (fibre loop broken), -1 unknown */
+    int8_t skin_contact;  /* bracelet: 1 worn, 0 not in contact, -1 unknown */
+    int8_t bracelet_link; /* author's unit: 1 bracelet in reach, 0 out of reach, -1 unknown */
+    /* Protected person's unit: the bracelet's short-range beacon (Bluetooth
+     * Low Energy on real hardware) heard by her unit — the local proximity
+     * detector that keeps working without the network or the centre.
+     * 1 heard, 0 no longer heard, -1 unknown; the range is the unit's
+     * estimate in metres when heard (-1 unknown). */
+    int8_t beacon_heard;
+    int16_t beacon_range_m;
 };
 
 /* 0 if the status is well-formed for that unit (enum vg_unit); VG_EINVAL

@@ -6,7 +6,7 @@
 
 #include "core/err.h"
 
-#define PI 3.14159265358979323846
+#define PI  3.14159265358979323846
 #define DEG (PI / 180.0)
 
 static const double wgs84_e2 = VG_GEO_WGS84_F * (2.0 - VG_GEO_WGS84_F);
@@ -75,12 +75,12 @@ static void mid_latitude_trig(const struct vg_geo_prepared *a, double b_lat, dou
  * curvature radius squared. It removes the error that grows with D^3
  * (e.g. 7 cm at 20 km, 1 m at 50 km at 70 degrees of latitude). */
 struct fast_parts {
-    double east;   /* metres, along the parallel at the mid-latitude */
-    double north;  /* metres, along the meridian */
-    double flat;   /* hypot(east, north) */
-    double dist;   /* corrected distance */
-    double dlon;   /* radians, wrapped */
-    double dlat;   /* radians */
+    double east;  /* metres, along the parallel at the mid-latitude */
+    double north; /* metres, along the meridian */
+    double flat;  /* hypot(east, north) */
+    double dist;  /* corrected distance */
+    double dlon;  /* radians, wrapped */
+    double dlat;  /* radians */
     double sin_m;
     double cos_m;
 };
@@ -106,8 +106,8 @@ static void fast_parts(const struct vg_geo_prepared *a, double b_lat, double b_l
     if (flat > 0.0 && cos_m > 0.17) {
         double t2 = (sin_m * sin_m) / (cos_m * cos_m);
         double e2 = east * east;
-        dist -= e2 * (e2 * t2 + north * north * (1.0 + 3.0 * t2)) /
-                (24.0 * flat * meridian * normal);
+        dist -=
+            e2 * (e2 * t2 + north * north * (1.0 + 3.0 * t2)) / (24.0 * flat * meridian * normal);
     }
     p->east = east;
     p->north = north;
@@ -250,12 +250,11 @@ int vg_geo_inverse_vincenty(struct vg_geo_point pa, struct vg_geo_point pb, doub
     double u_sq = cos2_alpha * (a * a - b * b) / (b * b);
     double A = 1.0 + u_sq / 16384.0 * (4096.0 + u_sq * (-768.0 + u_sq * (320.0 - 175.0 * u_sq)));
     double B = u_sq / 1024.0 * (256.0 + u_sq * (-128.0 + u_sq * (74.0 - 47.0 * u_sq)));
-    double delta_sigma =
-        B * sin_sigma *
-        (cos_2sm + B / 4.0 *
-                       (cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm) -
-                        B / 6.0 * cos_2sm * (-3.0 + 4.0 * sin_sigma * sin_sigma) *
-                            (-3.0 + 4.0 * cos_2sm * cos_2sm)));
+    double delta_sigma = B * sin_sigma *
+                         (cos_2sm + B / 4.0 *
+                                        (cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm) -
+                                         B / 6.0 * cos_2sm * (-3.0 + 4.0 * sin_sigma * sin_sigma) *
+                                             (-3.0 + 4.0 * cos_2sm * cos_2sm)));
     if (distance_m)
         *distance_m = b * A * (sigma - delta_sigma);
     if (bearing_deg) {
@@ -347,9 +346,10 @@ int vg_geo_destination(struct vg_geo_point from, double bearing_deg, double dist
                         (1.0 - f) * sqrt(sin_alpha * sin_alpha + tmp * tmp));
     double lambda = atan2(sin_sigma * sin_a1, cos_u1 * cos_sigma - sin_u1 * sin_sigma * cos_a1);
     double C = f / 16.0 * cos2_alpha * (4.0 + f * (4.0 - 3.0 * cos2_alpha));
-    double L = lambda - (1.0 - C) * f * sin_alpha *
-                            (sigma + C * sin_sigma *
-                                         (cos_2sm + C * cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)));
+    double L =
+        lambda -
+        (1.0 - C) * f * sin_alpha *
+            (sigma + C * sin_sigma * (cos_2sm + C * cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)));
     double lon2 = wrap_pi(from.lon_deg * DEG + L);
 
     to->lat_deg = lat2 / DEG;

@@ -21,7 +21,7 @@
 /* The fast method is used up to this distance, and while the mid-latitude
  * stays within VG_GEO_FAST_MAX_LAT_DEG. */
 #define VG_GEO_FAST_MAX_DISTANCE_M 50000.0
-#define VG_GEO_FAST_MAX_LAT_DEG 80.0
+#define VG_GEO_FAST_MAX_LAT_DEG    80.0
 
 struct vg_geo_point {
     double lat_deg; /* [-90, 90] */

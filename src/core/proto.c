@@ -375,12 +375,14 @@ enum {
     ST_SKIN = 5,
     ST_LINK = 6,
     ST_SUBJECT = 7,
+    ST_BEACON = 8,
+    ST_BEACON_RANGE = 9,
 };
 
 static const struct field_spec status_spec[] = {
     {ST_TIME, 8, 0, true},     {ST_BATTERY, 1, 0, false}, {ST_CHARGING, 1, 0, false},
     {ST_STRAP, 1, 0, false},   {ST_SKIN, 1, 0, false},    {ST_LINK, 1, 0, false},
-    {ST_SUBJECT, 1, 0, false},
+    {ST_SUBJECT, 1, 0, false}, {ST_BEACON, 1, 0, false},  {ST_BEACON_RANGE, 2, 0, false},
 };
 
 enum { EV_TIME = 1, EV_KIND = 2 };
@@ -451,8 +453,13 @@ static int decode_status(const uint8_t *p, size_t len, struct vg_unit_status *st
         (rc = get_sensor(&f, ST_CHARGING, &st->charging)) != VG_OK ||
         (rc = get_sensor(&f, ST_STRAP, &st->strap_closed)) != VG_OK ||
         (rc = get_sensor(&f, ST_SKIN, &st->skin_contact)) != VG_OK ||
-        (rc = get_sensor(&f, ST_LINK, &st->bracelet_link)) != VG_OK)
+        (rc = get_sensor(&f, ST_LINK, &st->bracelet_link)) != VG_OK ||
+        (rc = get_sensor(&f, ST_BEACON, &st->beacon_heard)) != VG_OK)
         return rc;
+    /* metres; 0xffff does not fit the int16 field and no beacon carries so far */
+    if (has(&f, ST_BEACON_RANGE) && f.num[ST_BEACON_RANGE] > INT16_MAX)
+        return VG_EFORMAT;
+    st->beacon_range_m = has(&f, ST_BEACON_RANGE) ? (int16_t)f.num[ST_BEACON_RANGE] : -1;
     if (f.num[ST_SUBJECT] > VG_SUBJECT_BRACELET)
         return VG_EFORMAT;
     *subject = (uint8_t)f.num[ST_SUBJECT]; /* absent: 0, VG_SUBJECT_SELF */
@@ -604,8 +611,13 @@ static int put_status(struct writer *w, const struct vg_unit_status *st, uint8_t
         (rc = put_sensor(w, ST_CHARGING, st->charging)) != VG_OK ||
         (rc = put_sensor(w, ST_STRAP, st->strap_closed)) != VG_OK ||
         (rc = put_sensor(w, ST_SKIN, st->skin_contact)) != VG_OK ||
-        (rc = put_sensor(w, ST_LINK, st->bracelet_link)) != VG_OK)
+        (rc = put_sensor(w, ST_LINK, st->bracelet_link)) != VG_OK ||
+        (rc = put_sensor(w, ST_BEACON, st->beacon_heard)) != VG_OK)
         return rc;
+    if (st->beacon_range_m < -1)
+        return VG_EINVAL;
+    if (st->beacon_range_m >= 0)
+        put_field(w, ST_BEACON_RANGE, 2, (uint64_t)st->beacon_range_m);
     if (subject != VG_SUBJECT_SELF)
         put_field(w, ST_SUBJECT, 1, subject);
     return VG_OK;

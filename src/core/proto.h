@@ -29,11 +29,11 @@
 
 #include "core/fix.h"
 
-#define VG_PROTO_VERSION 1
-#define VG_PROTO_HEADER_LEN 8
-#define VG_PROTO_MAX_PAYLOAD 65536
-#define VG_PROTO_MAX_RECORDS 1024
-#define VG_PROTO_MAX_TEXT 200    /* ring messages and error texts, UTF-8 bytes */
+#define VG_PROTO_VERSION        1
+#define VG_PROTO_HEADER_LEN     8
+#define VG_PROTO_MAX_PAYLOAD    65536
+#define VG_PROTO_MAX_RECORDS    1024
+#define VG_PROTO_MAX_TEXT       200 /* ring messages and error texts, UTF-8 bytes */
 #define VG_PROTO_MAX_EXTRA_ACKS 32
 
 enum vg_proto_type {
@@ -67,14 +67,14 @@ enum vg_proto_subject {
 /* Error codes of an ERROR message; the centre closes the connection after
  * sending one. */
 enum vg_proto_error {
-    VG_PROTO_ERR_MALFORMED = 1,   /* a frame or a field did not parse */
-    VG_PROTO_ERR_TOO_LARGE = 2,   /* payload or record count over the limits */
-    VG_PROTO_ERR_VERSION = 3,     /* no common protocol version */
-    VG_PROTO_ERR_UNEXPECTED = 4,  /* a message not allowed now (e.g. records before hello) */
+    VG_PROTO_ERR_MALFORMED = 1,    /* a frame or a field did not parse */
+    VG_PROTO_ERR_TOO_LARGE = 2,    /* payload or record count over the limits */
+    VG_PROTO_ERR_VERSION = 3,      /* no common protocol version */
+    VG_PROTO_ERR_UNEXPECTED = 4,   /* a message not allowed now (e.g. records before hello) */
     VG_PROTO_ERR_UNKNOWN_UNIT = 5, /* the certificate is valid but the unit is not assigned */
-    VG_PROTO_ERR_OVERLOADED = 6,  /* try again later (back-pressure) */
-    VG_PROTO_ERR_SHUTDOWN = 7,    /* the centre is stopping */
-    VG_PROTO_ERR_INVALID = 8,     /* a record parsed but its values are out of range */
+    VG_PROTO_ERR_OVERLOADED = 6,   /* try again later (back-pressure) */
+    VG_PROTO_ERR_SHUTDOWN = 7,     /* the centre is stopping */
+    VG_PROTO_ERR_INVALID = 8,      /* a record parsed but its values are out of range */
 };
 
 struct vg_proto_header {
@@ -100,20 +100,20 @@ struct vg_proto_record {
 struct vg_proto_hello {
     uint8_t version_min;
     uint8_t version_max;
-    uint32_t boot_count;        /* 0 if not sent */
-    char firmware[65];          /* NUL-terminated, empty if not sent */
+    uint32_t boot_count; /* 0 if not sent */
+    char firmware[65];   /* NUL-terminated, empty if not sent */
 };
 
 struct vg_proto_welcome {
-    uint8_t version;            /* chosen */
+    uint8_t version; /* chosen */
     uint64_t server_time_ms;
-    uint64_t acked_seq;         /* every record up to this one is stored */
+    uint64_t acked_seq; /* every record up to this one is stored */
     uint32_t report_interval_ms;
     uint32_t heartbeat_interval_ms;
 };
 
 struct vg_proto_ack {
-    uint64_t cumulative;        /* every record up to this one is stored */
+    uint64_t cumulative; /* every record up to this one is stored */
     uint8_t n_extra;
     uint64_t extra[VG_PROTO_MAX_EXTRA_ACKS]; /* stored, above the cumulative one */
 };
@@ -126,7 +126,7 @@ struct vg_proto_config {
 
 struct vg_proto_ring {
     uint32_t command_id;
-    uint8_t level;                  /* enum vg_level: 1 pre-alert, 2 alert; 0 information */
+    uint8_t level; /* enum vg_level: 1 pre-alert, 2 alert; 0 information */
     uint16_t vibrate_ms;
     char message[VG_PROTO_MAX_TEXT + 1]; /* UTF-8, NUL-terminated */
 };
@@ -183,12 +183,13 @@ int vg_proto_records_next(struct vg_proto_records *it, struct vg_proto_record *r
 /* A whole RECORDS frame (header included) for n records into out[cap];
  * VG_ENOSPC if it does not fit, VG_ERANGE beyond the limits, VG_EINVAL for
  * an unknown record type. *written: the frame's length. */
-int vg_proto_encode_records(uint8_t *out, size_t cap, const struct vg_proto_record *recs,
-                            size_t n, size_t *written);
+int vg_proto_encode_records(uint8_t *out, size_t cap, const struct vg_proto_record *recs, size_t n,
+                            size_t *written);
 
 /* ---- the other messages: whole frames out, payloads in ------------------- */
 
-int vg_proto_encode_hello(uint8_t *out, size_t cap, const struct vg_proto_hello *m, size_t *written);
+int vg_proto_encode_hello(uint8_t *out, size_t cap, const struct vg_proto_hello *m,
+                          size_t *written);
 int vg_proto_decode_hello(const uint8_t *payload, size_t len, struct vg_proto_hello *m);
 int vg_proto_encode_welcome(uint8_t *out, size_t cap, const struct vg_proto_welcome *m,
                             size_t *written);
@@ -206,8 +207,7 @@ int vg_proto_decode_position_request(const uint8_t *payload, size_t len,
                                      struct vg_proto_position_request *m);
 int vg_proto_encode_command_ack(uint8_t *out, size_t cap, const struct vg_proto_command_ack *m,
                                 size_t *written);
-int vg_proto_decode_command_ack(const uint8_t *payload, size_t len,
-                                struct vg_proto_command_ack *m);
+int vg_proto_decode_command_ack(const uint8_t *payload, size_t len, struct vg_proto_command_ack *m);
 int vg_proto_encode_error(uint8_t *out, size_t cap, const struct vg_proto_error_msg *m,
                           size_t *written);
 int vg_proto_decode_error(const uint8_t *payload, size_t len, struct vg_proto_error_msg *m);

@@ -16,24 +16,24 @@
 
 /* The rule in force in metropolitan France since 1996. */
 #define VG_TZ_RULE_EUROPE_PARIS "CET-1CEST,M3.5.0,M10.5.0/3"
-#define VG_TZ_DEFAULT_NAME "Europe/Paris"
+#define VG_TZ_DEFAULT_NAME      "Europe/Paris"
 
 /* The largest zone of Debian's tzdata 2025b has 310 transitions and 18
  * types; TZif files with more than these tables hold are refused with
  * VG_ENOSPC, never truncated. */
 #define VG_TZ_MAX_TRANSITIONS 1200
-#define VG_TZ_MAX_TYPES 64
+#define VG_TZ_MAX_TYPES       64
 /* A POSIX TZ string longer than this is refused. */
 #define VG_TZ_MAX_RULE_LEN 255
 
 /* One yearly change date of a POSIX rule: Jn, n or Mm.w.d, at a local time
  * of day (seconds, may be negative or beyond 24 h as RFC 8536 allows). */
 struct vg_tz_change_rule {
-    uint8_t kind;    /* 'J' (Julian day 1..365, no 29 Feb), 'N' (zero-based day 0..365), 'M' */
-    uint16_t day;    /* J: 1..365, N: 0..365, M: weekday 0 = Sunday .. 6 */
-    uint8_t month;   /* M: 1..12 */
-    uint8_t week;    /* M: 1..5, 5 = last */
-    int32_t time_s;  /* local time of day of the change, -167 h .. +167 h */
+    uint8_t kind;   /* 'J' (Julian day 1..365, no 29 Feb), 'N' (zero-based day 0..365), 'M' */
+    uint16_t day;   /* J: 1..365, N: 0..365, M: weekday 0 = Sunday .. 6 */
+    uint8_t month;  /* M: 1..12 */
+    uint8_t week;   /* M: 1..5, 5 = last */
+    int32_t time_s; /* local time of day of the change, -167 h .. +167 h */
 };
 
 struct vg_tz_rule {
@@ -91,7 +91,6 @@ enum vg_tz_local_kind {
  * to the instant of the change that skipped it (the first one, should
  * clocks jump over it twice). Returns the kind (>= 0), or
  * VG_ERANGE (outputs untouched) if |civil_s| > 2^62 s. */
-int vg_tz_local_to_utc(const struct vg_tz *tz, int64_t civil_s, int64_t *earliest,
-                       int64_t *latest);
+int vg_tz_local_to_utc(const struct vg_tz *tz, int64_t civil_s, int64_t *earliest, int64_t *latest);
 
 #endif

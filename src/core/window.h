@@ -40,12 +40,12 @@ enum vg_window_kind {
 #define VG_DAY_ALL 0x7fu
 
 struct vg_window {
-    uint8_t kind;           /* enum vg_window_kind */
-    uint8_t days;           /* weekly: days on which the slot starts */
-    uint16_t start_minute;  /* weekly: minute of the day, 0..1439 */
-    uint16_t end_minute;    /* weekly: 1..1440; <= start_minute: ends the next day */
-    int64_t start_ms;       /* once: UTC, inclusive */
-    int64_t end_ms;         /* once: UTC, exclusive */
+    uint8_t kind;          /* enum vg_window_kind */
+    uint8_t days;          /* weekly: days on which the slot starts */
+    uint16_t start_minute; /* weekly: minute of the day, 0..1439 */
+    uint16_t end_minute;   /* weekly: 1..1440; <= start_minute: ends the next day */
+    int64_t start_ms;      /* once: UTC, inclusive */
+    int64_t end_ms;        /* once: UTC, exclusive */
 };
 
 /* A weekly slot. VG_EINVAL if days is 0 or has bits beyond Sunday, or a

@@ -234,8 +234,7 @@ int vg_zone_check(const struct vg_zone *z)
             if (vg_geo_point_check(z->vertices[i]) != VG_OK)
                 return VG_EINVAL;
         break;
-    default:
-        return VG_EINVAL;
+    default: return VG_EINVAL;
     }
     if (z->n_windows > VG_ZONE_MAX_WINDOWS || (z->n_windows > 0 && z->windows == NULL))
         return VG_EINVAL;
@@ -277,8 +276,8 @@ double vg_zone_distance(const struct vg_zone *z, const struct vg_geo_prepared *p
      * multiplications. q / ratio never exceeds the true distance to the
      * centre (up to 100 km, and beyond_m is far less), so neither does
      * what is returned here. */
-    double lower = vg_geo_quick_distance(&z->centre, p) / VG_GEO_QUICK_MAX_RATIO -
-                   z->bound_radius_m;
+    double lower =
+        vg_geo_quick_distance(&z->centre, p) / VG_GEO_QUICK_MAX_RATIO - z->bound_radius_m;
     if (lower > beyond_m)
         return lower;
     double to_centre = vg_geo_fast_distance(&z->centre, p);

@@ -26,7 +26,7 @@
  * distance of the polygon's reference point (which also keeps every
  * distance the engine computes inside the fast method's domain). */
 #define VG_POLYGON_MAX_EXTENT_M 5000.0
-#define VG_ZONE_MAX_WINDOWS 16
+#define VG_ZONE_MAX_WINDOWS     16
 
 enum vg_zone_shape {
     VG_ZONE_CIRCLE = 1,
@@ -42,14 +42,14 @@ enum vg_zone_category {
 };
 
 struct vg_zone {
-    uint32_t id;        /* the caller's identifier, copied into alarms */
-    uint8_t shape;      /* enum vg_zone_shape */
-    uint8_t category;   /* enum vg_zone_category */
+    uint32_t id;      /* the caller's identifier, copied into alarms */
+    uint8_t shape;    /* enum vg_zone_shape */
+    uint8_t category; /* enum vg_zone_category */
     uint16_t n_vertices;
     uint16_t n_windows;
-    double alert_radius_m;          /* R of this zone */
-    struct vg_geo_prepared centre;  /* circle: the centre; polygon: its reference point */
-    double bound_radius_m;          /* polygon: no vertex is farther from centre */
+    double alert_radius_m;               /* R of this zone */
+    struct vg_geo_prepared centre;       /* circle: the centre; polygon: its reference point */
+    double bound_radius_m;               /* polygon: no vertex is farther from centre */
     const struct vg_geo_point *vertices; /* polygon, borrowed (must outlive the zone) */
     const struct vg_window *windows;     /* borrowed (must outlive the zone) */
 };

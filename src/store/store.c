@@ -188,8 +188,13 @@ static const char MIGRATION_1[] =
     "  updated_ms BIGINT NOT NULL"
     ");";
 
+/* The local proximity detector (protocol STATUS tags 8 and 9). */
+static const char MIGRATION_2[] = "ALTER TABLE statuses ADD COLUMN beacon_heard SMALLINT;"
+                                  "ALTER TABLE statuses ADD COLUMN beacon_range_m INTEGER;";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
+    {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 

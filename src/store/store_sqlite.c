@@ -96,8 +96,9 @@ static const char *const write_sql[W__COUNT] = {
               "speed_cms, heading_cdeg, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
               "?9, ?10) ON CONFLICT DO NOTHING",
     [W_STATUS] = "INSERT INTO statuses (unit_id, seq, t_ms, subject, battery, charging, "
-                 "strap_closed, skin_contact, bracelet_link, received_ms) VALUES (?1, ?2, ?3, "
-                 "?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                 "strap_closed, skin_contact, bracelet_link, received_ms, beacon_heard, "
+                 "beacon_range_m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                 "ON CONFLICT DO NOTHING",
     [W_EVENT] = "INSERT INTO events (unit_id, seq, t_ms, kind, received_ms) "
                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
     [W_ALARM] = "INSERT INTO alarms (" ALARM_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
@@ -122,7 +123,7 @@ static const char *const write_sql[W__COUNT] = {
 enum { R_UNITS, R_MEASURES, R_REPLAY, R_COUNT_RECORDS, R_COUNT_ALARMS, R_ALARMS, R__COUNT };
 
 /* Replay: the three record tables as one list of (received, unit, seq,
- * type, time, up to six values). */
+ * type, time, up to eight values). */
 #define REPLAY_ONE(table, type, values)                                                            \
     "SELECT x.received_ms AS received_ms, x.unit_id AS unit_id, x.seq AS seq, " type " AS type, "  \
     "x.t_ms AS t_ms, " values " FROM " table " x JOIN units u ON u.id = x.unit_id "                \
@@ -134,11 +135,13 @@ static const char *const read_sql[R__COUNT] = {
     [R_MEASURES] = "SELECT m.id, m.name, m.definition, s.version, s.state FROM measures m "
                    "LEFT JOIN engine_states s ON s.measure_id = m.id ORDER BY m.id",
     [R_REPLAY] = REPLAY_ONE("fixes", "1", "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, "
-                                          "x.speed_cms, x.heading_cdeg")
+                                          "x.speed_cms, x.heading_cdeg, NULL, NULL")
         " UNION ALL " REPLAY_ONE("statuses", "2", "x.subject, x.battery, x.charging, "
                                                   "x.strap_closed, x.skin_contact, "
-                                                  "x.bracelet_link")
-        " UNION ALL " REPLAY_ONE("events", "3", "x.kind, NULL, NULL, NULL, NULL, NULL")
+                                                  "x.bracelet_link, x.beacon_heard, "
+                                                  "x.beacon_range_m")
+        " UNION ALL " REPLAY_ONE("events", "3", "x.kind, NULL, NULL, NULL, NULL, NULL, NULL, "
+                                                "NULL")
         " ORDER BY received_ms, unit_id, seq",
     [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes WHERE unit_id = ?1) + "
                         "(SELECT count(*) FROM statuses WHERE unit_id = ?1) + "
@@ -167,7 +170,7 @@ struct vg_store_backend {
 
 /* WAL frames beyond which the checkpointer is woken at once (else it runs
  * every CHECKPOINT_PERIOD_MS): about 16 MB of pages. */
-#define CHECKPOINT_FRAMES 1000
+#define CHECKPOINT_FRAMES    1000
 #define CHECKPOINT_PERIOD_MS 200
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -776,6 +779,8 @@ static int put_records(struct vg_store_backend *be, struct vg_store_batch *b, ch
             bind_status_value(st, 8, p->status.skin_contact);
             bind_status_value(st, 9, p->status.bracelet_link);
             sqlite3_bind_int64(st, 10, r->received_ms);
+            bind_status_value(st, 11, p->status.beacon_heard);
+            bind_opt(st, 12, p->status.beacon_range_m >= 0, p->status.beacon_range_m);
             break;
         case VG_REC_EVENT:
         case VG_REC_HEARTBEAT:
@@ -1066,6 +1071,9 @@ static int sq_replay(struct vg_store_backend *be, int64_t measure_id, int64_t si
                 .strap_closed = column_status_value(st, 8),
                 .skin_contact = column_status_value(st, 9),
                 .bracelet_link = column_status_value(st, 10),
+                .beacon_heard = column_status_value(st, 11),
+                .beacon_range_m =
+                    column_has(st, 12) ? (int16_t)sqlite3_column_int(st, 12) : (int16_t)-1,
             };
             break;
         default: {

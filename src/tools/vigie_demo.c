@@ -385,7 +385,7 @@ static void build(struct demo *d, const char *zoneinfo)
 static void status_event(struct demo *d, enum vg_unit unit, int64_t t, int8_t strap)
 {
     struct vg_engine_input in = {.kind = VG_INPUT_STATUS, .unit = (uint8_t)unit};
-    in.status = (struct vg_unit_status){t, -1, -1, strap, -1, -1};
+    in.status = (struct vg_unit_status){t, -1, -1, strap, -1, -1, -1, -1};
     feed(d, &in, t);
 }
 

@@ -340,6 +340,8 @@ static void assert_same_record(const struct vg_store_record *a, const struct vg_
         assert_int_equal(a->rec.status.strap_closed, b->rec.status.strap_closed);
         assert_int_equal(a->rec.status.skin_contact, b->rec.status.skin_contact);
         assert_int_equal(a->rec.status.bracelet_link, b->rec.status.bracelet_link);
+        assert_int_equal(a->rec.status.beacon_heard, b->rec.status.beacon_heard);
+        assert_int_equal(a->rec.status.beacon_range_m, b->rec.status.beacon_range_m);
         break;
     default:
         assert_int_equal(a->rec.event.time_ms, b->rec.event.time_ms);
@@ -740,15 +742,15 @@ static void test_records_round_trip(void **state)
                                    .quality = VG_FIX_NONE}),
         /* statuses: every sensor known; the bracelet's relayed; unknown sensors */
         status_record(a, 4, T0 + 10, VG_SUBJECT_SELF,
-                      (struct vg_unit_status){T0 + 6, 87, 1, -1, -1, 1}),
+                      (struct vg_unit_status){T0 + 6, 87, 1, -1, -1, 1, -1, -1}),
         status_record(a, 5, T0 + 30, VG_SUBJECT_BRACELET,
-                      (struct vg_unit_status){T0 + 7, 12, 0, 0, 1, -1}),
+                      (struct vg_unit_status){T0 + 7, 12, 0, 0, 1, -1, -1, -1}),
         status_record(p, 4, T0 + 30, VG_SUBJECT_SELF,
-                      (struct vg_unit_status){T0 + 8, 100, 0, -1, -1, -1}),
+                      (struct vg_unit_status){T0 + 8, 100, 0, -1, -1, -1, 1, 35}),
         status_record(br, 1, T0 + 30, VG_SUBJECT_SELF,
-                      (struct vg_unit_status){T0 + 9, -1, -1, -1, -1, -1}),
+                      (struct vg_unit_status){T0 + 9, -1, -1, -1, -1, -1, -1, -1}),
         status_record(br, 2, T0 + 31, VG_SUBJECT_SELF,
-                      (struct vg_unit_status){T0 + 10, 0, 1, 1, 0, 0}),
+                      (struct vg_unit_status){T0 + 10, 0, 1, 1, 0, 0, -1, -1}),
         /* events and heartbeats */
         event_record(p, 5, T0 + 40, VG_REC_EVENT, T0 + 11, VG_EVENT_SOS),
         event_record(p, 6, T0 + 40, VG_REC_EVENT, T0 + 12, VG_EVENT_CALLBACK_REQUEST),
@@ -849,11 +851,11 @@ static void test_records_round_trip(void **state)
     }
     snprintf(sql, sizeof sql,
              "SELECT (battery IS NULL) + (charging IS NULL) + (strap_closed IS NULL) + "
-             "(skin_contact IS NULL) + (bracelet_link IS NULL) FROM statuses "
-             "WHERE unit_id = %lld AND seq = 1",
+             "(skin_contact IS NULL) + (bracelet_link IS NULL) + (beacon_heard IS NULL) + "
+             "(beacon_range_m IS NULL) FROM statuses WHERE unit_id = %lld AND seq = 1",
              (long long)br);
     assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
-    assert_int_equal(v, 5);
+    assert_int_equal(v, 7);
     snprintf(sql, sizeof sql, "SELECT kind FROM events WHERE unit_id = %lld AND seq = 8",
              (long long)a);
     assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);

@@ -142,7 +142,9 @@ static inline struct vg_unit_status status_none(int64_t t)
                                    .charging = -1,
                                    .strap_closed = -1,
                                    .skin_contact = -1,
-                                   .bracelet_link = -1};
+                                   .bracelet_link = -1,
+                                   .beacon_heard = -1,
+                                   .beacon_range_m = -1};
 }
 
 static inline int status(enum vg_unit unit, struct vg_unit_status st)

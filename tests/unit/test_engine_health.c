@@ -377,6 +377,73 @@ static void test_late_status(void **state)
     assert_false(a->flags & VG_ALARM_F_LATE);
 }
 
+/* The local proximity detector: her unit hears the bracelet's beacon. An
+ * alert at once (whatever the positions say: his GNSS may be jammed), with
+ * the unit's range estimate as evidence; heard again, nothing new; no longer
+ * heard, the end of it; heard in a late record, raised late, once. */
+static void test_beacon_heard(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    /* far apart by GNSS: the beacon alone raises it */
+    assert_int_equal(author_at(T0 + 1 * MIN, from_home(0, 9000)), VG_OK);
+    assert_int_equal(protected_at(T0 + 1 * MIN, from_home(0, 0)), VG_OK);
+    collect();
+    struct vg_unit_status st = status_none(T0 + 2 * MIN);
+    st.beacon_heard = 1;
+    st.beacon_range_m = 25;
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_OK);
+    const struct vg_alarm *a = find(VG_ALARM_BEACON_DETECTED);
+    assert_non_null(a);
+    assert_int_equal(a->priority, VG_PRIORITY_ALERT);
+    assert_int_equal(a->unit, VG_UNIT_PROTECTED);
+    assert_int_equal(a->at_ms, T0 + 2 * MIN);
+    assert_true(a->ev.distance_m == 25.0);
+    assert_false(a->flags & VG_ALARM_F_LATE);
+    assert_int_equal(a->ev.author_fix.quality, VG_FIX_3D); /* the positions are evidence too */
+    st.time_ms = T0 + 2 * MIN + 10 * SEC;
+    st.beacon_range_m = 12;
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_OK);
+    assert_int_equal(W.n_got, 0); /* the same episode */
+    st = status_none(T0 + 4 * MIN);
+    st.beacon_heard = 0;
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_OK);
+    assert_non_null(find(VG_ALARM_BEACON_LOST));
+    /* a backlog status from the outage: heard back then, raised late, once */
+    st = status_none(T0 + 3 * MIN);
+    st.beacon_heard = 1;
+    st.beacon_range_m = 40;
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_OK);
+    a = find(VG_ALARM_BEACON_DETECTED);
+    assert_non_null(a);
+    assert_true(a->flags & VG_ALARM_F_LATE);
+    st.time_ms = T0 + 3 * MIN + 5 * SEC;
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_OK);
+    assert_int_equal(W.n_got, 0);
+    assert_int_equal(W.st.unit[VG_UNIT_PROTECTED].beacon_heard, 0);
+}
+
+/* Only her unit has the detector: a beacon field from another device, or a
+ * range without "heard", is not what it claims and changes nothing. */
+static void test_beacon_refused_from_other_units(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    struct vg_unit_status st = status_none(T0 + 1 * MIN);
+    st.beacon_heard = 1;
+    assert_int_equal(status(VG_UNIT_AUTHOR, st), VG_EINVAL);
+    assert_int_equal(status(VG_UNIT_BRACELET, st), VG_EINVAL);
+    st = status_none(T0 + 1 * MIN);
+    st.beacon_range_m = 30; /* a range, but not heard */
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_EINVAL);
+    st.beacon_heard = 2;
+    assert_int_equal(status(VG_UNIT_PROTECTED, st), VG_EINVAL);
+    assert_null(find(VG_ALARM_BEACON_DETECTED));
+    assert_int_equal(W.st.unit[VG_UNIT_PROTECTED].beacon_heard, -1);
+}
+
 static void test_bad_input_refused_state_unchanged(void **state)
 {
     (void)state;
@@ -563,8 +630,12 @@ static struct replay_digest replay(uint64_t seed)
                 p = from_home(vg_prng_range(&rng, 0, 360), vg_prng_range(&rng, 0, 20000));
             in.kind = VG_INPUT_FIX;
             in.unit = r < 0.45 ? VG_UNIT_AUTHOR : VG_UNIT_PROTECTED;
-            in.fix = (struct vg_fix){rec, p.lat_deg, p.lon_deg,
-                                     (float)vg_prng_range(&rng, 3, 200), -1, -1,
+            in.fix = (struct vg_fix){rec,
+                                     p.lat_deg,
+                                     p.lon_deg,
+                                     (float)vg_prng_range(&rng, 3, 200),
+                                     -1,
+                                     -1,
                                      vg_prng_uniform(&rng) < 0.05 ? VG_FIX_NONE : VG_FIX_3D};
         } else if (r < 0.8) {
             in.kind = VG_INPUT_STATUS;
@@ -580,10 +651,9 @@ static struct replay_digest replay(uint64_t seed)
         } else {
             in.kind = VG_INPUT_EVENT;
             in.unit = vg_prng_uniform(&rng) < 0.5 ? VG_UNIT_AUTHOR : VG_UNIT_PROTECTED;
-            static const uint8_t kinds[] = {VG_EVENT_HEARTBEAT, VG_EVENT_HEARTBEAT,
-                                            VG_EVENT_HEARTBEAT, VG_EVENT_SOS,
-                                            VG_EVENT_CALLBACK_REQUEST, VG_EVENT_POWER_OFF,
-                                            VG_EVENT_POWER_ON};
+            static const uint8_t kinds[] = {
+                VG_EVENT_HEARTBEAT,        VG_EVENT_HEARTBEAT, VG_EVENT_HEARTBEAT, VG_EVENT_SOS,
+                VG_EVENT_CALLBACK_REQUEST, VG_EVENT_POWER_OFF, VG_EVENT_POWER_ON};
             in.event = (struct vg_unit_event){rec, kinds[vg_prng_next(&rng) % 7]};
         }
         int rc = vg_engine_feed(&W.st, &W.cfg, &in, t, &W.out);
@@ -647,6 +717,8 @@ int main(void)
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_alarm_names),
+        cmocka_unit_test(test_beacon_heard),
+        cmocka_unit_test(test_beacon_refused_from_other_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

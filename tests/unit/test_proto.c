@@ -192,6 +192,8 @@ static void assert_record_near(const struct vg_proto_record *want,
         assert_int_equal(got->status.strap_closed, want->status.strap_closed);
         assert_int_equal(got->status.skin_contact, want->status.skin_contact);
         assert_int_equal(got->status.bracelet_link, want->status.bracelet_link);
+        assert_int_equal(got->status.beacon_heard, want->status.beacon_heard);
+        assert_int_equal(got->status.beacon_range_m, want->status.beacon_range_m);
         break;
     case VG_REC_EVENT:
         assert_int_equal(got->event.time_ms, want->event.time_ms);
@@ -443,11 +445,11 @@ static const struct vector vectors[] = {
       .recs = {{.seq = 1237,
                 .type = VG_REC_STATUS,
                 .subject = VG_SUBJECT_SELF,
-                .status = {T0 + 2000, 76, 0, -1, -1, 1}},
+                .status = {T0 + 2000, 76, 0, -1, -1, 1, -1, -1}},
                {.seq = 1238,
                 .type = VG_REC_STATUS,
                 .subject = VG_SUBJECT_BRACELET,
-                .status = {T0 + 2000, 90, -1, 1, 1, -1}}}}},
+                .status = {T0 + 2000, 90, -1, 1, 1, -1, -1, -1}}}}},
     {"records-event",
      "56 47 01 02 00 00 00 1b\n"
      "00 01\n"
@@ -663,6 +665,8 @@ static void random_record(struct vg_prng *r, struct vg_proto_record *rec)
         rec->status.strap_closed = random_sensor(r);
         rec->status.skin_contact = random_sensor(r);
         rec->status.bracelet_link = random_sensor(r);
+        rec->status.beacon_heard = random_sensor(r);
+        rec->status.beacon_range_m = below(r, 3) == 0 ? -1 : (int16_t)below(r, 32768);
         break;
     case VG_REC_EVENT:
         rec->event.time_ms = random_time(r);
@@ -962,7 +966,7 @@ struct tag_info {
 
 struct field_kind {
     const char *name;
-    struct tag_info tags[8];
+    struct tag_info tags[10];
     size_t n_tags;
     struct msg example; /* every field present */
 };
@@ -1018,14 +1022,16 @@ static const struct field_kind field_kinds[] = {
       {4, 1, 0, false},
       {5, 1, 0, false},
       {6, 1, 0, false},
-      {7, 1, 0, false}},
-     7,
+      {7, 1, 0, false},
+      {8, 1, 0, false},
+      {9, 2, 0, false}},
+     9,
      {.type = VG_PROTO_RECORDS,
       .n_recs = 1,
       .recs = {{.seq = 1,
                 .type = VG_REC_STATUS,
                 .subject = VG_SUBJECT_BRACELET,
-                .status = {T0, 50, 1, 0, 1, 0}}}}},
+                .status = {T0, 50, 1, 0, 1, 0, 1, 25}}}}},
     {"event",
      {{1, 8, 0, true}, {2, 1, 0, true}},
      2,
@@ -1268,6 +1274,12 @@ static void test_field_values(void **state)
         {"status", "06 01 81", VG_EFORMAT},
         {"status", "07 01 00", VG_OK},
         {"status", "07 01 02", VG_EFORMAT}, /* subject */
+        {"status", "08 01 01", VG_OK},
+        {"status", "08 01 02", VG_OK}, /* fits: vg_unit_status_check refuses it */
+        {"status", "08 01 80", VG_EFORMAT},
+        {"status", "09 02 7f ff",
+         VG_OK}, /* a beacon range of 32,767 m: refused by nobody, useless */
+        {"status", "09 02 80 00", VG_EFORMAT},
         {"status", "01 08 80 00 00 00 00 00 00 00", VG_EFORMAT},
         {"event", "02 01 00", VG_EFORMAT},
         {"event", "02 01 01", VG_OK},
@@ -1657,7 +1669,7 @@ static void test_encoders_refuse(void **state)
     memset(rs, 0, sizeof rs);
     rs[0].seq = 1;
     rs[0].type = VG_REC_STATUS;
-    rs[0].status = (struct vg_unit_status){T0, -1, -1, -1, -1, -1};
+    rs[0].status = (struct vg_unit_status){T0, -1, -1, -1, -1, -1, -1, -1};
     assert_int_equal(vg_proto_encode_records(frame_buf, sizeof frame_buf, rs, 1, &w), VG_OK);
     assert_int_equal(w, VG_PROTO_HEADER_LEN + 2 + 12 + 10); /* only the time */
     rs[0].status.battery_pct = -2;
