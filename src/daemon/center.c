@@ -14,8 +14,8 @@
 #include "util/tzload.h"
 
 /* fine where the targets are (a few milliseconds), coarse beyond */
-const double vg_histogram_bounds_ms[VG_HIST_BUCKETS] = {0.25, 0.5, 1,   2,   3,   4,    5,    7.5,
-                                                        10,   15,  20,  50,  100, 250, 1000, 5000};
+const double vg_histogram_bounds_ms[VG_HIST_BUCKETS] = {0.25, 0.5, 1,  2,  3,   4,   5,    7.5,
+                                                        10,   15,  20, 50, 100, 250, 1000, 5000};
 
 void vg_histogram_observe(struct vg_histogram *h, double ms)
 {
@@ -54,9 +54,9 @@ struct unit {
     char serial[VG_NAME_MAX + 1];
     uint8_t role;
     struct measure *m;
-    uint64_t acked_seq;        /* every record up to it is durable */
-    uint64_t persisted_acked;  /* the acked_seq the store knows */
-    struct seq_mark *marks;    /* sorted: in flight or committed out of order */
+    uint64_t acked_seq;       /* every record up to it is durable */
+    uint64_t persisted_acked; /* the acked_seq the store knows */
+    struct seq_mark *marks;   /* sorted: in flight or committed out of order */
     size_t n_marks, cap_marks;
     struct vg_conn *conn;
     uint32_t next_command_id;
@@ -65,7 +65,7 @@ struct unit {
     uint8_t pending_ring_level;
     int64_t pending_ring_until_ms;
     bool in_ack_list;
-    struct unit *next_ack;     /* units to acknowledge after a completion */
+    struct unit *next_ack; /* units to acknowledge after a completion */
     struct unit *hash_next;
 };
 
@@ -78,10 +78,10 @@ struct measure {
     struct unit *author, *protected_person;
     struct event *timer;
     int64_t timer_at_ms;
-    bool dirty;                /* its state changed since it was last stored */
+    bool dirty; /* its state changed since it was last stored */
     struct measure *next_dirty;
-    uint64_t stored_digest;    /* of the significant part of the state last stored */
-    int64_t stored_ms;         /* when it was last stored */
+    uint64_t stored_digest; /* of the significant part of the state last stored */
+    int64_t stored_ms;      /* when it was last stored */
     struct measure *next;
 };
 
@@ -97,6 +97,13 @@ struct command {
 };
 
 /* A batch as the centre builds it; the store's batch is its first member. */
+/* Where an alarm of a batch came from: when its record arrived (0: raised
+ * by time passing) and its measure, for the latency histogram and the log. */
+struct alarm_origin {
+    int64_t t_in_ns;
+    const struct measure *m;
+};
+
 struct cbatch {
     struct vg_store_batch sb;
     struct vg_center *c;
@@ -104,8 +111,8 @@ struct cbatch {
     struct unit **record_units;
     size_t n_records, cap_records, cap_record_units;
     struct vg_store_alarm *alarms;
-    int64_t *alarm_t_in;
-    size_t n_alarms, cap_alarms, cap_alarm_t_in;
+    struct alarm_origin *alarm_from; /* parallel to alarms */
+    size_t n_alarms, cap_alarms, cap_alarm_from;
     struct vg_store_state *states;
     struct vg_engine_state *state_copies;
     size_t n_states, cap_states, cap_state_copies;
@@ -132,18 +139,18 @@ struct vg_center {
     struct unit *unit_hash[UNIT_BUCKETS];
     struct measure *measures;
     struct tz_entry *tzs;
-    struct cbatch *open;           /* being filled */
+    struct cbatch *open; /* being filled */
     struct measure *dirty;
-    struct event *flush_ev;        /* low priority: after the loop's reads */
-    struct event *refresh_ev;      /* stores the states a flush left dirty */
+    struct event *flush_ev;   /* low priority: after the loop's reads */
+    struct event *refresh_ev; /* stores the states a flush left dirty */
     struct event *done_ev;
     pthread_mutex_t done_lock;
     pthread_cond_t done_cond;
     struct cbatch *done_head, *done_tail;
-    size_t in_store;               /* batches submitted, not yet completed here */
+    size_t in_store; /* batches submitted, not yet completed here */
     struct vg_center_metrics metrics;
-    struct vg_engine_out out;      /* reused for every engine call */
-    bool urgent;                   /* the open batch holds an alarm */
+    struct vg_engine_out out; /* reused for every engine call */
+    bool urgent;              /* the open batch holds an alarm */
 };
 
 static int64_t wall_ms(void)
@@ -216,8 +223,7 @@ static const struct vg_tz *tz_get(struct vg_center *c, const char *name, char *e
 
 /* ---- batches ----------------------------------------------------------------- */
 
-#define GROW(ptr, n, cap)                                                                          \
-    ((n) < (cap) ? 0 : grow_array((void **)&(ptr), &(cap), sizeof *(ptr)))
+#define GROW(ptr, n, cap) ((n) < (cap) ? 0 : grow_array((void **)&(ptr), &(cap), sizeof *(ptr)))
 
 static int grow_array(void **ptr, size_t *cap, size_t elem)
 {
@@ -237,7 +243,7 @@ static void cbatch_free(struct cbatch *b)
     free(b->records);
     free(b->record_units);
     free(b->alarms);
-    free(b->alarm_t_in);
+    free(b->alarm_from);
     free(b->states);
     free(b->state_copies);
     free(b->acks);
@@ -283,16 +289,16 @@ static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
     for (size_t i = 0; i < c->out.n_alarms; i++) {
         if (GROW(b->alarms, b->n_alarms, b->cap_alarms))
             return VG_ENOSPC;
-        if (b->cap_alarm_t_in < b->cap_alarms) { /* alarm_t_in follows alarms' capacity */
-            int64_t *t = realloc(b->alarm_t_in, b->cap_alarms * sizeof *t);
+        if (b->cap_alarm_from < b->cap_alarms) { /* alarm_from follows alarms' capacity */
+            struct alarm_origin *t = realloc(b->alarm_from, b->cap_alarms * sizeof *t);
             if (!t)
                 return VG_ENOSPC;
-            b->alarm_t_in = t;
-            b->cap_alarm_t_in = b->cap_alarms;
+            b->alarm_from = t;
+            b->cap_alarm_from = b->cap_alarms;
         }
-        b->alarms[b->n_alarms] = (struct vg_store_alarm){.measure_id = m->id,
-                                                          .alarm = c->out.alarms[i]};
-        b->alarm_t_in[b->n_alarms] = t_in_ns;
+        b->alarms[b->n_alarms] =
+            (struct vg_store_alarm){.measure_id = m->id, .alarm = c->out.alarms[i]};
+        b->alarm_from[b->n_alarms] = (struct alarm_origin){t_in_ns, m};
         b->n_alarms++;
     }
     for (size_t i = 0; i < c->out.n_commands; i++) {
@@ -647,8 +653,7 @@ static void flush(struct vg_center *c, bool force)
         m->stored_ms = now;
         b->state_copies[b->n_states] = m->st;
         b->states[b->n_states] = (struct vg_store_state){
-            .measure_id = m->id, .version = VG_ENGINE_STATE_VERSION,
-            .len = (uint32_t)sizeof m->st};
+            .measure_id = m->id, .version = VG_ENGINE_STATE_VERSION, .len = (uint32_t)sizeof m->st};
         b->n_states++;
     }
     c->dirty = keep;
@@ -719,10 +724,8 @@ static const char *ring_text(uint8_t level)
     switch (level) {
     case VG_LEVEL_ALERT:
         return "ALERTE : mettez-vous en sécurité. Le centre de surveillance vous appelle.";
-    case VG_LEVEL_PREALERT:
-        return "Pré-alerte : le centre de surveillance suit la situation.";
-    default:
-        return "Message du centre de surveillance.";
+    case VG_LEVEL_PREALERT: return "Pré-alerte : le centre de surveillance suit la situation.";
+    default: return "Message du centre de surveillance.";
     }
 }
 
@@ -763,8 +766,8 @@ static void complete(struct vg_center *c, struct cbatch *b)
     c->in_store--;
     if (b->rc != VG_OK) {
         c->metrics.batches_failed++;
-        vg_log(VG_LOG_ERROR, "a batch could not be stored: its units will resend", "reason",
-               b->err, NULL);
+        vg_log(VG_LOG_ERROR, "a batch could not be stored: its units will resend", "reason", b->err,
+               NULL);
         for (size_t i = 0; i < b->n_records; i++) {
             struct unit *u = b->record_units[i];
             seq_forget(u, b->records[i].rec.seq);
@@ -797,13 +800,20 @@ static void complete(struct vg_center *c, struct cbatch *b)
         const struct vg_alarm *a = &b->alarms[i].alarm;
         if (a->kind < VG_ALARM_KIND__COUNT)
             c->metrics.alarms[a->kind]++;
-        if (b->alarm_t_in[i])
-            vg_histogram_observe(&c->metrics.alarm_ms, (double)(now_ns - b->alarm_t_in[i]) / 1e6);
-        char seq[16], at[24];
+        const struct alarm_origin *o = &b->alarm_from[i];
+        if (o->t_in_ns)
+            vg_histogram_observe(&c->metrics.alarm_ms, (double)(now_ns - o->t_in_ns) / 1e6);
+        char seq[16], at[24], prio[4], dist[24];
         snprintf(seq, sizeof seq, "%u", a->seq);
         snprintf(at, sizeof at, "%lld", (long long)a->at_ms);
-        vg_log(a->priority <= VG_PRIORITY_PREALERT ? VG_LOG_WARN : VG_LOG_INFO, "alarm",
-               "kind", vg_alarm_kind_name(a->kind), "seq", seq, "at_ms", at, NULL);
+        snprintf(prio, sizeof prio, "%u", a->priority);
+        if (a->ev.distance_m >= 0)
+            snprintf(dist, sizeof dist, "%.0f", a->ev.distance_m);
+        else
+            snprintf(dist, sizeof dist, "unknown");
+        vg_log(a->priority <= VG_PRIORITY_PREALERT ? VG_LOG_WARN : VG_LOG_INFO, "alarm", "measure",
+               o->m->def.name, "kind", vg_alarm_kind_name(a->kind), "priority", prio, "unit",
+               vg_unit_name(a->unit), "seq", seq, "at_ms", at, "distance_m", dist, NULL);
     }
     for (size_t i = 0; i < b->n_commands; i++)
         send_command(c, b->commands[i].u, &b->commands[i].cmd);
@@ -866,8 +876,8 @@ static int hook_hello(void *arg, void *unit, struct vg_conn *conn, const struct 
         return VG_PROTO_ERR_MALFORMED;
     vg_conn_send(conn, frame, n);
     if (u->pending_ring_level && u->pending_ring_until_ms > wall_ms()) {
-        struct vg_command ring = {.kind = VG_CMD_RING, .unit = VG_UNIT_PROTECTED,
-                                  .level = u->pending_ring_level};
+        struct vg_command ring = {
+            .kind = VG_CMD_RING, .unit = VG_UNIT_PROTECTED, .level = u->pending_ring_level};
         send_command(c, u, &ring);
     }
     u->pending_ring_level = 0;
@@ -916,8 +926,8 @@ void vg_center_set_gateway(struct vg_center *c, struct vg_gateway *g)
 
 /* Build a measure from its definition; the engine starts at now unless a
  * stored state is given. */
-static struct measure *measure_build(struct vg_center *c, int64_t id, const char *json,
-                                     char *err, size_t len)
+static struct measure *measure_build(struct vg_center *c, int64_t id, const char *json, char *err,
+                                     size_t len)
 {
     char tz_name[VG_NAME_MAX + 1];
     if (vg_measure_json_timezone(json, tz_name, sizeof tz_name, err, len) != VG_OK)
@@ -1014,8 +1024,7 @@ int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id,
     for (int i = 0; i < 3; i++) {
         struct unit *u = serials[i][0] ? unit_find(c, serials[i]) : NULL;
         if (u && u->m) {
-            snprintf(err, err_len, "unit %s already serves measure %s", serials[i],
-                     u->m->def.name);
+            snprintf(err, err_len, "unit %s already serves measure %s", serials[i], u->m->def.name);
             measure_free(m);
             return VG_EDUPLICATE;
         }
@@ -1145,8 +1154,8 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
     struct measure *m = measure_build(c, r->id, r->definition, err, sizeof err);
     if (!m) {
         x->failures++;
-        vg_log(VG_LOG_ERROR, "a stored measure could not be loaded", "measure", r->name,
-               "reason", err, NULL);
+        vg_log(VG_LOG_ERROR, "a stored measure could not be loaded", "measure", r->name, "reason",
+               err, NULL);
         return 0;
     }
     measure_attach(c, m);
@@ -1165,8 +1174,8 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
             m->st.alarm_seq = max;
         char n[24];
         snprintf(n, sizeof n, "%zu", rx.n);
-        vg_log(VG_LOG_WARN, "engine state rebuilt by replay", "measure", m->def.name, "records",
-               n, NULL);
+        vg_log(VG_LOG_WARN, "engine state rebuilt by replay", "measure", m->def.name, "records", n,
+               NULL);
         mark_dirty(c, m);
     }
     arm_timer(m);

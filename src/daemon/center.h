@@ -28,12 +28,12 @@ struct event_base;
 struct vg_center;
 
 struct vg_center_options {
-    const char *zoneinfo_dir;        /* NULL: /usr/share/zoneinfo */
-    int64_t report_interval_ms;      /* told to units at WELCOME */
+    const char *zoneinfo_dir;   /* NULL: /usr/share/zoneinfo */
+    int64_t report_interval_ms; /* told to units at WELCOME */
     int64_t heartbeat_interval_ms;
-    size_t max_pending_batches;      /* back-pressure: pause reading beyond */
-    size_t max_unacked_per_unit;     /* records in flight or out of order per unit */
-    int64_t replay_window_ms;        /* how far back to replay when a state cannot be restored */
+    size_t max_pending_batches;  /* back-pressure: pause reading beyond */
+    size_t max_unacked_per_unit; /* records in flight or out of order per unit */
+    int64_t replay_window_ms;    /* how far back to replay when a state cannot be restored */
 };
 
 void vg_center_options_default(struct vg_center_options *o);
@@ -56,7 +56,7 @@ struct vg_center_metrics {
     uint64_t batches_failed;
     uint64_t alarms[VG_ALARM_KIND__COUNT];
     uint64_t commands_sent;
-    uint64_t commands_queued;   /* for a unit not connected */
+    uint64_t commands_queued;      /* for a unit not connected */
     struct vg_histogram commit_ms; /* submission -> durable */
     struct vg_histogram alarm_ms;  /* last byte of the frame in -> alarm durable */
     size_t units_connected;

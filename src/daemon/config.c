@@ -18,21 +18,24 @@ void vg_daemon_config_default(struct vg_daemon_config *cfg)
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
     vg_gateway_limits_default(&cfg->limits);
     vg_center_options_default(&cfg->center);
+    vg_engine_params_default(&cfg->engine);
 }
 
 void vg_daemon_config_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: vigied [--config FILE] [--data-dir DIR] [--devices HOST:PORT] [--http HOST:PORT]\n"
-            "              [--db LOCATION] [--server-name NAME] [--log-level debug|info|warn|error]\n"
-            "              [--max-connections N] [--handshake-timeout-ms N] [--hello-timeout-ms N]\n"
-            "              [--frame-timeout-ms N] [--idle-timeout-ms N]\n"
-            "              [--report-interval-ms N] [--heartbeat-interval-ms N]\n"
-            "\n"
-            "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
-            "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
-            "          (PKI, server certificate, administrator token, database) is created.\n"
-            "A config file has lines `key = value` with the same keys (data_dir, devices, ...).\n");
+    fprintf(
+        out,
+        "usage: vigied [--config FILE] [--data-dir DIR] [--devices HOST:PORT] [--http HOST:PORT]\n"
+        "              [--db LOCATION] [--server-name NAME] [--log-level debug|info|warn|error]\n"
+        "              [--max-connections N] [--handshake-timeout-ms N] [--hello-timeout-ms N]\n"
+        "              [--frame-timeout-ms N] [--idle-timeout-ms N]\n"
+        "              [--report-interval-ms N] [--heartbeat-interval-ms N]\n"
+        "              [--gnss-loss-after-ms N] [--comm-loss-after-ms N]\n"
+        "\n"
+        "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
+        "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
+        "          (PKI, server certificate, administrator token, database) is created.\n"
+        "A config file has lines `key = value` with the same keys (data_dir, devices, ...).\n");
 }
 
 static int set_int(const char *value, long long min, long long max, long long *out)
@@ -81,8 +84,9 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
     else if (key_is(key, "server_name"))
         rc = set_string(cfg->server_name, sizeof cfg->server_name, value);
     else if (key_is(key, "log_level"))
-        rc = vg_log_level_parse(value) < 0 ? -1
-                                           : set_string(cfg->log_level, sizeof cfg->log_level, value);
+        rc = vg_log_level_parse(value) < 0
+                 ? -1
+                 : set_string(cfg->log_level, sizeof cfg->log_level, value);
     else if (key_is(key, "max_connections"))
         rc = set_int(value, 1, 1000000, &v) ? -1 : (cfg->limits.max_connections = (int)v, 0);
     else if (key_is(key, "handshake_timeout_ms"))
@@ -97,6 +101,10 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
         rc = set_int(value, 1000, 3600000, &v) ? -1 : (cfg->center.report_interval_ms = v, 0);
     else if (key_is(key, "heartbeat_interval_ms"))
         rc = set_int(value, 1000, 3600000, &v) ? -1 : (cfg->center.heartbeat_interval_ms = v, 0);
+    else if (key_is(key, "gnss_loss_after_ms"))
+        rc = set_int(value, 10000, 86400000, &v) ? -1 : (cfg->engine.gnss_loss_after_ms = v, 0);
+    else if (key_is(key, "comm_loss_after_ms"))
+        rc = set_int(value, 10000, 86400000, &v) ? -1 : (cfg->engine.comm_loss_after_ms = v, 0);
     else {
         snprintf(err, err_len, "unknown setting '%s' (vigied --help lists them)", key);
         return -1;

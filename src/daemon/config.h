@@ -10,18 +10,21 @@
 #include "daemon/center.h"
 #include "net/gateway.h"
 
-#define VG_PATH_MAX 512
+#define VG_PATH_MAX     512
 #define VG_DATA_DIR_MAX 400
 
 struct vg_daemon_config {
-    char data_dir[VG_PATH_MAX];  /* data_dir      ./var */
-    char devices[128];           /* devices       127.0.0.1:5020 */
-    char http[128];              /* http          127.0.0.1:8080 */
-    char db[VG_PATH_MAX + 32];   /* db            sqlite:DATA_DIR/vigie.db */
-    char server_name[65];        /* server_name   localhost (the TLS certificate's name) */
-    char log_level[16];          /* log_level     info */
+    char data_dir[VG_PATH_MAX]; /* data_dir      ./var */
+    char devices[128];          /* devices       127.0.0.1:5020 */
+    char http[128];             /* http          127.0.0.1:8080 */
+    char db[VG_PATH_MAX + 32];  /* db            sqlite:DATA_DIR/vigie.db */
+    char server_name[65];       /* server_name   localhost (the TLS certificate's name) */
+    char log_level[16];         /* log_level     info */
     struct vg_gateway_limits limits;
     struct vg_center_options center;
+    /* the engine's loss timers (gnss_loss_after_ms, comm_loss_after_ms); its
+     * reporting interval is report_interval_ms */
+    struct vg_engine_params engine;
 };
 
 void vg_daemon_config_default(struct vg_daemon_config *cfg);

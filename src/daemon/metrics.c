@@ -13,8 +13,7 @@ static void counter(struct evbuffer *out, const char *name, const char *help, un
 
 static void gauge(struct evbuffer *out, const char *name, const char *help, unsigned long long v)
 {
-    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
-                        v);
+    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name, v);
 }
 
 static void histogram(struct evbuffer *out, const char *name, const char *help,
@@ -63,8 +62,7 @@ void vg_metrics_render(struct evbuffer *out, const struct vg_center_metrics *c,
             "Records received again (already stored or in flight): stored once.",
             c->records_duplicate);
     counter(out, "vigie_records_rejected_total",
-            "Records stored but refused by the engine (values out of range).",
-            c->records_rejected);
+            "Records stored but refused by the engine (values out of range).", c->records_rejected);
     counter(out, "vigie_batches_committed_total", "Batches committed by the store.",
             c->batches_committed);
     counter(out, "vigie_batches_failed_total", "Batches the store could not commit.",
@@ -82,8 +80,8 @@ void vg_metrics_render(struct evbuffer *out, const struct vg_center_metrics *c,
         evbuffer_add_printf(out, "vigie_alarms_total{kind=\"%s\"} %llu\n", vg_alarm_kind_name(k),
                             (unsigned long long)c->alarms[k]);
     counter(out, "vigie_commands_sent_total", "Commands sent to units.", c->commands_sent);
-    counter(out, "vigie_commands_queued_total",
-            "Commands kept for a unit that was not connected.", c->commands_queued);
+    counter(out, "vigie_commands_queued_total", "Commands kept for a unit that was not connected.",
+            c->commands_queued);
     gauge(out, "vigie_measures", "Measures judged.", c->measures);
     gauge(out, "vigie_units", "Units known.", c->units);
     gauge(out, "vigie_units_connected", "Units connected now.", c->units_connected);

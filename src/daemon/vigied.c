@@ -145,8 +145,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     if (vg_pki_server_ctx_reload_crl(d->ctx, path, err, sizeof err) == VG_OK)
         vg_log(VG_LOG_INFO, "revocation list reloaded", "file", path, NULL);
     else
-        vg_log(VG_LOG_ERROR, "revocation list not reloaded: the previous one stays", "reason",
-               err, NULL);
+        vg_log(VG_LOG_ERROR, "revocation list not reloaded: the previous one stays", "reason", err,
+               NULL);
 }
 
 static int hook_health(void *arg, struct evbuffer *out)
@@ -174,17 +174,16 @@ static int list_one(void *arg, const struct vg_center_measure_info *m)
 {
     struct evbuffer *out = arg;
     static const char *const levels[] = {"none", "prealert", "alert"};
-    evbuffer_add_printf(out,
-                        "%s{\"id\":%lld,\"name\":\"%s\",\"alert_radius_m\":%g,\"zones\":%zu,"
-                        "\"units\":{\"author\":\"%s\",\"protected\":\"%s\"},"
-                        "\"connected\":{\"author\":%s,\"protected\":%s},"
-                        "\"mobile_zone\":\"%s\",\"alarms\":%u}",
-                        evbuffer_get_length(out) > 1 ? "," : "", (long long)m->id, m->name,
-                        m->alert_radius_m, m->n_zones, m->author_unit, m->protected_unit,
-                        m->author_connected ? "true" : "false",
-                        m->protected_connected ? "true" : "false",
-                        levels[m->state->zone[0].level < 3 ? m->state->zone[0].level : 0],
-                        m->state->alarm_seq);
+    evbuffer_add_printf(
+        out,
+        "%s{\"id\":%lld,\"name\":\"%s\",\"alert_radius_m\":%g,\"zones\":%zu,"
+        "\"units\":{\"author\":\"%s\",\"protected\":\"%s\"},"
+        "\"connected\":{\"author\":%s,\"protected\":%s},"
+        "\"mobile_zone\":\"%s\",\"alarms\":%u}",
+        evbuffer_get_length(out) > 1 ? "," : "", (long long)m->id, m->name, m->alert_radius_m,
+        m->n_zones, m->author_unit, m->protected_unit, m->author_connected ? "true" : "false",
+        m->protected_connected ? "true" : "false",
+        levels[m->state->zone[0].level < 3 ? m->state->zone[0].level : 0], m->state->alarm_seq);
     return 0;
 }
 
@@ -228,9 +227,17 @@ static int run(struct daemon *d)
         vg_log(VG_LOG_ERROR, "cannot create the event loop", NULL);
         return 1;
     }
-    vg_engine_params_default(&d->params);
-    if (vg_center_new(d->base, d->store, &d->params, &d->cfg.center, &d->center, err,
-                      sizeof err) ||
+    /* the engine restores the units' reporting to the daemon's interval
+     * after fast tracking, and never slows them down by "speeding up" */
+    d->params = d->cfg.engine;
+    d->params.report_interval_ms = (int32_t)d->cfg.center.report_interval_ms;
+    if (d->params.fast_interval_ms > d->params.report_interval_ms)
+        d->params.fast_interval_ms = d->params.report_interval_ms;
+    if (vg_engine_params_check(&d->params) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "invalid engine settings", NULL);
+        return 1;
+    }
+    if (vg_center_new(d->base, d->store, &d->params, &d->cfg.center, &d->center, err, sizeof err) ||
         vg_center_load(d->center, err, sizeof err)) {
         vg_log(VG_LOG_ERROR, "cannot load the measures", "reason", err, NULL);
         return 1;

@@ -1,0 +1,601 @@
+/* vigie-sim: thousands of simulated mobile units in one process, on one
+ * event loop, each running the real unit logic (src/unit) over its own TLS
+ * connection to vigied, fed by a simulated world (src/sim: movement, GNSS
+ * errors, coverage holes, device events) described by a scenario file.
+ *
+ *   vigie-sim run --scenario FILE --server HOST:PORT [--server HOST:PORT]
+ *                 --pki DIR [--server-name NAME] [--prefix P] [--seed N]
+ *                 [--provision --http HOST:PORT --token-file F]
+ *                 [--out DIR] [--duration S] [--drain-timeout S]
+ *                 [--slots N] [--geo DIR] [--quiet] [--verbose]
+ *
+ * --provision issues the units' certificates in DIR (P-A-00001, P-P-00001,
+ * ...) and declares one measure a pair through the API (P-<pair name>),
+ * the measure the scenario describes. Then the run: the units start at
+ * once, the world is sampled once a second per unit (spread over the
+ * second), and after the scenario's duration the units stop recording and
+ * hand over what they kept: the run ends when nothing is pending, or
+ * after --drain-timeout (then the exit status is 1).
+ *
+ * Written beside the run, in --out (default ./sim-out):
+ *   truth.jsonl    the ground truth (docs/SCENARIOS.md)
+ *   summary.json   records made, sent, acknowledged, pending, refused;
+ *                  sessions; rings heard; the same line is printed last.
+ * Rings are printed as they happen: RING unit=... source=... level=... */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+
+#include "core/alarm.h"
+#include "core/err.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+#include "unit/flash.h"
+#include "unit/ring.h"
+#include "unit/unit.h"
+#include "unit/unit_link.h"
+#include "util/log.h"
+#include "util/pki.h"
+
+/* The world is sampled for every unit once a second, in PACE_SLOTS
+ * slices (every 1000/PACE_SLOTS ms), so that ten thousand units do not all
+ * wake at the same millisecond. */
+#define PACE_SLOTS 50
+
+struct sim;
+
+struct sim_unit {
+    struct sim *sim;
+    size_t index;
+    char serial[48];
+    SSL_CTX *ssl;
+    struct vg_flash flash;
+    struct vg_ring ring;
+    struct vg_mobile_unit u;
+    struct vg_unit_link link;
+    int started;
+    int64_t last_epoch_ms; /* the receiver's last epoch fed */
+    int powered;
+    int8_t strap, skin, reach;
+    uint64_t rings_centre, rings_local;
+};
+
+struct sim {
+    struct event_base *base;
+    struct vg_sim_scenario *sc;
+    struct vg_sim_world *world;
+    struct sim_unit *units;
+    size_t n_units;
+    int64_t start_ms, end_ms, drain_ms, drain_deadline_ms;
+    int draining, done, quiet, verbose, interrupted;
+    size_t pace_slot;
+    struct event *pace, *sigint, *sigterm;
+    uint64_t samples;
+};
+
+static void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "vigie-sim: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    exit(2);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: vigie-sim run --scenario FILE --server HOST:PORT [--server HOST:PORT]\n"
+          "                     --pki DIR [--server-name NAME] [--prefix P] [--seed N]\n"
+          "                     [--provision --http HOST:PORT --token-file F]\n"
+          "                     [--out DIR] [--duration S] [--drain-timeout S] [--slots N]\n"
+          "                     [--geo DIR] [--quiet] [--verbose]\n",
+          f);
+}
+
+/* ---- hooks -------------------------------------------------------------------------- */
+
+static void on_ring(void *ctx, unsigned source, unsigned level, const char *message,
+                    unsigned vibrate_ms)
+{
+    struct sim_unit *su = ctx;
+    (void)vibrate_ms;
+    if (source == VG_UNIT_RING_LOCAL)
+        su->rings_local++;
+    else
+        su->rings_centre++;
+    if (!su->sim->quiet) {
+        printf("RING unit=%s source=%s level=%u message=\"%s\"\n", su->serial,
+               source == VG_UNIT_RING_LOCAL ? "local" : "centre", level, message);
+        fflush(stdout);
+    }
+}
+
+static void on_log(void *ctx, const char *level, const char *message)
+{
+    struct sim_unit *su = ctx;
+    int warn = strcmp(level, "warn") == 0, error = strcmp(level, "error") == 0;
+    if (!su->sim->verbose && !error && !(warn && !su->sim->quiet))
+        return;
+    vg_log(error  ? VG_LOG_ERROR
+           : warn ? VG_LOG_WARN
+                  : VG_LOG_INFO,
+           message, "unit", su->serial, NULL);
+}
+
+/* ---- the world feeds the units ----------------------------------------------------------- */
+
+static void feed(struct sim *s, struct sim_unit *su, int64_t now)
+{
+    struct vg_sim_sample smp;
+    if (vg_sim_world_sample(s->world, su->index, now, &smp) != VG_OK)
+        return;
+    s->samples++;
+    struct vg_mobile_unit *u = &su->u;
+    if (smp.powered != su->powered) {
+        vg_unit_input(u, VG_UNIT_IN_POWER, smp.powered, now);
+        su->powered = smp.powered;
+    }
+    vg_unit_link_set_network(&su->link, smp.network_up);
+    vg_unit_set_extra_drain(u, smp.battery_drain_per_h);
+    if (smp.powered && smp.fix.time_ms != su->last_epoch_ms) {
+        vg_unit_gnss(u, &smp.fix, now);
+        su->last_epoch_ms = smp.fix.time_ms;
+    }
+    if (u->p.role == VG_UNIT_AUTHOR) {
+        if (smp.strap_closed >= 0 && smp.strap_closed != su->strap)
+            vg_unit_input(u, VG_UNIT_IN_STRAP, smp.strap_closed, now);
+        if (smp.skin_contact >= 0 && smp.skin_contact != su->skin)
+            vg_unit_input(u, VG_UNIT_IN_SKIN, smp.skin_contact, now);
+        if (smp.bracelet_in_reach >= 0 && smp.bracelet_in_reach != su->reach)
+            vg_unit_input(u, VG_UNIT_IN_BRACELET_LINK, smp.bracelet_in_reach, now);
+        su->strap = smp.strap_closed;
+        su->skin = smp.skin_contact;
+        su->reach = smp.bracelet_in_reach;
+    } else {
+        if (smp.presses & VG_SIM_PRESS_SOS)
+            vg_unit_input(u, VG_UNIT_IN_SOS, 1, now);
+        if (smp.presses & VG_SIM_PRESS_CALLBACK)
+            vg_unit_input(u, VG_UNIT_IN_CALLBACK, 1, now);
+        vg_unit_beacon(u, smp.beacon_range_m, now);
+    }
+}
+
+static void start_drain(struct sim *s, int64_t now)
+{
+    s->draining = 1;
+    s->drain_deadline_ms = now + s->drain_ms;
+    for (size_t i = 0; i < s->n_units; i++) {
+        vg_unit_drain(&s->units[i].u, now);
+        vg_unit_link_set_network(&s->units[i].link, 1);
+        vg_unit_link_step(&s->units[i].link);
+    }
+    if (!s->quiet)
+        vg_log(VG_LOG_INFO, "end of the scenario: the units hand over what they kept", NULL);
+}
+
+static uint64_t total_pending(const struct sim *s)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->n_units; i++)
+        n += vg_unit_pending(&s->units[i].u);
+    return n;
+}
+
+static void on_pace(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct sim *s = arg;
+    int64_t now = vg_unit_link_now_ms();
+    if (!s->draining && now >= s->end_ms)
+        start_drain(s, now);
+    if (!s->draining) {
+        for (size_t i = s->pace_slot; i < s->n_units; i += PACE_SLOTS) {
+            struct sim_unit *su = &s->units[i];
+            feed(s, su, now);
+            vg_unit_link_step(&su->link);
+        }
+    }
+    s->pace_slot = (s->pace_slot + 1) % PACE_SLOTS;
+    if (s->draining && (s->pace_slot == 0)) {
+        if (total_pending(s) == 0 || now >= s->drain_deadline_ms) {
+            s->done = 1;
+            event_base_loopexit(s->base, NULL);
+        }
+    }
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct sim *s = arg;
+    if (s->interrupted++) {
+        event_base_loopexit(s->base, NULL); /* twice: stop now */
+        return;
+    }
+    vg_log(VG_LOG_WARN, "interrupted: handing over what the units kept (again to stop now)", NULL);
+    if (!s->draining)
+        start_drain(s, vg_unit_link_now_ms());
+}
+
+/* ---- provisioning ----------------------------------------------------------------------- */
+
+struct post {
+    struct event_base *base;
+    int status;
+    char body[512];
+};
+
+static void on_posted(struct evhttp_request *req, void *arg)
+{
+    struct post *p = arg;
+    p->status = req ? evhttp_request_get_response_code(req) : 0;
+    if (req) {
+        struct evbuffer *b = evhttp_request_get_input_buffer(req);
+        size_t n = evbuffer_get_length(b);
+        if (n >= sizeof p->body)
+            n = sizeof p->body - 1;
+        evbuffer_copyout(b, p->body, n);
+        p->body[n] = '\0';
+    }
+    event_base_loopexit(p->base, NULL);
+}
+
+static void serial_of(char *out, size_t cap, const char *prefix, size_t unit)
+{
+    snprintf(out, cap, "%s-%c-%05zu", prefix, unit % 2 ? 'P' : 'A', unit / 2 + 1);
+}
+
+static void measure_name(char *out, size_t cap, const struct vg_sim_scenario *sc,
+                         const char *prefix, size_t pair)
+{
+    const char *name = vg_sim_scenario_pair_name(sc, pair);
+    char clean[64];
+    size_t k = 0;
+    for (const char *p = name ? name : ""; *p && k < sizeof clean - 1; p++)
+        clean[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                             (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'
+                         ? *p
+                         : '-';
+    clean[k] = 0;
+    if (k == 0)
+        snprintf(out, cap, "%s-M-%05zu", prefix, pair + 1);
+    else
+        snprintf(out, cap, "%s-%s", prefix, clean);
+}
+
+static int provision(struct sim *s, const char *pki, const char *http, const char *token_file,
+                     const char *prefix)
+{
+    char token[160] = "", err[512];
+    FILE *f = fopen(token_file, "r");
+    if (!f || !fgets(token, sizeof token, f)) {
+        fprintf(stderr, "vigie-sim: cannot read the token in %s\n", token_file);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    token[strcspn(token, "\r\n")] = '\0';
+    char host[128];
+    snprintf(host, sizeof host, "%s", http);
+    char *colon = strrchr(host, ':');
+    if (!colon) {
+        fprintf(stderr, "vigie-sim: --http is HOST:PORT\n");
+        return -1;
+    }
+    *colon = '\0';
+    struct event_base *base = event_base_new();
+    struct evhttp_connection *conn =
+        evhttp_connection_base_new(base, NULL, host, (unsigned short)atoi(colon + 1));
+    evhttp_connection_set_timeout(conn, 60);
+    char auth[200];
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    size_t pairs = vg_sim_scenario_pairs(s->sc);
+    int rc = 0;
+    for (size_t i = 0; i < pairs && rc == 0; i++) {
+        char a[48], p[48], name[96];
+        serial_of(a, sizeof a, prefix, 2 * i);
+        serial_of(p, sizeof p, prefix, 2 * i + 1);
+        for (int k = 0; k < 2; k++) {
+            int r = vg_pki_issue_unit(pki, k ? p : a, NULL, err, sizeof err);
+            if (r != VG_OK && r != VG_EDUPLICATE) {
+                fprintf(stderr, "vigie-sim: %s\n", err);
+                rc = -1;
+            }
+        }
+        measure_name(name, sizeof name, s->sc, prefix, i);
+        char *json = vg_sim_world_measure_json(s->world, i, name, a, p, NULL);
+        if (!json) {
+            fprintf(stderr, "vigie-sim: pair %zu: cannot write its measure\n", i);
+            rc = -1;
+            break;
+        }
+        struct post post = {base, 0, ""};
+        struct evhttp_request *req = evhttp_request_new(on_posted, &post);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Host", host);
+        evhttp_add_header(h, "Authorization", auth);
+        evhttp_add_header(h, "Content-Type", "application/json");
+        evbuffer_add(evhttp_request_get_output_buffer(req), json, strlen(json));
+        evhttp_make_request(conn, req, EVHTTP_REQ_POST, "/api/v1/measures");
+        event_base_dispatch(base);
+        free(json);
+        /* 409: declared by an earlier run (same prefix, same units) */
+        if (post.status != 201 && post.status != 409) {
+            fprintf(stderr, "vigie-sim: measure %s: HTTP %d %s\n", name, post.status, post.body);
+            rc = -1;
+        }
+    }
+    evhttp_connection_free(conn);
+    event_base_free(base);
+    return rc;
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+
+static void raise_fd_limit(size_t units)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)units + 256;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void write_summary(struct sim *s, const char *path, int64_t now)
+{
+    uint64_t records = 0, refused = 0, sent = 0, acked = 0, pending = 0, sessions = 0,
+             disconnects = 0, rings_centre = 0, rings_local = 0, commands = 0, attempts = 0;
+    size_t connected = 0, units_pending = 0;
+    for (size_t i = 0; i < s->n_units; i++) {
+        const struct sim_unit *su = &s->units[i];
+        records += su->u.n.records;
+        refused += su->u.n.records_refused;
+        sent += su->u.n.records_sent;
+        acked += su->u.n.acked;
+        uint64_t p = vg_unit_pending(&su->u);
+        pending += p;
+        units_pending += p > 0;
+        sessions += su->u.n.sessions;
+        disconnects += su->u.n.disconnects;
+        attempts += su->u.n.connect_attempts;
+        commands += su->u.n.commands;
+        rings_centre += su->rings_centre;
+        rings_local += su->rings_local;
+        connected += su->u.link == VG_LINK_UP;
+    }
+    char line[1024];
+    snprintf(line, sizeof line,
+             "{\"units\":%zu,\"pairs\":%zu,\"seconds\":%.1f,\"samples\":%llu,"
+             "\"records\":%llu,\"refused\":%llu,\"sent\":%llu,\"acknowledged\":%llu,"
+             "\"pending\":%llu,\"units_pending\":%zu,\"connected\":%zu,"
+             "\"connect_attempts\":%llu,\"sessions\":%llu,\"disconnects\":%llu,"
+             "\"commands\":%llu,\"rings_centre\":%llu,\"rings_local\":%llu,\"drained\":%s}",
+             s->n_units, s->n_units / 2, (double)(now - s->start_ms) / 1000.0,
+             (unsigned long long)s->samples, (unsigned long long)records,
+             (unsigned long long)refused, (unsigned long long)sent, (unsigned long long)acked,
+             (unsigned long long)pending, units_pending, connected, (unsigned long long)attempts,
+             (unsigned long long)sessions, (unsigned long long)disconnects,
+             (unsigned long long)commands, (unsigned long long)rings_centre,
+             (unsigned long long)rings_local, pending == 0 ? "true" : "false");
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+    } else {
+        fprintf(stderr, "vigie-sim: cannot write %s: %s\n", path, strerror(errno));
+    }
+    printf("%s\n", line);
+    fflush(stdout);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"scenario", required_argument, 0, 'f'},
+        {"server", required_argument, 0, 'S'},
+        {"server-name", required_argument, 0, 'n'},
+        {"pki", required_argument, 0, 'p'},
+        {"prefix", required_argument, 0, 'P'},
+        {"seed", required_argument, 0, 's'},
+        {"provision", no_argument, 0, 'v'},
+        {"http", required_argument, 0, 'H'},
+        {"token-file", required_argument, 0, 't'},
+        {"out", required_argument, 0, 'o'},
+        {"duration", required_argument, 0, 'd'},
+        {"drain-timeout", required_argument, 0, 'D'},
+        {"slots", required_argument, 0, 'N'},
+        {"geo", required_argument, 0, 'g'},
+        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    const char *scenario = NULL, *servers[VG_UNIT_MAX_SERVERS] = {0}, *server_name = "localhost";
+    const char *pki = NULL, *prefix = "SIM", *http = NULL, *token_file = NULL, *out = "sim-out";
+    const char *geo = NULL;
+    unsigned n_servers = 0;
+    unsigned long long seed = 1;
+    double duration_s = -1, drain_s = 120;
+    unsigned long slots = 2048;
+    int do_provision = 0, quiet = 0, verbose = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'f': scenario = optarg; break;
+        case 'S':
+            if (n_servers == VG_UNIT_MAX_SERVERS)
+                die("at most two --server (the centre's two sites)", NULL);
+            servers[n_servers++] = optarg;
+            break;
+        case 'n': server_name = optarg; break;
+        case 'p': pki = optarg; break;
+        case 'P':
+            if (!vg_pki_name_valid(optarg) || strlen(optarg) > 16)
+                die("--prefix: letters, digits and dashes, at most 16", optarg);
+            prefix = optarg;
+            break;
+        case 's':
+            seed = strtoull(optarg, &end, 10);
+            if (*end || optarg[0] == '-')
+                die("--seed is a number", optarg);
+            break;
+        case 'v': do_provision = 1; break;
+        case 'H': http = optarg; break;
+        case 't': token_file = optarg; break;
+        case 'o': out = optarg; break;
+        case 'd':
+            duration_s = strtod(optarg, &end);
+            if (*end || !(duration_s > 0 && duration_s <= 7 * 86400.0))
+                die("--duration is seconds, up to a week", optarg);
+            break;
+        case 'D':
+            drain_s = strtod(optarg, &end);
+            if (*end || !(drain_s >= 0 && drain_s <= 86400.0))
+                die("--drain-timeout is seconds, up to a day", optarg);
+            break;
+        case 'N':
+            slots = strtoul(optarg, &end, 10);
+            if (*end || slots < 64 || slots > VG_RING_MAX_SLOTS)
+                die("--slots is from 64 to 16777216", optarg);
+            break;
+        case 'g': geo = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'V': verbose = 1; break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !scenario || n_servers == 0 || !pki) {
+        usage(stderr);
+        return 2;
+    }
+    if (do_provision && (!http || !token_file))
+        die("--provision needs --http and --token-file", NULL);
+
+    char err[1024];
+    struct sim *s = calloc(1, sizeof *s);
+    if (!s)
+        die("out of memory", NULL);
+    s->quiet = quiet;
+    s->verbose = verbose;
+    if (vg_sim_scenario_load(scenario, geo, &s->sc, err, sizeof err) != VG_OK)
+        die(scenario, err);
+    int64_t now = vg_unit_link_now_ms();
+    s->start_ms = now - now % 1000 + 1000; /* a whole second: the world's epochs */
+    if (vg_sim_world_new(s->sc, seed, s->start_ms, &s->world, err, sizeof err) != VG_OK)
+        die(scenario, err);
+    s->n_units = vg_sim_world_units(s->world);
+    int64_t duration_ms =
+        duration_s > 0 ? (int64_t)(duration_s * 1000) : vg_sim_scenario_duration_ms(s->sc);
+    s->end_ms = s->start_ms + duration_ms;
+
+    if (mkdir(out, 0755) != 0 && errno != EEXIST)
+        die("cannot create the output directory", out);
+    char truth_path[1200], summary_path[1200];
+    snprintf(truth_path, sizeof truth_path, "%s/truth.jsonl", out);
+    snprintf(summary_path, sizeof summary_path, "%s/summary.json", out);
+    if (vg_sim_world_write_truth(s->world, truth_path, s->n_units <= 200 ? 1 : 0, err,
+                                 sizeof err) != VG_OK)
+        die(truth_path, err);
+
+    if (do_provision && provision(s, pki, http, token_file, prefix) != 0)
+        return 1;
+
+    raise_fd_limit(s->n_units);
+    signal(SIGPIPE, SIG_IGN);
+    s->base = event_base_new();
+    s->units = calloc(s->n_units, sizeof *s->units);
+    if (!s->base || !s->units)
+        die("out of memory", NULL);
+    struct vg_ring_params rp = {.slots = (uint32_t)slots,
+                                .alarm_reserve = (uint32_t)(slots / 100 > 16 ? slots / 100 : 16),
+                                .sync = 0};
+    for (size_t i = 0; i < s->n_units; i++) {
+        struct sim_unit *su = &s->units[i];
+        su->sim = s;
+        su->index = i;
+        su->powered = 1;
+        su->strap = su->skin = su->reach = 1;
+        su->last_epoch_ms = -1;
+        serial_of(su->serial, sizeof su->serial, prefix, i);
+        if (vg_pki_client_ctx_new(&su->ssl, pki, su->serial, server_name, err, sizeof err) != VG_OK)
+            die(su->serial, err);
+        if (vg_flash_open_mem(&su->flash, vg_ring_flash_size((uint32_t)slots)) != VG_OK ||
+            vg_ring_open(&su->ring, &su->flash, &rp, err, sizeof err) != VG_OK)
+            die("cannot make a unit's flash", err);
+        struct vg_unit_params up;
+        vg_unit_params_default(&up, i % 2 ? VG_UNIT_PROTECTED : VG_UNIT_AUTHOR);
+        up.n_servers = (uint8_t)n_servers;
+        up.seed = seed * 1000003u + i;
+        up.max_frame_records = 64;
+        snprintf(up.firmware, sizeof up.firmware, "vigie-sim 0.1");
+        struct vg_unit_hooks hooks = {.ctx = su, .ring = on_ring, .log = on_log};
+        if (vg_unit_init(&su->u, &up, &hooks, &su->ring, s->start_ms) != VG_OK)
+            die("cannot start a unit", su->serial);
+        if (vg_unit_link_init(&su->link, s->base, &su->u, su->ssl, servers, n_servers, server_name,
+                              err, sizeof err) != VG_OK)
+            die(su->serial, err);
+    }
+    s->drain_ms = (int64_t)(drain_s * 1000);
+    s->drain_deadline_ms = INT64_MAX;
+    s->pace = event_new(s->base, -1, EV_PERSIST, on_pace, s);
+    struct timeval tick = {0, 1000000 / PACE_SLOTS};
+    event_add(s->pace, &tick);
+    s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
+    s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
+    event_add(s->sigint, NULL);
+    event_add(s->sigterm, NULL);
+    if (!quiet) {
+        char n[32], d[32];
+        snprintf(n, sizeof n, "%zu", s->n_units);
+        snprintf(d, sizeof d, "%.0f", (double)duration_ms / 1000.0);
+        vg_log(VG_LOG_INFO, "running", "units", n, "seconds", d, "truth", truth_path, NULL);
+    }
+    /* the run: the scenario, then the drain (on_pace ends it) */
+    event_base_dispatch(s->base);
+    now = vg_unit_link_now_ms();
+    write_summary(s, summary_path, now);
+    uint64_t pending = total_pending(s);
+    for (size_t i = 0; i < s->n_units; i++) {
+        struct sim_unit *su = &s->units[i];
+        vg_unit_link_free(&su->link);
+        vg_unit_free(&su->u);
+        vg_ring_close(&su->ring);
+        vg_flash_close(&su->flash);
+        SSL_CTX_free(su->ssl);
+    }
+    event_free(s->pace);
+    event_free(s->sigint);
+    event_free(s->sigterm);
+    event_base_free(s->base);
+    free(s->units);
+    vg_sim_world_free(s->world);
+    vg_sim_scenario_free(s->sc);
+    free(s);
+    return pending == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return run(argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}
