@@ -35,7 +35,7 @@ test: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 run: build
-	$(BUILD)/src/tools/vigie-demo
+	scripts/demo $(BUILD)
 
 $(BUILD_RELEASE)/build.ninja:
 	scripts/deps test
