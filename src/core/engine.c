@@ -491,6 +491,12 @@ static void feed_event(struct vg__ctx *c, enum vg_unit unit, const struct vg_uni
         }
         heard(c, unit, ev->time_ms);
         break;
+    case VG_EVENT_RECORD_LOST:
+        /* evidence of a failing flash, kept by the store; what the lost
+         * record said is unknown, so it decides nothing, but the notice
+         * proves the unit alive when it was sent */
+        heard(c, unit, ev->time_ms);
+        break;
     default: break; /* refused by vg_unit_event_check() */
     }
 }

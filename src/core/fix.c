@@ -75,6 +75,7 @@ int vg_unit_event_check(unsigned unit, const struct vg_unit_event *ev)
     case VG_EVENT_HEARTBEAT:
     case VG_EVENT_POWER_OFF:
     case VG_EVENT_POWER_ON:
+    case VG_EVENT_RECORD_LOST:
         /* the bracelet speaks only through the author's unit */
         return unit == VG_UNIT_BRACELET ? VG_EINVAL : VG_OK;
     case VG_EVENT_SOS:

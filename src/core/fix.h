@@ -66,6 +66,8 @@ enum vg_event_kind {
     VG_EVENT_CALLBACK_REQUEST = 3, /* protected person's unit only */
     VG_EVENT_POWER_OFF = 4,        /* the unit is being switched off */
     VG_EVENT_POWER_ON = 5,
+    VG_EVENT_RECORD_LOST = 6, /* sent with a number whose record the unit's flash lost: the
+                                 loss on the record, and the number acknowledged */
 };
 
 struct vg_unit_event {

@@ -393,7 +393,7 @@ static const struct field_spec heartbeat_spec[] = {{EV_TIME, 8, 0, true}};
 
 static bool event_kind_ok(unsigned kind)
 {
-    return kind >= VG_EVENT_HEARTBEAT && kind <= VG_EVENT_POWER_ON;
+    return kind >= VG_EVENT_HEARTBEAT && kind <= VG_EVENT_RECORD_LOST;
 }
 
 static int decode_fix(const uint8_t *p, size_t len, struct vg_fix *fix)

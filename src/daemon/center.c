@@ -533,6 +533,12 @@ static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8
         if (r.type < 5)
             c->metrics.records[r.type]++;
         any_new = true;
+        if (r.type == VG_REC_EVENT && r.event.kind == VG_EVENT_RECORD_LOST) {
+            char seq[24];
+            snprintf(seq, sizeof seq, "%llu", (unsigned long long)r.seq);
+            vg_log(VG_LOG_WARN, "a unit lost a record on its flash (a notice in its place)",
+                   "unit", u->serial, "seq", seq, NULL);
+        }
         judge(c, u, &r, t_in_ns);
     }
     /* only resends: say at once that they are stored; otherwise the

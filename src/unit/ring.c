@@ -76,9 +76,14 @@
  *
  * Lost records. A record missing from the window (a corrupted slot) can
  * never be sent, and the centre acknowledges cumulatively only over
- * consecutive numbers: the protocol has no way yet to say "this number is
- * gone", so the window stops moving at the first lost number. They are
- * counted in the stats (`lost`) and logged so that the unit can report it. */
+ * consecutive numbers: left alone, the window would stop moving at the
+ * first lost number and the ring fill up behind it. So the number is sent
+ * all the same, with a notice in place of its record: an EVENT of kind
+ * VG_EVENT_RECORD_LOST (docs/PROTOCOL.md), which the centre stores (the
+ * loss is on the record, as evidence of a failing unit) and acknowledges
+ * like any other. Its time is the moment it is sent (the caller stamps it:
+ * the ring reads no clock). A lost number is marked FLAG_LOST, counted in
+ * `pending` until acknowledged and in the stats' `lost`, and logged. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +104,9 @@
 
 #define JOURNAL_CRC_AT 12
 
-enum { FLAG_PRESENT = 1, FLAG_ALARM = 2 };
+/* PRESENT: the slot holds the window's record to send; ALARM: it is an
+ * alarm; LOST: the window's number whose record is gone (a notice to send). */
+enum { FLAG_PRESENT = 1, FLAG_ALARM = 2, FLAG_LOST = 4 };
 
 /* How a slot (or journal entry, or metadata copy) reads. */
 enum { AREA_BLANK, AREA_VALID, AREA_CORRUPT };
@@ -569,6 +576,8 @@ static void rebuild(struct vg_ring *r, const struct scan *sc, const uint64_t *se
     for (uint64_t seq = acked + 1; seq <= last; seq++) {
         uint32_t i = slot_of(r, seq);
         if (seqs[i] != seq) {
+            r->flags[i] = FLAG_LOST;
+            r->pending++;
             r->lost++;
             continue;
         }
@@ -796,6 +805,11 @@ static uint64_t window_seq(const struct vg_ring *r, uint32_t i)
 
 static void drop(struct vg_ring *r, uint32_t i)
 {
+    if (r->flags[i] & FLAG_LOST) {
+        r->flags[i] = 0;
+        r->pending--;
+        return;
+    }
     if (!(r->flags[i] & FLAG_PRESENT))
         return;
     r->flags[i] &= (uint8_t)~FLAG_PRESENT;
@@ -858,8 +872,29 @@ void vg_ring_session_start(struct vg_ring *r)
     r->routine_cursor = r->acked + 1;
 }
 
+/* The notice sent in place of a lost record (its time: the caller's). */
+static void lost_notice(uint64_t seq, struct vg_proto_record *out)
+{
+    memset(out, 0, sizeof *out);
+    out->seq = seq;
+    out->type = VG_REC_EVENT;
+    out->event.kind = VG_EVENT_RECORD_LOST;
+    out->event.time_ms = 0;
+}
+
+/* A record that no longer passes its check becomes a lost number. */
+static void mark_lost(struct vg_ring *r, uint32_t i, uint64_t seq)
+{
+    if (r->flags[i] & FLAG_ALARM)
+        r->pending_alarms--;
+    r->flags[i] = FLAG_LOST; /* still pending: its notice replaces it */
+    r->lost++;
+    log_u64(VG_LOG_ERROR, "ring: a stored record no longer passes its check", "seq", seq, "lost",
+            r->lost);
+}
+
 /* 1 and *out filled if slot i still holds record seq; 0 if not (the record
- * is then counted lost, or skipped this session on a read error). */
+ * is then marked lost, or skipped this session on a read error). */
 static int load(struct vg_ring *r, uint32_t i, uint64_t seq, struct vg_proto_record *out)
 {
     uint8_t s[VG_RING_SLOT_SIZE];
@@ -870,10 +905,7 @@ static int load(struct vg_ring *r, uint32_t i, uint64_t seq, struct vg_proto_rec
     }
     int alarm;
     if (slot_decode(s, r->slots, i, out, &alarm) != AREA_VALID || out->seq != seq) {
-        drop(r, i);
-        r->lost++;
-        log_u64(VG_LOG_ERROR, "ring: a stored record no longer passes its check", "seq", seq,
-                "lost", r->lost);
+        mark_lost(r, i, seq);
         return 0;
     }
     return 1;
@@ -888,11 +920,17 @@ int vg_ring_next(struct vg_ring *r, struct vg_proto_record *out)
         if ((r->flags[i] & FLAG_PRESENT) && load(r, i, window_seq(r, i), out))
             return 1;
     }
+    /* in number order: a lost number's notice goes in its place (an alarm
+     * found damaged above is marked lost and sent here, in order) */
     while (r->routine_cursor <= r->last_seq) {
         uint64_t seq = r->routine_cursor++;
         uint32_t i = slot_of(r, seq);
         if ((r->flags[i] & (FLAG_PRESENT | FLAG_ALARM)) == FLAG_PRESENT && load(r, i, seq, out))
             return 1;
+        if (r->flags[i] & FLAG_LOST) {
+            lost_notice(seq, out);
+            return 1;
+        }
     }
     return 0;
 }

@@ -54,8 +54,9 @@ struct vg_ring_stats {
     uint64_t refused_full; /* appends refused because the ring was full, since open */
     uint32_t slots;
     uint64_t lost; /* numbers between acked and last_seq whose record the flash no longer
-                      holds (a corrupted or never-written slot), since open: the centre
-                      cannot acknowledge past the first of them (see ring.c) */
+                      holds (a corrupted or never-written slot), since open: each is sent
+                      as a VG_EVENT_RECORD_LOST notice (counted in pending until
+                      acknowledged) so that the centre can acknowledge past it */
 };
 
 /* Bookkeeping, in the header so that callers can embed it; the fields are
@@ -140,9 +141,11 @@ void vg_ring_session_start(struct vg_ring *r);
  * "sent"), 0 when nothing is left. Order: unacknowledged alarms not yet
  * sent this session first (oldest first) — including an alarm appended
  * while the backlog is being sent —, then the other records oldest first.
- * A record whose slot no longer passes its check is skipped and counted in
- * `lost`; one the medium fails to read is skipped for this session only
- * (both logged). */
+ * A number whose record is lost (its slot no longer passes its check) is
+ * handed out in its place, in number order, as a notice: an EVENT of kind
+ * VG_EVENT_RECORD_LOST with time_ms 0, which the caller stamps with the
+ * present time before sending; counted in `lost`. A record the medium
+ * fails to read is skipped for this session only (both logged). */
 int vg_ring_next(struct vg_ring *r, struct vg_proto_record *out);
 
 /* Small persistent settings of the unit (report/heartbeat intervals, boot

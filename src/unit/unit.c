@@ -235,7 +235,8 @@ static void record_fix(struct vg_mobile_unit *u, int64_t now_ms)
         rec.fix.speed_mps = -1;
         rec.fix.heading_deg = -1;
     }
-    append(u, &rec, 0, now_ms);
+    if (append(u, &rec, 0, now_ms) == VG_OK)
+        u->n.fixes++;
 }
 
 /* ---- battery model -------------------------------------------------------- */
@@ -675,8 +676,11 @@ static void produce(struct vg_mobile_unit *u, int64_t now_ms)
         n_max = u->p.max_in_flight - u->in_flight;
     struct vg_proto_record recs[VG_PROTO_MAX_RECORDS];
     size_t n = 0;
-    while (n < n_max && vg_ring_next(u->ring, &recs[n]) == 1)
+    while (n < n_max && vg_ring_next(u->ring, &recs[n]) == 1) {
+        if (recs[n].type == VG_REC_EVENT && recs[n].event.kind == VG_EVENT_RECORD_LOST)
+            recs[n].event.time_ms = now_ms; /* the ring's notice: stamped when sent */
         n++;
+    }
     if (n == 0)
         return;
     size_t w = 0;

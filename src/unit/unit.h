@@ -101,6 +101,7 @@ enum vg_unit_link_state {
 
 struct vg_unit_counters {
     uint64_t records;         /* appended to the ring */
+    uint64_t fixes;           /* of which position records (with or without a fix) */
     uint64_t records_refused; /* the ring was full */
     uint64_t records_sent;    /* in RECORDS frames (resends included) */
     uint64_t acked;           /* records the centre acknowledged */

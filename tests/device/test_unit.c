@@ -19,6 +19,36 @@
 #include "unit/ring.h"
 #include "unit/unit.h"
 
+/* Allocation counting: the program is linked with -Wl,--wrap=malloc (and
+ * calloc, realloc), so every call from our own objects (the unit, its ring,
+ * the core) comes through here; counted while `counting` is set. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static int counting;
+static size_t allocations;
+
+void *__wrap_malloc(size_t n)
+{
+    allocations += counting;
+    return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    allocations += counting;
+    return __real_calloc(k, n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    allocations += counting;
+    return __real_realloc(p, n);
+}
+
 #define T0       1790000000000LL /* 2026-09-21 */
 #define SEC      1000LL
 #define MIN      (60 * SEC)
@@ -691,6 +721,79 @@ static void test_full_ring_keeps_alarms(void **state)
     assert_int_equal(W.seen[0].event.kind, VG_EVENT_SOS);
 }
 
+
+/* Fixed memory after start: an hour of a unit's life — fixes every second,
+ * sessions, acknowledgements, commands, an outage and its backlog, SOS,
+ * call-back, the beacon, the charger, a reboot of the link — without one
+ * allocation after vg_unit_init (a unit runs for weeks on a small board;
+ * ten thousand run in vigie-sim). */
+static void test_no_allocation_in_steady_state(void **state)
+{
+    (void)state;
+    world(VG_UNIT_PROTECTED, 4096);
+    /* the counter sees the unit's own allocations: its start makes some */
+    vg_unit_free(&W.u);
+    allocations = 0;
+    counting = 1;
+    boot();
+    counting = 0;
+    assert_true(allocations > 0);
+    allocations = 0;
+    counting = 1;
+    session(0);
+    uint8_t buf[512];
+    size_t w;
+    uint32_t command = 1000;
+    for (int minute = 0; minute < 60; minute++) {
+        int outage = minute >= 20 && minute < 30;
+        if (minute == 20) {
+            vg_unit_disconnected(&W.u, W.now);
+        }
+        for (int s = 0; s < 60; s++) {
+            struct vg_fix f = fix_at(47.21 + minute * 1e-4, -1.55 + s * 1e-5);
+            vg_unit_gnss(&W.u, &f, W.now);
+            if (minute == 25 && s == 0)
+                assert_int_equal(vg_unit_input(&W.u, VG_UNIT_IN_SOS, 1, W.now), VG_OK);
+            if (minute == 40 && s == 0)
+                assert_int_equal(vg_unit_input(&W.u, VG_UNIT_IN_CALLBACK, 1, W.now), VG_OK);
+            if (minute == 45 && s < 30)
+                vg_unit_beacon(&W.u, 25.0 + s, W.now);
+            if (minute == 50 && s == 0)
+                assert_int_equal(vg_unit_input(&W.u, VG_UNIT_IN_CHARGING, 1, W.now), VG_OK);
+            advance(SEC);
+            unsigned server;
+            if (!outage && W.u.link == VG_LINK_DOWN && vg_unit_want_connect(&W.u, W.now, &server)) {
+                vg_unit_connected(&W.u, W.now);
+                drain();
+                send_welcome(max_seen_seq(), 0, 0);
+            }
+            if (W.u.link == VG_LINK_UP) {
+                W.n_seen = 0;
+                drain();
+                send_ack(max_seen_seq(), NULL, 0);
+            }
+        }
+        if (!outage && W.u.link == VG_LINK_UP && minute % 10 == 5) {
+            struct vg_proto_ring ring = {.command_id = command++, .level = 1};
+            snprintf(ring.message, sizeof ring.message, "Pré-alerte");
+            assert_int_equal(vg_proto_encode_ring(buf, sizeof buf, &ring, &w), VG_OK);
+            deliver(buf, w);
+            struct vg_proto_config cfg = {.command_id = command++,
+                                          .report_interval_ms = minute % 20 == 5 ? 5000 : 30000,
+                                          .heartbeat_interval_ms = 60000};
+            assert_int_equal(vg_proto_encode_config(buf, sizeof buf, &cfg, &w), VG_OK);
+            deliver(buf, w);
+            drain();
+        }
+    }
+    counting = 0;
+    assert_true(W.u.n.sessions >= 2);
+    assert_true(W.u.n.acked > 100);
+    assert_true(W.n_rings >= 2);
+    assert_int_equal(vg_unit_pending(&W.u), 0);
+    assert_int_equal(allocations, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +810,7 @@ int main(void)
         cmocka_unit_test_teardown(test_malformed_from_centre, teardown),
         cmocka_unit_test_teardown(test_byte_by_byte, teardown),
         cmocka_unit_test_teardown(test_full_ring_keeps_alarms, teardown),
+        cmocka_unit_test_teardown(test_no_allocation_in_steady_state, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@ NMEA = os.path.join(ROOT, "data", "nmea")
 # gpslim236.log: a receiver standing near Paris (48.90 N, 2.33 E)
 PARIS = (48.9043, 2.3330)
 EV_POWER_ON = 5
+EV_RECORD_LOST = 6
 
 
 def free_port():
@@ -307,6 +308,36 @@ class Kill9(UnitTest):
             self.assertGreater(u.status()["last_seq"], seen)
         st, power_on = self.check_no_loss_no_reuse(u, boots=6)
         self.assertEqual(len(set(power_on)), 6)
+
+
+class DamagedFlash(UnitTest):
+    def test_a_damaged_slot_is_sent_as_a_notice_and_passed(self):
+        """A record the flash lost (a slot that fails its check) goes as a
+        RECORD_LOST notice with its number: the centre stores the loss and
+        acknowledges past it; the window does not stall."""
+        self.provision()
+        self.d.stop()
+        u = self.unit("U-P1", "protected", gnss=os.path.join(NMEA, "haicom-305N.log"))
+        u.start(port=self.d.devices_port)
+        time.sleep(5)
+        u.stop()  # an orderly stop: everything written
+        # slot of record 3: the ring's slots start at 12288, 64 bytes each
+        with open(u.flash, "r+b") as f:
+            f.seek(12288 + 64 * (3 - 1) + 20)
+            byte = f.read(1)
+            f.seek(12288 + 64 * (3 - 1) + 20)
+            f.write(bytes([byte[0] ^ 0x10]))
+        u.start(port=self.d.devices_port)
+        self.d.start(devices_port=self.d.devices_port, http_port=self.d.http_port)
+        st = u.wait(lambda s: s["link"] == "up" and s["pending"] == 0, timeout=60,
+                    what="everything acknowledged")
+        self.assertEqual(self.all_seqs("U-P1"), list(range(1, st["last_seq"] + 1)))
+        lost = self.rows("SELECT seq FROM events WHERE unit_id = ? AND kind = ?",
+                         self.unit_id("U-P1"), EV_RECORD_LOST)
+        self.assertEqual(lost, [(3,)])
+        acked = self.rows("SELECT acked_seq FROM units WHERE serial = 'U-P1'")[0][0]
+        self.assertEqual(acked, st["last_seq"])
+        self.assertIn("lost a record on its flash", self.d.log_text())
 
 
 if __name__ == "__main__":

@@ -426,6 +426,27 @@ static void test_beacon_heard(void **state)
 
 /* Only her unit has the detector: a beacon field from another device, or a
  * range without "heard", is not what it claims and changes nothing. */
+/* A unit's notice that its flash lost a record: accepted from either
+ * mobile unit (the store keeps it), decides nothing, proves the unit alive;
+ * the bracelet has no events. */
+static void test_record_lost_notice(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_at(T0, from_home(0, 30000)), VG_OK);
+    assert_int_equal(event(VG_UNIT_BRACELET, VG_EVENT_RECORD_LOST, T0 + MIN), VG_EINVAL);
+    int64_t late = T0 + W.params.comm_loss_after_ms - MIN;
+    assert_int_equal(event(VG_UNIT_AUTHOR, VG_EVENT_RECORD_LOST, late), VG_OK);
+    assert_int_equal(W.out.n_alarms, 0);
+    assert_int_equal(event(VG_UNIT_PROTECTED, VG_EVENT_RECORD_LOST, late), VG_OK);
+    assert_int_equal(W.out.n_alarms, 0);
+    /* heard at `late`: no communication loss when it would have come */
+    assert_int_equal(tick(T0 + W.params.comm_loss_after_ms), VG_OK);
+    assert_int_equal(count(VG_ALARM_COMM_LOST), 0);
+}
+
 static void test_beacon_refused_from_other_units(void **state)
 {
     (void)state;
@@ -718,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_alarm_names),
         cmocka_unit_test(test_beacon_heard),
+        cmocka_unit_test(test_record_lost_notice),
         cmocka_unit_test(test_beacon_refused_from_other_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1284,7 +1284,8 @@ static void test_field_values(void **state)
         {"event", "02 01 00", VG_EFORMAT},
         {"event", "02 01 01", VG_OK},
         {"event", "02 01 05", VG_OK},
-        {"event", "02 01 06", VG_EFORMAT},
+        {"event", "02 01 06", VG_OK},
+        {"event", "02 01 07", VG_EFORMAT},
         {"event", "01 08 80 00 00 00 00 00 00 01", VG_EFORMAT},
         {"heartbeat", "01 08 7f ff ff ff ff ff ff ff", VG_OK},
         {"heartbeat", "01 08 80 00 00 00 00 00 00 00", VG_EFORMAT},
@@ -1689,8 +1690,10 @@ static void test_encoders_refuse(void **state)
     rs[1].type = VG_REC_EVENT;
     rs[1].event = (struct vg_unit_event){T0, 0};
     assert_int_equal(vg_proto_encode_records(frame_buf, sizeof frame_buf, rs, 2, &w), VG_EINVAL);
-    rs[1].event.kind = 6;
+    rs[1].event.kind = 7;
     assert_int_equal(vg_proto_encode_records(frame_buf, sizeof frame_buf, rs, 2, &w), VG_EINVAL);
+    rs[1].event.kind = VG_EVENT_RECORD_LOST;
+    assert_int_equal(vg_proto_encode_records(frame_buf, sizeof frame_buf, rs, 2, &w), VG_OK);
     rs[1].event.kind = VG_EVENT_POWER_ON;
     assert_int_equal(vg_proto_encode_records(frame_buf, sizeof frame_buf, rs, 2, &w), VG_OK);
     rs[1].type = VG_REC_HEARTBEAT; /* the kind is not looked at */
