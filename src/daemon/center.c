@@ -1,5 +1,6 @@
 #include "daemon/center.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,9 @@ struct cbatch {
     size_t n_acks, cap_acks;
     struct command *commands;
     size_t n_commands, cap_commands;
+    /* the alarms' journal entries and their texts (subject, detail) */
+    struct vg_store_journal_entry *journal;
+    char (*journal_text)[2][192];
     int rc;
     char err[256];
     /* synchronous provisioning */
@@ -248,6 +252,8 @@ static void cbatch_free(struct cbatch *b)
     free(b->state_copies);
     free(b->acks);
     free(b->commands);
+    free(b->journal);
+    free(b->journal_text);
     free(b);
 }
 
@@ -692,6 +698,34 @@ static void flush(struct vg_center *c, bool force)
             u->persisted_acked = reach;
         }
     }
+    /* every alarm in the journal, in the same transaction */
+    if (b->n_alarms > 0) {
+        b->journal = calloc(b->n_alarms, sizeof *b->journal);
+        b->journal_text = calloc(b->n_alarms, sizeof *b->journal_text);
+        if (b->journal && b->journal_text) {
+            for (size_t i = 0; i < b->n_alarms; i++) {
+                const struct vg_alarm *a = &b->alarms[i].alarm;
+                char *subject = b->journal_text[i][0], *detail = b->journal_text[i][1];
+                snprintf(subject, sizeof b->journal_text[i][0], "%s",
+                         b->alarm_from[i].m->def.name);
+                snprintf(detail, sizeof b->journal_text[i][1],
+                         "{\"kind\":\"%s\",\"seq\":%u,\"unit\":\"%s\",\"priority\":%u,"
+                         "\"at_ms\":%lld}",
+                         vg_alarm_kind_name(a->kind), a->seq, vg_unit_name(a->unit),
+                         (unsigned)a->priority, (long long)a->at_ms);
+                b->journal[i] = (struct vg_store_journal_entry){
+                    .actor = "engine", .action = "alarm.raised", .subject = subject,
+                    .detail = detail};
+            }
+            b->sb.journal = b->journal;
+            b->sb.n_journal = b->n_alarms;
+        } else {
+            /* the alarm itself matters more than its journal line: stored
+             * and acted upon all the same, the gap said loudly */
+            vg_log(VG_LOG_ERROR, "out of memory: alarms stored without their journal entries",
+                   NULL);
+        }
+    }
     c->open = NULL;
     c->urgent = false;
     b->sb.records = b->records;
@@ -1013,8 +1047,28 @@ static int submit_and_wait(struct vg_center *c, struct cbatch *b)
     return b->rc;
 }
 
-int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id, char *err,
-                             size_t err_len)
+int vg_center_journal(struct vg_center *c, const char *actor, const char *action,
+                      const char *subject, const char *detail, char *err, size_t err_len)
+{
+    struct vg_store_journal_entry e = {
+        .actor = actor, .action = action, .subject = subject, .detail = detail};
+    struct cbatch *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    b->c = c;
+    b->sb.journal = &e;
+    b->sb.n_journal = 1;
+    int rc = submit_and_wait(c, b);
+    if (rc != VG_OK)
+        snprintf(err, err_len, "journal: %s", b->err[0] ? b->err : vg_strerror(rc));
+    free(b);
+    return rc;
+}
+
+int vg_center_create_measure(struct vg_center *c, const char *actor, const char *json, int64_t *id,
+                             char *err, size_t err_len)
 {
     struct measure *m = measure_build(c, 0, json, err, err_len);
     if (!m)
@@ -1046,12 +1100,31 @@ int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id,
         measure_free(m);
         return VG_ENOSPC;
     }
+    /* the change in the journal, in the same transaction: who declared
+     * which measure, with which units and distance (the definition itself,
+     * her addresses included, stays in the measure's own record) */
+    json_t *dj = json_pack("{s:s, s:s, s:s, s:f, s:I}", "author_unit", m->def.author_unit,
+                           "protected_unit", m->def.protected_unit, "bracelet", m->def.bracelet,
+                           "alert_radius_m", m->def.alert_radius_m, "zones",
+                           (json_int_t)m->def.n_zones);
+    char *detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(dj);
+    if (!detail) {
+        snprintf(err, err_len, "out of memory");
+        measure_free(m);
+        return VG_ENOSPC;
+    }
+    struct vg_store_journal_entry je = {
+        .actor = actor, .action = "measure.create", .subject = m->def.name, .detail = detail};
     b->c = c;
+    b->sb.journal = &je;
+    b->sb.n_journal = 1;
     b->sb.measures = &md;
     b->sb.n_measures = 1;
     b->sb.units = ud;
     b->sb.n_units = m->def.bracelet[0] ? 3 : 2;
     int rc = submit_and_wait(c, b);
+    free(detail);
     if (rc != VG_OK) {
         snprintf(err, err_len, "%s", b->err[0] ? b->err : vg_strerror(rc));
         free(b);

@@ -83,7 +83,8 @@ void vg_center_set_gateway(struct vg_center *c, struct vg_gateway *g);
  * come will make it asynchronous). 0, or a negative vg_err with err set
  * (VG_EDUPLICATE for a name in use, VG_EINVAL/VG_ERANGE for a bad
  * definition). */
-int vg_center_create_measure(struct vg_center *c, const char *json, int64_t *id, char *err,
+int vg_center_create_measure(struct vg_center *c, const char *actor, const char *json, int64_t *id,
+                             char *err,
                              size_t err_len);
 
 struct vg_center_measure_info {
@@ -97,6 +98,12 @@ struct vg_center_measure_info {
     bool protected_connected;
     const struct vg_engine_state *state; /* zone levels, last fixes */
 };
+
+/* Append one entry to the journal (util/journal.h) and wait until it is
+ * durable: a read of personal data is answered only once it is journaled.
+ * 0, or a negative vg_err with err set. */
+int vg_center_journal(struct vg_center *c, const char *actor, const char *action,
+                      const char *subject, const char *detail, char *err, size_t err_len);
 
 /* Call cb for each measure; a non-zero return stops and is returned. */
 int vg_center_list_measures(struct vg_center *c,

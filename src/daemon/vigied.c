@@ -27,6 +27,7 @@
 #include "http/api.h"
 #include "net/gateway.h"
 #include "store/store.h"
+#include "util/journal.h"
 #include "util/log.h"
 #include "util/pki.h"
 
@@ -187,18 +188,49 @@ static int list_one(void *arg, const struct vg_center_measure_info *m)
     return 0;
 }
 
-static void hook_list(void *arg, struct evbuffer *out)
+static int count_one(void *arg, const struct vg_center_measure_info *m)
+{
+    (void)m;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+/* The list names the measures and their units: personal data, journaled
+ * (durably) before it is answered. */
+static int hook_list(void *arg, const char *actor, struct evbuffer *out, char *err,
+                     size_t err_len)
 {
     struct daemon *d = arg;
+    size_t n = 0;
+    vg_center_list_measures(d->center, count_one, &n);
+    char detail[64];
+    snprintf(detail, sizeof detail, "{\"count\":%zu}", n);
+    int rc = vg_center_journal(d->center, actor, "measure.list", "*", detail, err, err_len);
+    if (rc != 0)
+        return rc;
     evbuffer_add(out, "[", 1);
     vg_center_list_measures(d->center, list_one, out);
     evbuffer_add(out, "]\n", 2);
+    return 0;
 }
 
-static int hook_create(void *arg, const char *json, int64_t *id, char *err, size_t err_len)
+static int hook_create(void *arg, const char *actor, const char *json, int64_t *id, char *err,
+                       size_t err_len)
 {
     struct daemon *d = arg;
-    return vg_center_create_measure(d->center, json, id, err, err_len);
+    return vg_center_create_measure(d->center, actor, json, id, err, err_len);
+}
+
+static void log_journal_head(struct vg_store *store, const char *what)
+{
+    int64_t id = 0;
+    uint8_t hash[VG_JOURNAL_HASH_LEN];
+    char head[32 + VG_JOURNAL_HEX_LEN];
+    if (vg_store_journal_head(store, &id, hash) != 0)
+        return;
+    int n = snprintf(head, sizeof head, "%lld:", (long long)id);
+    vg_journal_hex(hash, head + n);
+    vg_log(VG_LOG_INFO, what, "head", head, NULL);
 }
 
 static int run(struct daemon *d)
@@ -269,6 +301,7 @@ static int run(struct daemon *d)
     char dev_port[16], http_port[16];
     snprintf(dev_port, sizeof dev_port, "%d", vg_gateway_port(d->gateway));
     snprintf(http_port, sizeof http_port, "%d", vg_http_port(d->http));
+    log_journal_head(d->store, "journal head at start");
     vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
            d->cfg.http, "http_port", http_port, "db", d->cfg.db, NULL);
     event_base_dispatch(d->base);
@@ -278,6 +311,9 @@ static int run(struct daemon *d)
     d->gateway = NULL;
     vg_center_set_gateway(d->center, NULL);
     vg_center_flush(d->center);
+    /* the journal's head, for a later `vigie journal verify --head`: the
+     * one thing a chain cannot show alone is entries cut off at its end */
+    log_journal_head(d->store, "journal head at stop");
     vg_store_close(d->store);
     d->store = NULL;
     vg_center_free(d->center);

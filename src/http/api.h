@@ -26,10 +26,14 @@ struct vg_http_hooks {
     /* Append the health document (JSON) to out; return the HTTP status. */
     int (*health)(void *arg, struct evbuffer *out);
     void (*metrics)(void *arg, struct evbuffer *out);
-    /* Append a JSON array of the measures to out. */
-    void (*list_measures)(void *arg, struct evbuffer *out);
+    /* Append a JSON array of the measures to out: 0, or a negative vg_err
+     * and a message (then nothing may be answered: a read that could not be
+     * journaled is refused). `actor` is who asks (the journal's actor). */
+    int (*list_measures)(void *arg, const char *actor, struct evbuffer *out, char *err,
+                         size_t err_len);
     /* 0 and *id, or a negative vg_err and a message. */
-    int (*create_measure)(void *arg, const char *json, int64_t *id, char *err, size_t err_len);
+    int (*create_measure)(void *arg, const char *actor, const char *json, int64_t *id, char *err,
+                          size_t err_len);
 };
 
 /* Serve on addr ("HOST:PORT"); admin_token is copied. */

@@ -32,6 +32,16 @@ struct vg_store {
     const struct vg_store_ops *ops;
     struct vg_store_backend *be;
 
+    /* The journal's tail: the writer's alone (rows: its scratch space for a
+     * batch's chained entries). The committed head is mirrored under `lock`
+     * for vg_store_journal_head. */
+    int64_t j_id;
+    uint8_t j_hash[VG_JOURNAL_HASH_LEN];
+    struct vg_journal_entry *j_rows;
+    size_t j_cap;
+    int64_t head_id;
+    uint8_t head_hash[VG_JOURNAL_HASH_LEN];
+
     /* The queue; everything here is under `lock`. */
     pthread_mutex_t lock;
     pthread_cond_t wake; /* the writer waits for work or for closing */
@@ -192,9 +202,23 @@ static const char MIGRATION_1[] =
 static const char MIGRATION_2[] = "ALTER TABLE statuses ADD COLUMN beacon_heard SMALLINT;"
                                   "ALTER TABLE statuses ADD COLUMN beacon_range_m INTEGER;";
 
+/* The journal (util/journal.h): ids given by the store, in order, without
+ * gaps; the hashes as 32 raw bytes. */
+static const char MIGRATION_3[] = "CREATE TABLE journal ("
+                                  "  id @KEY@,"
+                                  "  at_ms BIGINT NOT NULL,"
+                                  "  actor TEXT NOT NULL,"
+                                  "  action TEXT NOT NULL,"
+                                  "  subject TEXT NOT NULL,"
+                                  "  detail TEXT NOT NULL,"
+                                  "  prev_hash @BLOB@ NOT NULL,"
+                                  "  hash @BLOB@ NOT NULL"
+                                  ");";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
+    {3, "the hash-chained journal", MIGRATION_3},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -351,6 +375,16 @@ int vg_store_open(const char *location, struct vg_store **out, char *err, size_t
         free(s);
         return rc;
     }
+    rc = ops->journal_tail(s->be, &s->j_id, s->j_hash);
+    if (rc < 0) {
+        vg__store_err(err, err_len, "cannot read the journal's last entry");
+        ops->close(s->be);
+        free(s->results);
+        free(s);
+        return rc;
+    }
+    s->head_id = s->j_id;
+    memcpy(s->head_hash, s->j_hash, sizeof s->head_hash);
 
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
@@ -396,7 +430,19 @@ void vg_store_close(struct vg_store *s)
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->read_lock);
     free(s->results);
+    free(s->j_rows);
     free(s);
+}
+
+int vg_store_journal_head(struct vg_store *s, int64_t *id, uint8_t hash[VG_JOURNAL_HASH_LEN])
+{
+    if (!s || !id || !hash)
+        return VG_EINVAL;
+    pthread_mutex_lock(&s->lock);
+    *id = s->head_id;
+    memcpy(hash, s->head_hash, VG_JOURNAL_HASH_LEN);
+    pthread_mutex_unlock(&s->lock);
+    return VG_OK;
 }
 
 /* ---- the queue and the writer -------------------------------------------- */
@@ -440,10 +486,58 @@ size_t vg_store_pending(struct vg_store *s)
 static void clear_outputs(struct vg_store_batch *b)
 {
     b->n_inserted = 0;
+    for (size_t i = 0; i < b->n_journal; i++)
+        b->journal[i].id = 0;
     for (size_t i = 0; i < b->n_measures; i++)
         b->measures[i].id = 0;
     for (size_t i = 0; i < b->n_units; i++)
         b->units[i].id = 0;
+}
+
+/* Number and chain a batch's journal entries after the tail, into the
+ * writer's scratch rows the backend inserts in apply(). Their ids are
+ * given to the caller's entries now and cleared if the batch fails. */
+static int chain_journal(struct vg_store *s, struct vg_store_batch *b, int64_t now_ms, char *err,
+                         size_t err_len)
+{
+    if (b->n_journal == 0)
+        return VG_OK;
+    if (!b->journal) {
+        vg__store_err(err, err_len, "journal entries announced but not given");
+        return VG_EINVAL;
+    }
+    if (b->n_journal > s->j_cap) {
+        struct vg_journal_entry *rows = realloc(s->j_rows, b->n_journal * sizeof *rows);
+        if (!rows) {
+            vg__store_err(err, err_len, "out of memory chaining the journal");
+            return VG_ENOSPC;
+        }
+        s->j_rows = rows;
+        s->j_cap = b->n_journal;
+    }
+    for (size_t k = 0; k < b->n_journal; k++) {
+        const struct vg_store_journal_entry *in = &b->journal[k];
+        struct vg_journal_entry *e = &s->j_rows[k];
+        *e = (struct vg_journal_entry){.at_ms = in->at_ms > 0 ? in->at_ms : now_ms,
+                                       .actor = in->actor,
+                                       .action = in->action,
+                                       .subject = in->subject,
+                                       .detail = in->detail ? in->detail : "{}"};
+        if (!e->actor || !e->action || !e->subject || !e->actor[0] || !e->action[0]) {
+            vg__store_err(err, err_len, "journal entry %zu: actor, action and subject needed",
+                          k + 1);
+            return VG_EINVAL;
+        }
+        if (vg_journal_chain(e, s->j_id, s->j_hash) != VG_OK) {
+            vg__store_err(err, err_len, "journal entry %zu: cannot hash it", k + 1);
+            return VG_ESTATE;
+        }
+        s->j_id = e->id;
+        memcpy(s->j_hash, e->hash, sizeof s->j_hash);
+        b->journal[k].id = e->id;
+    }
+    b->journal_rows_ = s->j_rows;
+    return VG_OK;
 }
 
 /* One transaction for the n batches from `first`, then their done()s in
@@ -456,13 +550,28 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     char group_err[VG__STORE_ERR_LEN] = "";
     int64_t now_ms = wall_ms();
 
+    /* the journal's tail before the group, restored if it is lost */
+    int64_t group_j_id = s->j_id;
+    uint8_t group_j_hash[VG_JOURNAL_HASH_LEN];
+    memcpy(group_j_hash, s->j_hash, sizeof group_j_hash);
+
     int group_rc = ops->begin(s->be, group_err, sizeof group_err);
     if (group_rc == 0) {
         struct vg_store_batch *b = first;
         for (size_t i = 0; i < n; i++, b = b->next_) {
             bool lost = false;
             res[i].err[0] = '\0';
-            res[i].rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
+            int64_t j_id = s->j_id;
+            uint8_t j_hash[VG_JOURNAL_HASH_LEN];
+            memcpy(j_hash, s->j_hash, sizeof j_hash);
+            res[i].rc = chain_journal(s, b, now_ms, res[i].err, sizeof res[i].err);
+            if (res[i].rc == 0)
+                res[i].rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
+            b->journal_rows_ = NULL;
+            if (res[i].rc < 0) { /* this batch's entries are not in the journal */
+                s->j_id = j_id;
+                memcpy(s->j_hash, j_hash, sizeof j_hash);
+            }
             if (lost) {
                 group_rc = res[i].rc < 0 ? res[i].rc : VG__STORE_EDB;
                 vg__store_err(group_err, sizeof group_err,
@@ -473,8 +582,16 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
         if (group_rc == 0)
             group_rc = ops->commit(s->be, group_err, sizeof group_err);
     }
-    if (group_rc < 0)
+    if (group_rc < 0) {
         ops->rollback(s->be);
+        s->j_id = group_j_id;
+        memcpy(s->j_hash, group_j_hash, sizeof group_j_hash);
+    } else if (s->j_id != group_j_id) {
+        pthread_mutex_lock(&s->lock);
+        s->head_id = s->j_id;
+        memcpy(s->head_hash, s->j_hash, sizeof s->head_hash);
+        pthread_mutex_unlock(&s->lock);
+    }
     int64_t committed_ns = monotonic_ns();
 
     struct vg_store_batch *b = first;
@@ -604,6 +721,19 @@ int vg_store_alarms(struct vg_store *s, int64_t measure_id, uint32_t after_seq,
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->alarms(s->be, measure_id, after_seq, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_journal(struct vg_store *s, int64_t after_id,
+                     int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->journal(s->be, after_id, cb, arg);
         read_end(s);
     }
     return rc;

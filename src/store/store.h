@@ -23,6 +23,7 @@
 
 #include "core/alarm.h"
 #include "core/proto.h"
+#include "util/journal.h"
 
 struct vg_store;
 
@@ -78,6 +79,18 @@ struct vg_store_unit_def {
     int64_t id;              /* out */
 };
 
+/* An entry for the hash-chained journal (util/journal.h): the store numbers
+ * and chains it in the batch's transaction, so that the journal says what
+ * was stored, no more and no less. */
+struct vg_store_journal_entry {
+    int64_t at_ms;
+    const char *actor;
+    const char *action;
+    const char *subject;
+    const char *detail; /* JSON text */
+    int64_t id;         /* out: its number in the journal once done (0 if failed) */
+};
+
 struct vg_store_batch {
     /* In: everything is borrowed from the caller until done() is called. */
     const struct vg_store_record *records;
@@ -92,6 +105,8 @@ struct vg_store_batch {
     size_t n_measures;
     struct vg_store_unit_def *units;
     size_t n_units;
+    struct vg_store_journal_entry *journal;
+    size_t n_journal;
     /* Called once, on the writer thread, after the commit (rc 0) or the
      * failure (rc < 0, nothing of this batch stored; err says why). */
     void (*done)(struct vg_store_batch *b, int rc, const char *err);
@@ -101,8 +116,9 @@ struct vg_store_batch {
     size_t n_inserted;
     int64_t submitted_ns;
     int64_t committed_ns;
-    /* The store's own link; do not touch. */
+    /* The store's own; do not touch. */
     struct vg_store_batch *next_;
+    const struct vg_journal_entry *journal_rows_; /* chained entries, during apply */
 };
 
 /* Open a store: "sqlite:PATH" or a plain path (SQLite, created with its
@@ -156,6 +172,15 @@ int vg_store_replay(struct vg_store *s, int64_t measure_id, int64_t since_ms,
  * of a measure. */
 int vg_store_count_records(struct vg_store *s, int64_t unit_id, int64_t *n);
 int vg_store_count_alarms(struct vg_store *s, int64_t measure_id, int64_t *n);
+
+/* The journal's entries with id > after_id, in id order, as stored (for
+ * vg_journal_check_next: whatever the rows hold, a missing value reads as
+ * an empty string or a zero hash). */
+int vg_store_journal(struct vg_store *s, int64_t after_id,
+                     int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg);
+
+/* The journal's last committed entry: its id (0: empty) and hash. */
+int vg_store_journal_head(struct vg_store *s, int64_t *id, uint8_t hash[VG_JOURNAL_HASH_LEN]);
 
 /* The alarms of a measure with seq > after_seq, in order (tests, tools,
  * later the API). */

@@ -66,6 +66,11 @@ struct vg_store_ops {
     int (*count_alarms)(struct vg_store_backend *be, int64_t measure_id, int64_t *n);
     int (*alarms)(struct vg_store_backend *be, int64_t measure_id, uint32_t after_seq,
                   int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg);
+    int (*journal)(struct vg_store_backend *be, int64_t after_id,
+                   int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg);
+    /* The last entry's id (0 if none) and hash. */
+    int (*journal_tail)(struct vg_store_backend *be, int64_t *id,
+                        uint8_t hash[VG_JOURNAL_HASH_LEN]);
 };
 
 extern const struct vg_store_ops vg__store_sqlite_ops;

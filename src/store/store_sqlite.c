@@ -72,6 +72,7 @@ enum {
     W_MEASURE,
     W_FIND_MEASURE,
     W_UNIT,
+    W_JOURNAL,
     W__COUNT
 };
 
@@ -117,10 +118,22 @@ static const char *const write_sql[W__COUNT] = {
     [W_UNIT] = "INSERT INTO units (serial, role, measure_id, created_ms) VALUES (?1, ?2, ?3, ?4) "
                "ON CONFLICT (serial) DO UPDATE SET role = excluded.role, "
                "measure_id = excluded.measure_id RETURNING id",
+    [W_JOURNAL] = "INSERT INTO journal (id, at_ms, actor, action, subject, detail, prev_hash, "
+                  "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 
 /* The readers' statements. */
-enum { R_UNITS, R_MEASURES, R_REPLAY, R_COUNT_RECORDS, R_COUNT_ALARMS, R_ALARMS, R__COUNT };
+enum {
+    R_UNITS,
+    R_MEASURES,
+    R_REPLAY,
+    R_COUNT_RECORDS,
+    R_COUNT_ALARMS,
+    R_ALARMS,
+    R_JOURNAL,
+    R_JOURNAL_TAIL,
+    R__COUNT
+};
 
 /* Replay: the three record tables as one list of (received, unit, seq,
  * type, time, up to eight values). */
@@ -149,6 +162,9 @@ static const char *const read_sql[R__COUNT] = {
     [R_COUNT_ALARMS] = "SELECT count(*) FROM alarms WHERE measure_id = ?1",
     [R_ALARMS] = "SELECT " ALARM_COLUMNS " FROM alarms WHERE measure_id = ?1 AND seq > ?2 "
                  "ORDER BY seq",
+    [R_JOURNAL] = "SELECT id, at_ms, actor, action, subject, detail, prev_hash, hash "
+                  "FROM journal WHERE id > ?1 ORDER BY id",
+    [R_JOURNAL_TAIL] = "SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1",
 };
 // clang-format on
 
@@ -908,6 +924,28 @@ static int put_acks(struct vg_store_backend *be, const struct vg_store_batch *b,
     return VG_OK;
 }
 
+/* The batch's journal entries, numbered and chained by store.c. */
+static int put_journal(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
+                       size_t err_len)
+{
+    sqlite3_stmt *st = be->ws[W_JOURNAL];
+    for (size_t i = 0; i < b->n_journal && b->journal_rows_; i++) {
+        const struct vg_journal_entry *e = &b->journal_rows_[i];
+        sqlite3_bind_int64(st, 1, e->id);
+        sqlite3_bind_int64(st, 2, e->at_ms);
+        sqlite3_bind_text(st, 3, e->actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, e->action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, e->subject, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, e->detail, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 7, e->prev, VG_JOURNAL_HASH_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 8, e->hash, VG_JOURNAL_HASH_LEN, SQLITE_STATIC);
+        int rc = step_write(be, st, err, err_len, "journal entry", i);
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
 /* Provisioning first (a batch may declare a measure, its units, and their
  * first records), then what refers to it. */
 static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
@@ -918,7 +956,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_units(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_records(be, b, err, err_len)) < 0 || (rc = put_alarms(be, b, err, err_len)) < 0 ||
         (rc = put_states(be, b, now_ms, err, err_len)) < 0 ||
-        (rc = put_acks(be, b, err, err_len)) < 0)
+        (rc = put_acks(be, b, err, err_len)) < 0 || (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
 }
@@ -1166,6 +1204,66 @@ static int sq_alarms(struct vg_store_backend *be, int64_t measure_id, uint32_t a
     return read_end(st, one_off, rc, cb_rc);
 }
 
+/* A hash column as stored: 32 bytes, or zeros if it is not (a row edited
+ * by hand: the verification then fails at it). */
+static void column_hash(sqlite3_stmt *st, int i, uint8_t out[VG_JOURNAL_HASH_LEN])
+{
+    const void *p = sqlite3_column_blob(st, i);
+    if (p && sqlite3_column_bytes(st, i) == VG_JOURNAL_HASH_LEN)
+        memcpy(out, p, VG_JOURNAL_HASH_LEN);
+    else
+        memset(out, 0, VG_JOURNAL_HASH_LEN);
+}
+
+static const char *column_str(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+static int sq_journal(struct vg_store_backend *be, int64_t after_id,
+                      int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_JOURNAL, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, after_id);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_journal_entry e = {
+            .id = sqlite3_column_int64(st, 0),
+            .at_ms = sqlite3_column_int64(st, 1),
+            .actor = column_str(st, 2),
+            .action = column_str(st, 3),
+            .subject = column_str(st, 4),
+            .detail = column_str(st, 5),
+        };
+        column_hash(st, 6, e.prev);
+        column_hash(st, 7, e.hash);
+        cb_rc = cb(arg, &e);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+static int sq_journal_tail(struct vg_store_backend *be, int64_t *id,
+                           uint8_t hash[VG_JOURNAL_HASH_LEN])
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_JOURNAL_TAIL, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    *id = 0;
+    memset(hash, 0, VG_JOURNAL_HASH_LEN);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        column_hash(st, 1, hash);
+        rc = SQLITE_DONE;
+    }
+    return read_end(st, one_off, rc, 0);
+}
+
 const struct vg_store_ops vg__store_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1180,4 +1278,6 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .count_records = sq_count_records,
     .count_alarms = sq_count_alarms,
     .alarms = sq_alarms,
+    .journal = sq_journal,
+    .journal_tail = sq_journal_tail,
 };

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "tools/vigie_journal.h"
 #include "tools/vigie_measure.h"
 #include "util/pki.h"
 
@@ -416,6 +417,8 @@ static const struct command commands[] = {
     {"pki", "COMMAND [ARGS]", "the certificate authority (vigie pki --help)", cmd_pki},
     {"measure", "create|list [ARGS]", "declare and list measures (vigie measure --help)",
      vigie_measure_main},
+    {"journal", "verify [ARGS]", "check the journal's hash chain (vigie journal --help)",
+     vigie_journal_main},
     {"help", "[COMMAND]", "this help, or a command's", cmd_help},
 };
 

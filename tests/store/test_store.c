@@ -1918,6 +1918,168 @@ static void test_durability_after_kill(void **state)
     }
 }
 
+
+/* ---- the journal -------------------------------------------------------------------------- */
+
+struct journal_read {
+    struct vg_journal_check check;
+    int64_t ids[16];
+    char details[16][64];
+    size_t n;
+};
+
+static int journal_cb(void *arg, const struct vg_journal_entry *e)
+{
+    struct journal_read *r = arg;
+    if (r->n < 16) {
+        r->ids[r->n] = e->id;
+        snprintf(r->details[r->n], sizeof r->details[r->n], "%s", e->detail);
+    }
+    r->n++;
+    vg_journal_check_next(&r->check, e);
+    return 0;
+}
+
+static struct journal_read read_journal(struct vg_store *s)
+{
+    struct journal_read r;
+    memset(&r, 0, sizeof r);
+    vg_journal_check_init(&r.check);
+    assert_int_equal(vg_store_journal(s, 0, journal_cb, &r), 0);
+    return r;
+}
+
+static struct vg_store_journal_entry jentry(const char *action, const char *detail)
+{
+    return (struct vg_store_journal_entry){
+        .at_ms = T0, .actor = "test", .action = action, .subject = "M-1", .detail = detail};
+}
+
+/* Entries numbered and chained with their batch: a failed batch's entries
+ * are not in the journal and use no number; the chain goes on after a
+ * reopen; the head is the last committed entry. */
+static void test_journal_chained_with_its_batch(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[2];
+    provision(s, "M-1", 2, u);
+    int64_t head = -1;
+    uint8_t hash[VG_JOURNAL_HASH_LEN];
+    assert_int_equal(vg_store_journal_head(s, &head, hash), 0);
+    assert_int_equal(head, 0);
+
+    struct vg_store_journal_entry ja[2] = {jentry("measure.create", "{\"n\":1}"),
+                                           jentry("measure.read", "{\"n\":2}")};
+    struct vg_store_measure_def a_def = {"M-A", "{}", 0};
+    struct vg_store_batch a = {.measures = &a_def, .n_measures = 1, .journal = ja, .n_journal = 2};
+    struct vg_store_journal_entry jb = jentry("measure.create", "{\"n\":\"failed\"}");
+    struct vg_store_measure_def b_def = {"M-1", "{}", 0}; /* a duplicate: the batch fails */
+    struct vg_store_batch b = {.measures = &b_def, .n_measures = 1, .journal = &jb, .n_journal = 1};
+    struct vg_store_journal_entry jc = jentry("alarm.raised", "{\"n\":3}");
+    struct vg_store_batch c = {.journal = &jc, .n_journal = 1};
+    struct vg_store_batch *bs[3] = {&a, &b, &c};
+    struct waiter ws[3];
+    run_group(s, bs, ws, 3);
+    assert_int_equal(ws[0].rc, 0);
+    assert_int_equal(ws[1].rc, VG_EDUPLICATE);
+    assert_int_equal(ws[2].rc, 0);
+    assert_int_equal(ja[0].id, 1);
+    assert_int_equal(ja[1].id, 2);
+    assert_int_equal(jb.id, 0);
+    assert_int_equal(jc.id, 3);
+
+    struct journal_read r = read_journal(s);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.check.bad_id, 0);
+    assert_int_equal(r.check.n, 3);
+    assert_string_equal(r.details[2], "{\"n\":3}");
+    assert_int_equal(vg_store_journal_head(s, &head, hash), 0);
+    assert_int_equal(head, 3);
+    assert_memory_equal(hash, r.check.last_hash, VG_JOURNAL_HASH_LEN);
+
+    /* an entry without an actor fails its batch, with a message */
+    struct vg_store_journal_entry bad = jentry("x", "{}");
+    bad.actor = NULL;
+    struct vg_store_batch d = {.journal = &bad, .n_journal = 1};
+    char err[256];
+    assert_int_equal(run_batch_err(s, &d, err, sizeof err), VG_EINVAL);
+    assert_non_null(strstr(err, "actor"));
+
+    reopen(fx);
+    s = fx->s;
+    struct vg_store_journal_entry je = jentry("measure.read", "{\"n\":4}");
+    struct vg_store_batch e = {.journal = &je, .n_journal = 1};
+    assert_int_equal(run_batch(s, &e), 0);
+    assert_int_equal(je.id, 4);
+    r = read_journal(s);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.check.bad_id, 0);
+}
+
+/* Editing the database behind the store's back: the verification names
+ * the first entry that breaks the chain. */
+static void test_journal_tampering_detected(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    struct vg_store_journal_entry j[5];
+    char details[5][32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(details[i], sizeof details[i], "{\"i\":%d}", i + 1);
+        j[i] = jentry("measure.read", details[i]);
+    }
+    struct vg_store_batch b = {.journal = j, .n_journal = 5};
+    assert_int_equal(run_batch(s, &b), 0);
+    vg_store_close(s);
+    fx->s = NULL;
+
+    static const struct {
+        const char *sql, *undo;
+        int64_t bad;
+        const char *why;
+    } cases[] = {
+        {"UPDATE journal SET detail = '{\"i\":9}' WHERE id = 3",
+         "UPDATE journal SET detail = '{\"i\":3}' WHERE id = 3", 3, "modified"},
+        {"UPDATE journal SET at_ms = at_ms + 1 WHERE id = 2",
+         "UPDATE journal SET at_ms = at_ms - 1 WHERE id = 2", 2, "modified"},
+        {"CREATE TABLE keep AS SELECT * FROM journal WHERE id = 2; DELETE FROM journal WHERE id = 2",
+         "INSERT INTO journal SELECT * FROM keep; DROP TABLE keep", 3, "missing"},
+        /* 2 and 3 swap places (their ids exchanged) */
+        {"UPDATE journal SET id = -2 WHERE id = 2; UPDATE journal SET id = 2 WHERE id = 3; "
+         "UPDATE journal SET id = 3 WHERE id = -2",
+         "UPDATE journal SET id = -2 WHERE id = 2; UPDATE journal SET id = 2 WHERE id = 3; "
+         "UPDATE journal SET id = 3 WHERE id = -2",
+         2, "modified"},
+        /* entry 4 rewritten with a recomputed hash would still break at 5;
+         * here its hash column is simply replaced */
+        {"CREATE TABLE keep AS SELECT hash FROM journal WHERE id = 4; "
+         "UPDATE journal SET hash = zeroblob(32) WHERE id = 4",
+         "UPDATE journal SET hash = (SELECT hash FROM keep) WHERE id = 4; DROP TABLE keep", 4,
+         "modified"},
+    };
+    for (size_t k = 0; k < ARRAY_LEN(cases); k++) {
+        assert_int_equal(backend->exec(fx->loc, cases[k].sql), 0);
+        s = open_store(fx);
+        struct journal_read r = read_journal(s);
+        if (r.check.bad_id != cases[k].bad || !strstr(r.check.why, cases[k].why))
+            fail_msg("case %zu: bad entry %lld (%s), expected %lld (%s)", k,
+                     (long long)r.check.bad_id, r.check.why, (long long)cases[k].bad,
+                     cases[k].why);
+        vg_store_close(s);
+        fx->s = NULL;
+        assert_int_equal(backend->exec(fx->loc, cases[k].undo), 0);
+        s = open_store(fx);
+        r = read_journal(s);
+        if (r.check.bad_id != 0) /* the undo restores the chain */
+            fail_msg("case %zu undone: bad entry %lld (%s)", k, (long long)r.check.bad_id,
+                     r.check.why);
+        assert_int_equal(r.check.n, 5);
+        vg_store_close(s);
+        fx->s = NULL;
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "sqlite";
@@ -1952,6 +2114,8 @@ int main(int argc, char **argv)
         T(test_close_drains_the_queue),
         T(test_concurrent_submitters_and_reader),
         T(test_durability_after_kill),
+        T(test_journal_chained_with_its_batch),
+        T(test_journal_tampering_detected),
 #undef T
     };
     return cmocka_run_group_tests_name(name, tests, NULL, NULL);
