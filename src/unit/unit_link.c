@@ -83,6 +83,12 @@ static void start_connect(struct vg_unit_link *l, unsigned server)
         vg_unit_disconnected(l->unit, vg_unit_link_now_ms());
         return;
     }
+    if (l->cert &&
+        (SSL_use_certificate(ssl, l->cert) != 1 || SSL_use_PrivateKey(ssl, l->key) != 1)) {
+        SSL_free(ssl);
+        vg_unit_disconnected(l->unit, vg_unit_link_now_ms());
+        return;
+    }
     SSL_set_tlsext_host_name(ssl, l->sni);
     l->bev = bufferevent_openssl_socket_new(l->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                             BEV_OPT_CLOSE_ON_FREE);
@@ -186,6 +192,12 @@ int vg_unit_link_init(struct vg_unit_link *l, struct event_base *base, struct vg
         return VG_ENOSPC;
     }
     return VG_OK;
+}
+
+void vg_unit_link_set_identity(struct vg_unit_link *l, X509 *cert, EVP_PKEY *key)
+{
+    l->cert = cert;
+    l->key = key;
 }
 
 void vg_unit_link_free(struct vg_unit_link *l)
