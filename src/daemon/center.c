@@ -1153,6 +1153,7 @@ int vg_center_list_measures(struct vg_center *c,
         struct vg_center_measure_info info = {
             .id = m->id,
             .name = m->def.name,
+            .court = m->def.court,
             .author_unit = m->def.author_unit,
             .protected_unit = m->def.protected_unit,
             .alert_radius_m = m->def.alert_radius_m,

@@ -90,6 +90,7 @@ int vg_center_create_measure(struct vg_center *c, const char *actor, const char 
 struct vg_center_measure_info {
     int64_t id;
     const char *name;
+    const char *court; /* "" if not given */
     const char *author_unit;
     const char *protected_unit;
     double alert_radius_m;

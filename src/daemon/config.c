@@ -19,6 +19,7 @@ void vg_daemon_config_default(struct vg_daemon_config *cfg)
     vg_gateway_limits_default(&cfg->limits);
     vg_center_options_default(&cfg->center);
     vg_engine_params_default(&cfg->engine);
+    vg_auth_options_default(&cfg->auth);
 }
 
 void vg_daemon_config_usage(FILE *out)
@@ -31,6 +32,8 @@ void vg_daemon_config_usage(FILE *out)
         "              [--frame-timeout-ms N] [--idle-timeout-ms N]\n"
         "              [--report-interval-ms N] [--heartbeat-interval-ms N]\n"
         "              [--gnss-loss-after-ms N] [--comm-loss-after-ms N]\n"
+        "              [--password-memory-kib N] [--password-iterations N]\n"
+        "              [--session-idle-ms N] [--session-max-ms N]\n"
         "\n"
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
@@ -105,6 +108,15 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
         rc = set_int(value, 10000, 86400000, &v) ? -1 : (cfg->engine.gnss_loss_after_ms = v, 0);
     else if (key_is(key, "comm_loss_after_ms"))
         rc = set_int(value, 10000, 86400000, &v) ? -1 : (cfg->engine.comm_loss_after_ms = v, 0);
+    /* Argon2id's cost: 8 MiB and one pass at the least (tests), 4 GiB at most */
+    else if (key_is(key, "password_memory_kib"))
+        rc = set_int(value, 8192, 4194304, &v) ? -1 : (cfg->auth.cost.memory_kib = (uint32_t)v, 0);
+    else if (key_is(key, "password_iterations"))
+        rc = set_int(value, 1, 100, &v) ? -1 : (cfg->auth.cost.iterations = (uint32_t)v, 0);
+    else if (key_is(key, "session_idle_ms"))
+        rc = set_int(value, 1000, 86400000, &v) ? -1 : (cfg->auth.session_idle_ms = v, 0);
+    else if (key_is(key, "session_max_ms"))
+        rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->auth.session_max_ms = v, 0);
     else {
         snprintf(err, err_len, "unknown setting '%s' (vigied --help lists them)", key);
         return -1;

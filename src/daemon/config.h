@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "daemon/center.h"
+#include "http/auth.h"
 #include "net/gateway.h"
 
 #define VG_PATH_MAX     512
@@ -25,6 +26,9 @@ struct vg_daemon_config {
     /* the engine's loss timers (gnss_loss_after_ms, comm_loss_after_ms); its
      * reporting interval is report_interval_ms */
     struct vg_engine_params engine;
+    /* accounts and sessions: password_memory_kib, password_iterations,
+     * session_idle_ms, session_max_ms */
+    struct vg_auth_options auth;
 };
 
 void vg_daemon_config_default(struct vg_daemon_config *cfg);

@@ -18,9 +18,12 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <jansson.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include "core/err.h"
+#include "core/roles.h"
 #include "daemon/center.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
@@ -31,9 +34,26 @@
 #include "util/log.h"
 #include "util/pki.h"
 
+struct daemon;
+
+/* A hook of the HTTP thread run on the daemon's loop (the centre is the
+ * loop's alone), the HTTP thread waiting for it. */
+struct loop_call {
+    void (*fn)(struct daemon *d, void *arg);
+    void *arg;
+    bool done;
+    struct loop_call *next;
+};
+
 struct daemon {
     struct vg_daemon_config cfg;
     struct event_base *base;
+    /* calls from the HTTP thread: queued under call_lock, run by call_ev */
+    pthread_mutex_t call_lock;
+    pthread_cond_t call_cond;
+    struct loop_call *calls;
+    struct event *call_ev;
+    bool stopping;
     SSL_CTX *ctx;
     struct vg_store *store;
     struct vg_center *center;
@@ -133,7 +153,61 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
     (void)what;
     struct daemon *d = arg;
     vg_log(VG_LOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
+    /* the HTTP thread stops waiting for the loop: its calls not yet run
+     * are answered 503 */
+    pthread_mutex_lock(&d->call_lock);
+    d->stopping = true;
+    pthread_cond_broadcast(&d->call_cond);
+    pthread_mutex_unlock(&d->call_lock);
     event_base_loopbreak(d->base);
+}
+
+/* On the loop: run the queued calls. Nothing runs once stopping (set on
+ * this same thread, so never while a call runs). */
+static void on_calls(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct daemon *d = arg;
+    pthread_mutex_lock(&d->call_lock);
+    while (d->calls && !d->stopping) {
+        struct loop_call *c = d->calls;
+        d->calls = c->next;
+        pthread_mutex_unlock(&d->call_lock);
+        c->fn(d, c->arg);
+        pthread_mutex_lock(&d->call_lock);
+        c->done = true;
+        pthread_cond_broadcast(&d->call_cond);
+    }
+    pthread_mutex_unlock(&d->call_lock);
+}
+
+/* From the HTTP thread: run fn(d, arg) on the loop and wait. VG_OK, or
+ * VG_ESTATE if the daemon is stopping (fn then did not run). */
+static int on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg)
+{
+    struct loop_call c = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&d->call_lock);
+    if (d->stopping) {
+        pthread_mutex_unlock(&d->call_lock);
+        return VG_ESTATE;
+    }
+    struct loop_call **tail = &d->calls;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = &c;
+    event_active(d->call_ev, EV_READ, 0);
+    while (!c.done && !d->stopping)
+        pthread_cond_wait(&d->call_cond, &d->call_lock);
+    if (!c.done) { /* stopping: out of the queue, it will not run */
+        for (struct loop_call **p = &d->calls; *p; p = &(*p)->next)
+            if (*p == &c) {
+                *p = c.next;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&d->call_lock);
+    return c.done ? VG_OK : VG_ESTATE;
 }
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
@@ -150,75 +224,136 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
                NULL);
 }
 
-static int hook_health(void *arg, struct evbuffer *out)
+struct health_call {
+    struct evbuffer *out;
+    int status;
+};
+
+static void do_health(struct daemon *d, void *arg)
 {
-    struct daemon *d = arg;
+    struct health_call *h = arg;
     const struct vg_center_metrics *m = vg_center_metrics(d->center);
     size_t pending = vg_store_pending(d->store);
     bool ok = pending < d->cfg.center.max_pending_batches;
-    evbuffer_add_printf(out,
+    evbuffer_add_printf(h->out,
                         "{\"status\":\"%s\",\"store_pending_batches\":%zu,\"measures\":%zu,"
                         "\"units\":%zu,\"units_connected\":%zu}\n",
                         ok ? "ok" : "overloaded", pending, m->measures, m->units,
                         m->units_connected);
-    return ok ? 200 : 503;
+    h->status = ok ? 200 : 503;
+}
+
+static int hook_health(void *arg, struct evbuffer *out)
+{
+    struct health_call h = {out, 503};
+    if (on_loop(arg, do_health, &h) != VG_OK)
+        evbuffer_add_printf(out, "{\"status\":\"stopping\"}\n");
+    return h.status;
+}
+
+static void do_metrics(struct daemon *d, void *arg)
+{
+    vg_metrics_render(arg, vg_center_metrics(d->center), vg_gateway_stats(d->gateway),
+                      vg_store_pending(d->store));
 }
 
 static void hook_metrics(void *arg, struct evbuffer *out)
 {
-    struct daemon *d = arg;
-    vg_metrics_render(out, vg_center_metrics(d->center), vg_gateway_stats(d->gateway),
-                      vg_store_pending(d->store));
+    on_loop(arg, do_metrics, out);
+}
+
+struct list_call {
+    const struct vg_identity *who;
+    struct evbuffer *out; /* NULL: only count */
+    size_t n;
+};
+
+static bool may_read(const struct vg_identity *who, const struct vg_center_measure_info *m)
+{
+    return !vg_role_court_scoped(who->role) || (who->court[0] && strcmp(m->court, who->court) == 0);
 }
 
 static int list_one(void *arg, const struct vg_center_measure_info *m)
 {
-    struct evbuffer *out = arg;
+    struct list_call *l = arg;
+    if (!may_read(l->who, m))
+        return 0;
+    l->n++;
+    if (!l->out)
+        return 0;
     static const char *const levels[] = {"none", "prealert", "alert"};
-    evbuffer_add_printf(
-        out,
-        "%s{\"id\":%lld,\"name\":\"%s\",\"alert_radius_m\":%g,\"zones\":%zu,"
-        "\"units\":{\"author\":\"%s\",\"protected\":\"%s\"},"
-        "\"connected\":{\"author\":%s,\"protected\":%s},"
-        "\"mobile_zone\":\"%s\",\"alarms\":%u}",
-        evbuffer_get_length(out) > 1 ? "," : "", (long long)m->id, m->name, m->alert_radius_m,
-        m->n_zones, m->author_unit, m->protected_unit, m->author_connected ? "true" : "false",
-        m->protected_connected ? "true" : "false",
-        levels[m->state->zone[0].level < 3 ? m->state->zone[0].level : 0], m->state->alarm_seq);
+    json_t *o = json_pack(
+        "{s:I,s:s,s:s,s:f,s:I,s:{s:s,s:s},s:{s:b,s:b},s:s,s:I}", "id", (json_int_t)m->id, "name",
+        m->name, "court", m->court, "alert_radius_m", m->alert_radius_m, "zones",
+        (json_int_t)m->n_zones, "units", "author", m->author_unit, "protected", m->protected_unit,
+        "connected", "author", m->author_connected, "protected", m->protected_connected,
+        "mobile_zone", levels[m->state->zone[0].level < 3 ? m->state->zone[0].level : 0], "alarms",
+        (json_int_t)m->state->alarm_seq);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text)
+        return VG_ENOSPC;
+    evbuffer_add_printf(l->out, "%s%s", evbuffer_get_length(l->out) > 1 ? "," : "", text);
+    free(text);
     return 0;
 }
 
-static int count_one(void *arg, const struct vg_center_measure_info *m)
+static void do_list(struct daemon *d, void *arg)
 {
-    (void)m;
-    (*(size_t *)arg)++;
-    return 0;
+    vg_center_list_measures(d->center, list_one, arg);
 }
 
 /* The list names the measures and their units: personal data, journaled
- * (durably) before it is answered. */
-static int hook_list(void *arg, const char *actor, struct evbuffer *out, char *err,
+ * (durably) before it is answered, with what was shown. The list is taken
+ * once the entry is durable (a measure declared between the two is only
+ * in the list: it was not there to count). */
+static int hook_list(void *arg, const struct vg_identity *who, struct evbuffer *out, char *err,
                      size_t err_len)
 {
     struct daemon *d = arg;
-    size_t n = 0;
-    vg_center_list_measures(d->center, count_one, &n);
+    struct list_call l = {.who = who};
+    if (on_loop(d, do_list, &l) != VG_OK) {
+        snprintf(err, err_len, "stopping");
+        return VG_ESTATE;
+    }
     char detail[64];
-    snprintf(detail, sizeof detail, "{\"count\":%zu}", n);
-    int rc = vg_center_journal(d->center, actor, "measure.list", "*", detail, err, err_len);
+    snprintf(detail, sizeof detail, "{\"count\":%zu}", l.n);
+    int rc = vg_center_journal(d->center, who->name, "measure.list", "*", detail, err, err_len);
     if (rc != 0)
         return rc;
+    l.out = out;
+    l.n = 0;
     evbuffer_add(out, "[", 1);
-    vg_center_list_measures(d->center, list_one, out);
+    if (on_loop(d, do_list, &l) != VG_OK) {
+        snprintf(err, err_len, "stopping");
+        return VG_ESTATE;
+    }
     evbuffer_add(out, "]\n", 2);
     return 0;
 }
 
-static int hook_create(void *arg, const char *actor, const char *json, int64_t *id, char *err,
-                       size_t err_len)
+struct create_call {
+    const struct vg_identity *who;
+    const char *json;
+    int64_t *id;
+    char *err;
+    size_t err_len;
+    int rc;
+};
+
+static void do_create(struct daemon *d, void *arg)
 {
-    struct daemon *d = arg;
-    return vg_center_create_measure(d->center, actor, json, id, err, err_len);
+    struct create_call *c = arg;
+    c->rc = vg_center_create_measure(d->center, c->who->name, c->json, c->id, c->err, c->err_len);
+}
+
+static int hook_create(void *arg, const struct vg_identity *who, const char *json, int64_t *id,
+                       char *err, size_t err_len)
+{
+    struct create_call c = {who, json, id, err, err_len, VG_ESTATE};
+    if (on_loop(arg, do_create, &c) != VG_OK)
+        snprintf(err, err_len, "stopping");
+    return c.rc;
 }
 
 static void log_journal_head(struct vg_store *store, const char *what)
@@ -255,7 +390,8 @@ static int run(struct daemon *d)
     }
     evthread_use_pthreads();
     d->base = event_base_new();
-    if (!d->base || event_base_priority_init(d->base, 2) != 0) {
+    d->call_ev = d->base ? event_new(d->base, -1, 0, on_calls, d) : NULL;
+    if (!d->base || !d->call_ev || event_base_priority_init(d->base, 2) != 0) {
         vg_log(VG_LOG_ERROR, "cannot create the event loop", NULL);
         return 1;
     }
@@ -286,7 +422,9 @@ static int run(struct daemon *d)
                                .metrics = hook_metrics,
                                .list_measures = hook_list,
                                .create_measure = hook_create};
-    if (vg_http_start(d->base, d->cfg.http, d->token, &hh, &d->http, err, sizeof err) != VG_OK) {
+    struct vg_http_options ho = {
+        .addr = d->cfg.http, .token = d->token, .store = d->store, .auth = d->cfg.auth};
+    if (vg_http_start(&ho, &hh, &d->http, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot serve HTTP", "reason", err, NULL);
         return 1;
     }
@@ -306,7 +444,9 @@ static int run(struct daemon *d)
            d->cfg.http, "http_port", http_port, "db", d->cfg.db, NULL);
     event_base_dispatch(d->base);
 
-    /* Stop taking records, commit what was taken, then let go. */
+    /* Stop answering HTTP (its calls to the loop fail from now on), stop
+     * taking records, commit what was taken, then let go. */
+    vg_http_stop(d->http);
     vg_gateway_free(d->gateway);
     d->gateway = NULL;
     vg_center_set_gateway(d->center, NULL);
@@ -329,6 +469,8 @@ int main(int argc, char **argv)
 {
     static struct daemon d;
     char err[512];
+    pthread_mutex_init(&d.call_lock, NULL);
+    pthread_cond_init(&d.call_cond, NULL);
     vg_daemon_config_default(&d.cfg);
     int rc = vg_daemon_config_parse(&d.cfg, argc, argv, err, sizeof err);
     if (rc > 0)
@@ -348,6 +490,8 @@ int main(int argc, char **argv)
     }
     vg_center_free(d.center);
     SSL_CTX_free(d.ctx);
+    if (d.call_ev)
+        event_free(d.call_ev);
     if (d.base)
         event_base_free(d.base);
     return status;

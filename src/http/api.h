@@ -1,21 +1,35 @@
-/* The daemon's HTTP side (libevent's evhttp): health, metrics, and the
- * provisioning API of today (measures). What the answers contain comes from
- * hooks the daemon provides; this layer does HTTP: routing, methods, the
- * administrator's bearer token, body limits, JSON errors.
+/* The daemon's HTTP side (libevent's evhttp), on a thread and event loop of
+ * its own, so that hashing a password or waiting for the store never holds
+ * up the units' records. This layer does HTTP: routing, methods, who is
+ * asking and whether he may (http/auth.h, core/roles.h), CSRF, body limits,
+ * strict JSON, JSON errors. What the answers about measures contain comes
+ * from hooks the daemon provides (called on this thread: the daemon hands
+ * the work to its own loop).
  *
- *   GET  /healthz              no authentication (for load balancers)
- *   GET  /metrics              no authentication (Prometheus text format)
- *   GET  /api/v1/measures      Authorization: Bearer <admin token>
- *   POST /api/v1/measures      same; body: a measure definition (JSON)
+ *   GET    /healthz               no authentication (for load balancers)
+ *   GET    /metrics               no authentication (Prometheus text format)
+ *   POST   /api/v1/session        log in: {"name","password"} -> cookie + CSRF token
+ *   GET    /api/v1/session        who am I
+ *   DELETE /api/v1/session        log out
+ *   GET    /api/v1/users          accounts                 (administrator)
+ *   POST   /api/v1/users          a new account            (administrator)
+ *   PATCH  /api/v1/users/NAME     change an account        (administrator; anyone his password)
+ *   GET    /api/v1/measures       the measures             (court-scoped for magistrates)
+ *   POST   /api/v1/measures       declare a measure        (installer, administrator)
  *
- * Errors are JSON: {"error": {"code": "invalid", "message": "..."}}. */
+ * Credentials: the session cookie, or `Authorization: Bearer <admin token>`.
+ * Errors are JSON: {"error": {"code": "invalid", "message": "..."}}
+ * (docs/API.md lists the codes). */
 #ifndef VG_HTTP_API_H
 #define VG_HTTP_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct event_base;
+#include "http/auth.h"
+#include "store/store.h"
+
 struct evbuffer;
 struct vg_http;
 
@@ -26,21 +40,30 @@ struct vg_http_hooks {
     /* Append the health document (JSON) to out; return the HTTP status. */
     int (*health)(void *arg, struct evbuffer *out);
     void (*metrics)(void *arg, struct evbuffer *out);
-    /* Append a JSON array of the measures to out: 0, or a negative vg_err
-     * and a message (then nothing may be answered: a read that could not be
-     * journaled is refused). `actor` is who asks (the journal's actor). */
-    int (*list_measures)(void *arg, const char *actor, struct evbuffer *out, char *err,
+    /* Append a JSON array of the measures `who` may read to out: 0, or a
+     * negative vg_err and a message (then nothing is answered: a read that
+     * could not be journaled is refused). */
+    int (*list_measures)(void *arg, const struct vg_identity *who, struct evbuffer *out, char *err,
                          size_t err_len);
     /* 0 and *id, or a negative vg_err and a message. */
-    int (*create_measure)(void *arg, const char *actor, const char *json, int64_t *id, char *err,
-                          size_t err_len);
+    int (*create_measure)(void *arg, const struct vg_identity *who, const char *json, int64_t *id,
+                          char *err, size_t err_len);
 };
 
-/* Serve on addr ("HOST:PORT"); admin_token is copied. */
-int vg_http_start(struct event_base *base, const char *addr, const char *admin_token,
-                  const struct vg_http_hooks *hooks, struct vg_http **out, char *err,
-                  size_t err_len);
+struct vg_http_options {
+    const char *addr;  /* HOST:PORT */
+    const char *token; /* the administrator token (copied) */
+    struct vg_store *store;
+    struct vg_auth_options auth;
+};
+
+/* Bind, load the accounts and start the HTTP thread. */
+int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *hooks,
+                  struct vg_http **out, char *err, size_t err_len);
 int vg_http_port(const struct vg_http *h);
+/* Stop serving and join the thread (requests in progress finish first).
+ * Accepts NULL; vg_http_free stops too. */
+void vg_http_stop(struct vg_http *h);
 void vg_http_free(struct vg_http *h);
 
 #endif

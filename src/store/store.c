@@ -215,10 +215,24 @@ static const char MIGRATION_3[] = "CREATE TABLE journal ("
                                   "  hash @BLOB@ NOT NULL"
                                   ");";
 
+/* Users' accounts: the role and court by name (core/roles.h), the password
+ * as an Argon2id encoded hash ('' until one is set). */
+static const char MIGRATION_4[] = "CREATE TABLE users ("
+                                  "  id @ID@,"
+                                  "  name TEXT NOT NULL UNIQUE,"
+                                  "  role TEXT NOT NULL,"
+                                  "  court TEXT NOT NULL,"
+                                  "  password_hash TEXT NOT NULL,"
+                                  "  disabled SMALLINT NOT NULL,"
+                                  "  created_ms BIGINT NOT NULL,"
+                                  "  updated_ms BIGINT NOT NULL"
+                                  ");";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
     {3, "the hash-chained journal", MIGRATION_3},
+    {4, "users' accounts", MIGRATION_4},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -734,6 +748,19 @@ int vg_store_journal(struct vg_store *s, int64_t after_id,
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->journal(s->be, after_id, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_users(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_user_row *u),
+                   void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->users(s->be, cb, arg);
         read_end(s);
     }
     return rc;

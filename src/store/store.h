@@ -79,6 +79,18 @@ struct vg_store_unit_def {
     int64_t id;              /* out */
 };
 
+/* A user's account (daemon/auth.c, core/roles.h): created, or changed. */
+struct vg_store_user_def {
+    const char *name;
+    const char *role;          /* a role's name; on a change NULL leaves it */
+    const char *court;         /* "" for none; on a change NULL leaves it */
+    const char *password_hash; /* an Argon2id encoded hash, "" for none yet; NULL leaves it */
+    int8_t disabled;           /* 0 or 1; on a change -1 leaves it */
+    uint8_t create;            /* 1: a new account (VG_EDUPLICATE if the name is taken);
+                                  0: a change (VG_ENOTFOUND if there is no such account) */
+    int64_t id;                /* out */
+};
+
 /* An entry for the hash-chained journal (util/journal.h): the store numbers
  * and chains it in the batch's transaction, so that the journal says what
  * was stored, no more and no less. */
@@ -107,6 +119,8 @@ struct vg_store_batch {
     size_t n_units;
     struct vg_store_journal_entry *journal;
     size_t n_journal;
+    struct vg_store_user_def *user_defs;
+    size_t n_user_defs;
     /* Called once, on the writer thread, after the commit (rc 0) or the
      * failure (rc < 0, nothing of this batch stored; err says why). */
     void (*done)(struct vg_store_batch *b, int rc, const char *err);
@@ -154,6 +168,19 @@ struct vg_store_measure_row {
     size_t state_len;
     uint32_t state_version;
 };
+
+struct vg_store_user_row {
+    int64_t id;
+    const char *name;
+    const char *role;
+    const char *court;
+    const char *password_hash; /* "" if none set yet */
+    bool disabled;
+};
+
+/* Call cb for every user account, in id order (strings valid during the call). */
+int vg_store_users(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_user_row *u),
+                   void *arg);
 
 /* Call cb for every unit / measure; strings and blobs are valid during the
  * call only. A non-zero return from cb stops and is returned. */

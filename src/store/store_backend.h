@@ -66,6 +66,8 @@ struct vg_store_ops {
     int (*count_alarms)(struct vg_store_backend *be, int64_t measure_id, int64_t *n);
     int (*alarms)(struct vg_store_backend *be, int64_t measure_id, uint32_t after_seq,
                   int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg);
+    int (*users)(struct vg_store_backend *be,
+                 int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg);
     int (*journal)(struct vg_store_backend *be, int64_t after_id,
                    int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg);
     /* The last entry's id (0 if none) and hash. */

@@ -73,6 +73,8 @@ enum {
     W_FIND_MEASURE,
     W_UNIT,
     W_JOURNAL,
+    W_USER_INSERT,
+    W_USER_UPDATE,
     W__COUNT
 };
 
@@ -118,6 +120,12 @@ static const char *const write_sql[W__COUNT] = {
     [W_UNIT] = "INSERT INTO units (serial, role, measure_id, created_ms) VALUES (?1, ?2, ?3, ?4) "
                "ON CONFLICT (serial) DO UPDATE SET role = excluded.role, "
                "measure_id = excluded.measure_id RETURNING id",
+    [W_USER_INSERT] = "INSERT INTO users (name, role, court, password_hash, disabled, created_ms, "
+                      "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+    [W_USER_UPDATE] = "UPDATE users SET role = coalesce(?2, role), court = coalesce(?3, court), "
+                      "password_hash = coalesce(?4, password_hash), "
+                      "disabled = coalesce(?5, disabled), updated_ms = ?6 WHERE name = ?1 "
+                      "RETURNING id",
     [W_JOURNAL] = "INSERT INTO journal (id, at_ms, actor, action, subject, detail, prev_hash, "
                   "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
@@ -132,6 +140,7 @@ enum {
     R_ALARMS,
     R_JOURNAL,
     R_JOURNAL_TAIL,
+    R_USERS,
     R__COUNT
 };
 
@@ -165,6 +174,7 @@ static const char *const read_sql[R__COUNT] = {
     [R_JOURNAL] = "SELECT id, at_ms, actor, action, subject, detail, prev_hash, hash "
                   "FROM journal WHERE id > ?1 ORDER BY id",
     [R_JOURNAL_TAIL] = "SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1",
+    [R_USERS] = "SELECT id, name, role, court, password_hash, disabled FROM users ORDER BY id",
 };
 // clang-format on
 
@@ -924,6 +934,58 @@ static int put_acks(struct vg_store_backend *be, const struct vg_store_batch *b,
     return VG_OK;
 }
 
+static void bind_text_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Accounts created or changed. */
+static int put_users(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
+                     char *err, size_t err_len)
+{
+    for (size_t i = 0; i < b->n_user_defs; i++) {
+        struct vg_store_user_def *u = &b->user_defs[i];
+        if (!u->name || (u->create && (!u->role || !u->court || !u->password_hash))) {
+            vg__store_err(err, err_len, "user %zu: a new account needs a name, role, court and "
+                                        "password hash",
+                          i);
+            return VG_EINVAL;
+        }
+        sqlite3_stmt *st = be->ws[u->create ? W_USER_INSERT : W_USER_UPDATE];
+        sqlite3_bind_text(st, 1, u->name, -1, SQLITE_STATIC);
+        bind_text_opt(st, 2, u->role);
+        bind_text_opt(st, 3, u->court);
+        bind_text_opt(st, 4, u->password_hash);
+        if (u->disabled >= 0)
+            sqlite3_bind_int(st, 5, u->disabled ? 1 : 0);
+        else if (u->create)
+            sqlite3_bind_int(st, 5, 0);
+        else
+            sqlite3_bind_null(st, 5);
+        sqlite3_bind_int64(st, 6, now_ms);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            u->id = sqlite3_column_int64(st, 0);
+        int ext = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(be->w);
+        sqlite3_reset(st);
+        if (ext != SQLITE_OK) {
+            int code = map_rc(ext);
+            vg__store_err(err, err_len, code == VG_EDUPLICATE ? "user %s exists already"
+                                                              : "user %s: %s",
+                          u->name, sqlite3_errmsg(be->w));
+            return code;
+        }
+        if (rc != SQLITE_ROW) {
+            vg__store_err(err, err_len, "no user named %s", u->name);
+            return VG_ENOTFOUND;
+        }
+    }
+    return VG_OK;
+}
+
 /* The batch's journal entries, numbered and chained by store.c. */
 static int put_journal(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
                        size_t err_len)
@@ -956,7 +1018,9 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_units(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_records(be, b, err, err_len)) < 0 || (rc = put_alarms(be, b, err, err_len)) < 0 ||
         (rc = put_states(be, b, now_ms, err, err_len)) < 0 ||
-        (rc = put_acks(be, b, err, err_len)) < 0 || (rc = put_journal(be, b, err, err_len)) < 0)
+        (rc = put_acks(be, b, err, err_len)) < 0 ||
+        (rc = put_users(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
 }
@@ -1221,6 +1285,28 @@ static const char *column_str(sqlite3_stmt *st, int i)
     return s ? s : "";
 }
 
+static int sq_users(struct vg_store_backend *be,
+                    int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_USERS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_user_row u = {
+            .id = sqlite3_column_int64(st, 0),
+            .name = column_str(st, 1),
+            .role = column_str(st, 2),
+            .court = column_str(st, 3),
+            .password_hash = column_str(st, 4),
+            .disabled = sqlite3_column_int(st, 5) != 0,
+        };
+        cb_rc = cb(arg, &u);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
 static int sq_journal(struct vg_store_backend *be, int64_t after_id,
                       int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg)
 {
@@ -1278,6 +1364,7 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .count_records = sq_count_records,
     .count_alarms = sq_count_alarms,
     .alarms = sq_alarms,
+    .users = sq_users,
     .journal = sq_journal,
     .journal_tail = sq_journal_tail,
 };

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "tools/vigie_http.h"
+
 struct opts {
     char http[128];
     char token_file[600];
@@ -56,104 +58,6 @@ static int parse(int argc, char **argv, struct opts *o, const char *where)
     return 0;
 }
 
-static char *read_all(FILE *f, size_t max, size_t *len)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            if (cap >= max) {
-                free(buf);
-                return NULL;
-            }
-            cap *= 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-        }
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
-/* One HTTP/1.1 request on loopback; *body receives the response body. */
-static int http_request(const struct opts *o, const char *method, const char *path,
-                        const char *payload, int *status, char **body, const char *where)
-{
-    FILE *tf = fopen(o->token_file, "r");
-    char token[128] = "";
-    if (!tf || !fgets(token, sizeof token, tf)) {
-        fprintf(stderr, "%s: cannot read the administrator token %s: %s\n", where, o->token_file,
-                tf ? "empty" : strerror(errno));
-        if (tf)
-            fclose(tf);
-        return 1;
-    }
-    fclose(tf);
-    token[strcspn(token, "\r\n")] = '\0';
-    char host[64];
-    const char *colon = strrchr(o->http, ':');
-    if (!colon || (size_t)(colon - o->http) >= sizeof host) {
-        fprintf(stderr, "%s: --http wants HOST:PORT\n", where);
-        return 2;
-    }
-    memcpy(host, o->http, (size_t)(colon - o->http));
-    host[colon - o->http] = '\0';
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        fprintf(stderr, "%s: --http wants a numeric IPv4 address\n", where);
-        return 2;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        fprintf(stderr, "%s: cannot reach vigied at %s: %s\n", where, o->http, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return 1;
-    }
-    FILE *s = fdopen(fd, "r+");
-    fprintf(s,
-            "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
-            method, path, o->http, token);
-    if (payload)
-        fprintf(s, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", strlen(payload),
-                payload);
-    else
-        fprintf(s, "\r\n");
-    fflush(s);
-    size_t len;
-    char *resp = read_all(s, 16 << 20, &len);
-    fclose(s);
-    if (!resp || sscanf(resp, "HTTP/1.%*d %d", status) != 1) {
-        free(resp);
-        fprintf(stderr, "%s: no answer from vigied\n", where);
-        return 1;
-    }
-    char *start = strstr(resp, "\r\n\r\n");
-    *body = strdup(start ? start + 4 : "");
-    free(resp);
-    return 0;
-}
-
-static int api_error(const char *where, int status, const char *body)
-{
-    json_t *doc = json_loads(body, 0, NULL);
-    const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
-    fprintf(stderr, "%s: refused (HTTP %d): %s\n", where, status, msg ? msg : body);
-    json_decref(doc);
-    return 1;
-}
-
 static int create(int argc, char **argv)
 {
     const char *where = "vigie measure create";
@@ -171,7 +75,7 @@ static int create(int argc, char **argv)
         return 1;
     }
     size_t len;
-    char *json = read_all(f, 256 * 1024, &len);
+    char *json = vigie_read_all(f, 256 * 1024, &len);
     if (f != stdin)
         fclose(f);
     if (!json) {
@@ -180,12 +84,12 @@ static int create(int argc, char **argv)
     }
     int status;
     char *body = NULL;
-    rc = http_request(&o, "POST", "/api/v1/measures", json, &status, &body, where);
+    rc = vigie_http_request(o.http, o.token_file, "POST", "/api/v1/measures", json, &status, &body, where);
     free(json);
     if (rc)
         return rc;
     if (status != 201) {
-        rc = api_error(where, status, body);
+        rc = vigie_api_error(where, status, body);
         free(body);
         return rc;
     }
@@ -205,10 +109,10 @@ static int list(int argc, char **argv)
         return rc;
     int status;
     char *body = NULL;
-    if ((rc = http_request(&o, "GET", "/api/v1/measures", NULL, &status, &body, where)))
+    if ((rc = vigie_http_request(o.http, o.token_file, "GET", "/api/v1/measures", NULL, &status, &body, where)))
         return rc;
     if (status != 200) {
-        rc = api_error(where, status, body);
+        rc = vigie_api_error(where, status, body);
         free(body);
         return rc;
     }

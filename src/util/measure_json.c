@@ -329,11 +329,12 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     if (!root)
         return VG_EFORMAT;
     int rc;
-    static const char *const keys[] = {"name", "alert_radius_m", "timezone", "units", "zones",
-                                       NULL};
+    static const char *const keys[] = {"name",  "court", "alert_radius_m", "timezone", "units",
+                                       "zones", NULL};
     if ((rc = only_keys(root, keys, "measure", err, err_len)))
         goto done;
-    if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)))
+    if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)) ||
+        (rc = get_name(root, "court", false, def->court, "measure", err, err_len)))
         goto done;
     if ((rc = get_number(root, "alert_radius_m", &def->alert_radius_m, "measure", err, err_len)))
         goto done;

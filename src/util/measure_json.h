@@ -5,6 +5,7 @@
  *
  * {
  *   "name": "M-2026-0001",
+ *   "court": "TJ-Nantes",                           (optional: the ordering court)
  *   "alert_radius_m": 2000,
  *   "timezone": "Europe/Paris",                    (optional, this default)
  *   "units": {"author": "U-A1", "protected": "U-P1", "bracelet": "B-1"},
@@ -37,6 +38,8 @@
  * vg_measure_def_cleanup(). */
 struct vg_measure_def {
     char name[VG_NAME_MAX + 1];
+    char court[VG_NAME_MAX + 1]; /* the ordering court ("" if not given): a magistrate reads
+                                    his court's measures only */
     char timezone[VG_NAME_MAX + 1];
     char author_unit[VG_NAME_MAX + 1];
     char protected_unit[VG_NAME_MAX + 1];

@@ -68,12 +68,14 @@ class Journal(unittest.TestCase):
 
         rows = self.rows()
         actions = [(r[2], r[3], r[4]) for r in rows]
-        self.assertEqual(actions, [("admin", "measure.create", "M-J"),
-                                   ("admin", "measure.list", "*"),
+        self.assertEqual(actions, [("system", "user.create", "admin"),  # the bootstrap account
+                                   ("admin-token", "measure.create", "M-J"),
+                                   ("admin-token", "measure.list", "*"),
                                    ("engine", "alarm.raised", "M-J")])
-        self.assertEqual(json.loads(rows[2][5])["kind"], "sos")
-        self.assertEqual(json.loads(rows[0][5])["protected_unit"], "J-P1")
-        self.assertEqual(json.loads(rows[1][5]), {"count": 1})
+        self.assertEqual(json.loads(rows[3][5])["kind"], "sos")
+        self.assertEqual(json.loads(rows[1][5])["protected_unit"], "J-P1")
+        self.assertEqual(json.loads(rows[2][5]), {"count": 1})
+        # below, entry 3 (the read) is the one tampered with
         prev = bytes(32)
         for r in rows:  # the chain as documented, recomputed independently
             self.assertEqual(bytes(r[6]), prev)
@@ -83,33 +85,33 @@ class Journal(unittest.TestCase):
 
         res = self.verify("--head", head)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("journal intact: 3 entries", res.stdout)
+        self.assertIn("journal intact: 4 entries", res.stdout)
 
         # a detail changed: entry 2 is named
-        self.edit("UPDATE journal SET detail = '{\"count\":0}' WHERE id = 2")
+        self.edit("UPDATE journal SET detail = '{\"count\":0}' WHERE id = 3")
         res = self.verify()
         self.assertEqual(res.returncode, 1)
-        self.assertIn("entry 2: modified", res.stderr)
-        self.edit("UPDATE journal SET detail = '{\"count\":1}' WHERE id = 2")
+        self.assertIn("entry 3: modified", res.stderr)
+        self.edit("UPDATE journal SET detail = '{\"count\":1}' WHERE id = 3")
         self.assertEqual(self.verify().returncode, 0)
 
-        # entry 2 changed and hashed again: entry 3 no longer chains to it
-        r2 = list(rows[1])
+        # entry 3 changed and hashed again: entry 4 no longer chains to it
+        r2 = list(rows[2])
         r2[5] = '{"count":0}'
-        self.edit("UPDATE journal SET detail = '%s', hash = x'%s' WHERE id = 2"
+        self.edit("UPDATE journal SET detail = '%s', hash = x'%s' WHERE id = 3"
                   % (r2[5], entry_hash(r2).hex()))
         res = self.verify()
         self.assertEqual(res.returncode, 1)
-        self.assertIn("entry 3: does not chain to entry 2", res.stderr)
-        self.edit("UPDATE journal SET detail = '{\"count\":1}', hash = x'%s' WHERE id = 2"
-                  % bytes(rows[1][7]).hex())
+        self.assertIn("entry 4: does not chain to entry 3", res.stderr)
+        self.edit("UPDATE journal SET detail = '{\"count\":1}', hash = x'%s' WHERE id = 3"
+                  % bytes(rows[2][7]).hex())
 
-        # entry 2 removed: the gap is named at entry 3
-        self.edit("DELETE FROM journal WHERE id = 2")
+        # entry 3 removed: the gap is named at entry 4
+        self.edit("DELETE FROM journal WHERE id = 3")
         res = self.verify("--json")
         self.assertEqual(res.returncode, 1)
-        self.assertEqual(json.loads(res.stdout)["bad_entry"], 3)
-        self.assertIn("entries 2 to 2 are missing", res.stderr)
+        self.assertEqual(json.loads(res.stdout)["bad_entry"], 4)
+        self.assertIn("entries 3 to 3 are missing", res.stderr)
         self.edit("DELETE FROM journal")
         con = sqlite3.connect(os.path.join(self.d.dir, "vigie.db"))
         con.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -118,7 +120,7 @@ class Journal(unittest.TestCase):
         self.assertEqual(self.verify("--head", head).returncode, 0)
 
         # the last entry cut off: a valid chain, but short of the head noted
-        self.edit("DELETE FROM journal WHERE id = 3")
+        self.edit("DELETE FROM journal WHERE id = 4")
         self.assertEqual(self.verify().returncode, 0)
         res = self.verify("--head", head)
         self.assertEqual(res.returncode, 1)

@@ -1,0 +1,49 @@
+/* Who may do what: the users' roles and the permission matrix the API
+ * enforces (docs/API.md has it as a table; tests/integ/test_users.py
+ * checks every cell through the API).
+ *
+ *   operator       handles alarms; reads every measure's file
+ *   supervisor     runs a shift; reads every measure's file
+ *   installer      the probation officer: declares measures, installs units
+ *   magistrate     reads only the measures of his own court
+ *   statistician   aggregates only: no measure's file, no person
+ *   administrator  accounts and the platform (provisioning included)
+ *
+ * Pure: names, parsing and the matrix. */
+#ifndef VG_CORE_ROLES_H
+#define VG_CORE_ROLES_H
+
+#include <stdbool.h>
+
+enum vg_user_role {
+    VG_USER_NONE = 0,
+    VG_USER_OPERATOR = 1,
+    VG_USER_SUPERVISOR = 2,
+    VG_USER_INSTALLER = 3,
+    VG_USER_MAGISTRATE = 4,
+    VG_USER_STATISTICIAN = 5,
+    VG_USER_ADMINISTRATOR = 6,
+    VG_USER__COUNT
+};
+
+enum vg_permission {
+    VG_PERM_MEASURE_READ,   /* a measure's file: names, units, persons (court-scoped for
+                               magistrates: see vg_role_court_scoped) */
+    VG_PERM_MEASURE_CREATE, /* declare a measure and its units */
+    VG_PERM_USER_ADMIN,     /* list, add, change, disable accounts */
+    VG_PERM_STATISTICS,     /* aggregated, anonymised figures */
+    VG_PERM__COUNT
+};
+
+/* "operator", ...; "none" for VG_USER_NONE or an unknown value. */
+const char *vg_role_name(unsigned role);
+
+/* The role named `name`, or VG_USER_NONE. */
+enum vg_user_role vg_role_parse(const char *name);
+
+bool vg_role_may(unsigned role, enum vg_permission p);
+
+/* A magistrate reads only the measures of his own court. */
+bool vg_role_court_scoped(unsigned role);
+
+#endif

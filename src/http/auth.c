@@ -1,0 +1,550 @@
+/* Accounts, sessions and the guards around logging in (auth.h). */
+#include "http/auth.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "core/err.h"
+#include "core/lockout.h"
+#include "util/log.h"
+#include "util/measure_json.h"
+
+#define MAX_PEERS         4096 /* addresses remembered for the rate limit */
+#define MAX_USER_SESSIONS 16   /* a user's 17th session ends his oldest */
+
+struct user {
+    int64_t id;
+    char name[VG_AUTH_NAME_MAX + 1];
+    unsigned role;
+    char court[VG_AUTH_NAME_MAX + 1];
+    char hash[VG_PASSWORD_HASH_CAP]; /* "" : none set yet */
+    bool disabled;
+    struct vg_lockout lock;
+};
+
+struct session {
+    bool used;
+    uint8_t token_hash[32];
+    char csrf[VG_AUTH_TOKEN_LEN + 1];
+    char user[VG_AUTH_NAME_MAX + 1];
+    int64_t created_ms, last_ms;
+};
+
+struct peer {
+    char addr[64];
+    struct vg_rate rate;
+};
+
+struct vg_auth {
+    struct vg_store *store;
+    struct vg_auth_options o;
+    char token[128];
+    struct vg_lockout_policy policy;
+    char dummy_hash[VG_PASSWORD_HASH_CAP]; /* verified against when there is no real one */
+    struct user *users;
+    size_t n_users, cap_users;
+    struct session *sessions;
+    size_t n_sessions, cap_sessions;
+    struct peer *peers; /* MAX_PEERS, replaced round-robin when full */
+    size_t n_peers, next_peer;
+};
+
+void vg_auth_options_default(struct vg_auth_options *o)
+{
+    vg_password_cost_default(&o->cost);
+    o->session_idle_ms = 30 * 60 * 1000;
+    o->session_max_ms = 12 * 60 * 60 * 1000;
+    o->login_burst = 10;
+    o->login_every_ms = 6000;
+}
+
+/* ---- the store, synchronously -------------------------------------------------------------- */
+
+struct wait {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+    int rc;
+    char err[256];
+};
+
+static void on_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    struct wait *w = b->arg;
+    pthread_mutex_lock(&w->m);
+    w->rc = rc;
+    snprintf(w->err, sizeof w->err, "%s", err ? err : "");
+    w->done = true;
+    pthread_cond_signal(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+static int store_sync(struct vg_store *s, struct vg_store_batch *b, char *err, size_t err_len)
+{
+    struct wait w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+    b->done = on_done;
+    b->arg = &w;
+    int rc = vg_store_submit(s, b);
+    if (rc != VG_OK) {
+        snprintf(err, err_len, "the store is closing");
+        return rc;
+    }
+    pthread_mutex_lock(&w.m);
+    while (!w.done)
+        pthread_cond_wait(&w.c, &w.m);
+    pthread_mutex_unlock(&w.m);
+    if (w.rc != 0)
+        snprintf(err, err_len, "%s", w.err);
+    return w.rc;
+}
+
+int vg_auth_journal(struct vg_auth *a, const char *actor, const char *action, const char *subject,
+                    const char *detail)
+{
+    struct vg_store_journal_entry e = {
+        .actor = actor, .action = action, .subject = subject, .detail = detail};
+    struct vg_store_batch b = {.journal = &e, .n_journal = 1};
+    char err[256];
+    int rc = store_sync(a->store, &b, err, sizeof err);
+    if (rc != 0)
+        vg_log(VG_LOG_ERROR, "cannot journal", "action", action, "reason", err, NULL);
+    return rc;
+}
+
+/* ---- small helpers --------------------------------------------------------------------------- */
+
+static int random_hex(char out[VG_AUTH_TOKEN_LEN + 1])
+{
+    uint8_t raw[VG_AUTH_TOKEN_LEN / 2];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return VG_ESTATE;
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = digits[raw[i] >> 4];
+        out[2 * i + 1] = digits[raw[i] & 15];
+    }
+    out[VG_AUTH_TOKEN_LEN] = '\0';
+    OPENSSL_cleanse(raw, sizeof raw);
+    return VG_OK;
+}
+
+static void sha256(const char *text, uint8_t out[32])
+{
+    unsigned len = 0;
+    EVP_Digest(text, strlen(text), out, &len, EVP_sha256(), NULL);
+}
+
+static struct user *find_user(struct vg_auth *a, const char *name)
+{
+    for (size_t i = 0; name && i < a->n_users; i++)
+        if (strcmp(a->users[i].name, name) == 0)
+            return &a->users[i];
+    return NULL;
+}
+
+static int add_user(struct vg_auth *a, const struct user *u)
+{
+    if (a->n_users == a->cap_users) {
+        size_t cap = a->cap_users ? 2 * a->cap_users : 16;
+        struct user *v = realloc(a->users, cap * sizeof *v);
+        if (!v)
+            return VG_ENOSPC;
+        a->users = v;
+        a->cap_users = cap;
+    }
+    a->users[a->n_users++] = *u;
+    return VG_OK;
+}
+
+static void end_sessions_of(struct vg_auth *a, const char *user)
+{
+    for (size_t i = 0; i < a->n_sessions; i++)
+        if (a->sessions[i].used && strcmp(a->sessions[i].user, user) == 0)
+            memset(&a->sessions[i], 0, sizeof a->sessions[i]);
+}
+
+static bool session_alive(const struct vg_auth *a, const struct session *s, int64_t now_ms)
+{
+    return s->used && now_ms - s->last_ms < a->o.session_idle_ms &&
+           now_ms - s->created_ms < a->o.session_max_ms;
+}
+
+static void fill_identity(const struct user *u, struct vg_identity *who)
+{
+    memset(who, 0, sizeof *who);
+    snprintf(who->name, sizeof who->name, "%s", u->name);
+    who->role = u->role;
+    snprintf(who->court, sizeof who->court, "%s", u->court);
+}
+
+/* ---- loading ----------------------------------------------------------------------------------- */
+
+static int load_user(void *arg, const struct vg_store_user_row *r)
+{
+    struct vg_auth *a = arg;
+    struct user u = {.id = r->id, .role = vg_role_parse(r->role), .disabled = r->disabled};
+    snprintf(u.name, sizeof u.name, "%s", r->name);
+    snprintf(u.court, sizeof u.court, "%s", r->court);
+    snprintf(u.hash, sizeof u.hash, "%s", r->password_hash);
+    if (u.role == VG_USER_NONE)
+        vg_log(VG_LOG_WARN, "an account has an unknown role: it can do nothing", "user", u.name,
+               "role", r->role, NULL);
+    return add_user(a, &u);
+}
+
+int vg_auth_new(struct vg_store *store, const char *token, const struct vg_auth_options *o,
+                struct vg_auth **out, char *err, size_t err_len)
+{
+    struct vg_auth *a = calloc(1, sizeof *a);
+    if (!a || !token || strlen(token) >= sizeof a->token) {
+        free(a);
+        snprintf(err, err_len, "bad administrator token");
+        return VG_EINVAL;
+    }
+    a->store = store;
+    a->o = *o;
+    snprintf(a->token, sizeof a->token, "%s", token);
+    vg_lockout_policy_default(&a->policy);
+    a->peers = calloc(MAX_PEERS, sizeof *a->peers);
+    int rc = a->peers ? vg_store_users(store, load_user, a) : VG_ENOSPC;
+    if (rc != VG_OK) {
+        snprintf(err, err_len, "cannot load the accounts");
+        vg_auth_free(a);
+        return rc;
+    }
+    /* logging in to a name that has no password costs the same time as to
+     * one that has: the answer's delay does not tell which names exist */
+    char dummy[VG_AUTH_TOKEN_LEN + 1];
+    if (random_hex(dummy) != VG_OK ||
+        vg_password_hash(dummy, strlen(dummy), &a->o.cost, a->dummy_hash) != VG_OK) {
+        snprintf(err, err_len, "cannot hash a password (Argon2id)");
+        vg_auth_free(a);
+        return VG_ESTATE;
+    }
+    if (a->n_users == 0) {
+        struct vg_auth_user_change c = {
+            .name = "admin", .create = true, .role = "administrator", .disabled = -1};
+        rc = vg_auth_user_change(a, "system", &c, 0, err, err_len);
+        if (rc != VG_OK) {
+            vg_auth_free(a);
+            return rc;
+        }
+        vg_log(VG_LOG_WARN,
+               "account 'admin' (administrator) created without a password: set it with "
+               "`vigie user passwd admin` (it uses the administrator token)",
+               NULL);
+    }
+    *out = a;
+    return VG_OK;
+}
+
+void vg_auth_free(struct vg_auth *a)
+{
+    if (!a)
+        return;
+    if (a->users)
+        OPENSSL_cleanse(a->users, a->cap_users * sizeof *a->users);
+    if (a->sessions)
+        OPENSSL_cleanse(a->sessions, a->cap_sessions * sizeof *a->sessions);
+    free(a->users);
+    free(a->sessions);
+    free(a->peers);
+    OPENSSL_cleanse(a->token, sizeof a->token);
+    free(a);
+}
+
+/* ---- identifying a request ------------------------------------------------------------------- */
+
+int vg_auth_identify(struct vg_auth *a, const char *bearer, const char *cookie_token,
+                     int64_t now_ms, struct vg_identity *who)
+{
+    if (bearer) {
+        size_t n = strlen(a->token);
+        if (strlen(bearer) != n || CRYPTO_memcmp(bearer, a->token, n) != 0)
+            return VG_AUTH_DENIED; /* a wrong token is not retried as a cookie */
+        memset(who, 0, sizeof *who);
+        snprintf(who->name, sizeof who->name, "%s", VG_AUTH_TOKEN_NAME);
+        who->role = VG_USER_ADMINISTRATOR;
+        return VG_AUTH_OK;
+    }
+    if (!cookie_token || strlen(cookie_token) != VG_AUTH_TOKEN_LEN)
+        return VG_AUTH_DENIED;
+    uint8_t h[32];
+    sha256(cookie_token, h);
+    for (size_t i = 0; i < a->n_sessions; i++) {
+        struct session *s = &a->sessions[i];
+        if (!s->used || CRYPTO_memcmp(s->token_hash, h, sizeof h) != 0)
+            continue;
+        const struct user *u = find_user(a, s->user);
+        if (!session_alive(a, s, now_ms) || !u || u->disabled) {
+            memset(s, 0, sizeof *s);
+            return VG_AUTH_DENIED;
+        }
+        s->last_ms = now_ms;
+        fill_identity(u, who);
+        who->by_session = true;
+        snprintf(who->csrf, sizeof who->csrf, "%s", s->csrf);
+        snprintf(who->session, sizeof who->session, "%s", cookie_token);
+        return VG_AUTH_OK;
+    }
+    return VG_AUTH_DENIED;
+}
+
+bool vg_auth_csrf_ok(const struct vg_identity *who, const char *got)
+{
+    if (!who->by_session)
+        return true; /* the token is not sent by browsers on their own: nothing to forge */
+    return got && strlen(got) == VG_AUTH_TOKEN_LEN &&
+           CRYPTO_memcmp(got, who->csrf, VG_AUTH_TOKEN_LEN) == 0;
+}
+
+/* ---- logging in ------------------------------------------------------------------------------ */
+
+static struct vg_rate *peer_rate(struct vg_auth *a, const char *addr)
+{
+    for (size_t i = 0; i < a->n_peers; i++)
+        if (strcmp(a->peers[i].addr, addr) == 0)
+            return &a->peers[i].rate;
+    struct peer *p;
+    if (a->n_peers < MAX_PEERS) {
+        p = &a->peers[a->n_peers++];
+    } else {
+        p = &a->peers[a->next_peer];
+        a->next_peer = (a->next_peer + 1) % MAX_PEERS;
+    }
+    memset(p, 0, sizeof *p);
+    snprintf(p->addr, sizeof p->addr, "%s", addr);
+    return &p->rate;
+}
+
+/* The guards and the password: VG_AUTH_OK with the user, or why not. */
+static int attempt(struct vg_auth *a, const char *peer, const char *name, const char *password,
+                   int64_t now_ms, struct user **out, int64_t *retry_ms)
+{
+    *retry_ms = 0;
+    if (!vg_rate_take(peer_rate(a, peer ? peer : "?"), a->o.login_burst, a->o.login_every_ms,
+                      now_ms, retry_ms))
+        return VG_AUTH_LIMITED;
+    struct user *u = find_user(a, name);
+    if (u && !vg_lockout_allowed(&u->lock, now_ms, retry_ms))
+        return VG_AUTH_LOCKED;
+    size_t len = password ? strlen(password) : 0;
+    bool real = u && !u->disabled && u->hash[0];
+    bool ok = vg_password_verify(real ? u->hash : a->dummy_hash, password ? password : "", len);
+    if (ok && real) {
+        vg_lockout_succeeded(&u->lock);
+        *out = u;
+        return VG_AUTH_OK;
+    }
+    if (u && vg_lockout_failed(&u->lock, &a->policy, now_ms)) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"until_ms\":%lld}", (long long)u->lock.locked_until_ms);
+        vg_log(VG_LOG_WARN, "account locked after repeated failures", "user", u->name, "peer",
+               peer ? peer : "?", NULL);
+        vg_auth_journal(a, "system", "user.locked", u->name, detail);
+    }
+    return VG_AUTH_DENIED;
+}
+
+int vg_auth_login(struct vg_auth *a, const char *peer, const char *name, const char *password,
+                  int64_t now_ms, struct vg_identity *who, int64_t *retry_ms)
+{
+    struct user *u = NULL;
+    int rc = attempt(a, peer, name, password, now_ms, &u, retry_ms);
+    if (rc != VG_AUTH_OK)
+        return rc;
+    char token[VG_AUTH_TOKEN_LEN + 1];
+    struct session s = {.used = true, .created_ms = now_ms, .last_ms = now_ms};
+    if (random_hex(token) != VG_OK || random_hex(s.csrf) != VG_OK)
+        return VG_AUTH_ERROR;
+    sha256(token, s.token_hash);
+    snprintf(s.user, sizeof s.user, "%s", u->name);
+    /* a free slot (or an expired one); a user's sessions are bounded */
+    size_t mine = 0, oldest = SIZE_MAX, slot = SIZE_MAX;
+    for (size_t i = 0; i < a->n_sessions; i++) {
+        struct session *x = &a->sessions[i];
+        if (x->used && !session_alive(a, x, now_ms))
+            memset(x, 0, sizeof *x);
+        if (!x->used) {
+            if (slot == SIZE_MAX)
+                slot = i;
+            continue;
+        }
+        if (strcmp(x->user, u->name) == 0) {
+            mine++;
+            if (oldest == SIZE_MAX || x->created_ms < a->sessions[oldest].created_ms)
+                oldest = i;
+        }
+    }
+    if (mine >= MAX_USER_SESSIONS) {
+        slot = oldest;
+    } else if (slot == SIZE_MAX) {
+        if (a->n_sessions == a->cap_sessions) {
+            size_t cap = a->cap_sessions ? 2 * a->cap_sessions : 32;
+            struct session *v = realloc(a->sessions, cap * sizeof *v);
+            if (!v)
+                return VG_AUTH_ERROR;
+            a->sessions = v;
+            a->cap_sessions = cap;
+        }
+        slot = a->n_sessions++;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"peer\":\"%.60s\"}", peer ? peer : "?");
+    if (vg_auth_journal(a, u->name, "session.open", u->name, detail) != 0)
+        return VG_AUTH_ERROR; /* no access without its trace */
+    a->sessions[slot] = s;
+    fill_identity(u, who);
+    who->by_session = true;
+    snprintf(who->csrf, sizeof who->csrf, "%s", s.csrf);
+    snprintf(who->session, sizeof who->session, "%s", token);
+    OPENSSL_cleanse(token, sizeof token);
+    return VG_AUTH_OK;
+}
+
+void vg_auth_logout(struct vg_auth *a, const char *session_token)
+{
+    if (!session_token)
+        return;
+    uint8_t h[32];
+    sha256(session_token, h);
+    for (size_t i = 0; i < a->n_sessions; i++)
+        if (a->sessions[i].used && CRYPTO_memcmp(a->sessions[i].token_hash, h, sizeof h) == 0)
+            memset(&a->sessions[i], 0, sizeof a->sessions[i]);
+}
+
+int vg_auth_check_password(struct vg_auth *a, const char *peer, const char *name,
+                           const char *password, int64_t now_ms, int64_t *retry_ms)
+{
+    struct user *u = NULL;
+    return attempt(a, peer, name, password, now_ms, &u, retry_ms);
+}
+
+/* ---- accounts ------------------------------------------------------------------------------ */
+
+int vg_auth_users(struct vg_auth *a, int64_t now_ms,
+                  int (*cb)(void *arg, const struct vg_auth_user_info *u), void *arg)
+{
+    for (size_t i = 0; i < a->n_users; i++) {
+        const struct user *u = &a->users[i];
+        struct vg_auth_user_info info = {.name = u->name,
+                                         .role = vg_role_name(u->role),
+                                         .court = u->court,
+                                         .disabled = u->disabled,
+                                         .has_password = u->hash[0] != '\0',
+                                         .locked = !vg_lockout_allowed(&u->lock, now_ms, NULL)};
+        int rc = cb(arg, &info);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
+static int bad(char *err, size_t err_len, int rc, const char *msg)
+{
+    snprintf(err, err_len, "%s", msg);
+    return rc;
+}
+
+int vg_auth_user_change(struct vg_auth *a, const char *actor, const struct vg_auth_user_change *c,
+                        int64_t now_ms, char *err, size_t err_len)
+{
+    (void)now_ms;
+    if (!c->name || vg_name_check(c->name) != VG_OK)
+        return bad(err, err_len, VG_EINVAL,
+                   "name: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -");
+    if (strcmp(c->name, VG_AUTH_TOKEN_NAME) == 0)
+        return bad(err, err_len, VG_EINVAL, "name: admin-token is the administrator token's");
+    struct user *u = find_user(a, c->name);
+    if (c->create && u) {
+        snprintf(err, err_len, "user %s exists already", c->name);
+        return VG_EDUPLICATE;
+    }
+    if (!c->create && !u) {
+        snprintf(err, err_len, "no user named %s", c->name);
+        return VG_ENOTFOUND;
+    }
+    unsigned role = c->role ? vg_role_parse(c->role) : u ? u->role : VG_USER_NONE;
+    if (role == VG_USER_NONE)
+        return bad(err, err_len, VG_EINVAL,
+                   "role: operator, supervisor, installer, magistrate, statistician or "
+                   "administrator");
+    const char *court = c->court ? c->court : u ? u->court : "";
+    if (court[0] && vg_name_check(court) != VG_OK)
+        return bad(err, err_len, VG_EINVAL,
+                   "court: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -");
+    if (role == VG_USER_MAGISTRATE && !court[0])
+        return bad(err, err_len, VG_EINVAL, "court: a magistrate's court is needed");
+    if (c->disabled < -1 || c->disabled > 1)
+        return bad(err, err_len, VG_EINVAL, "disabled: true or false");
+    char hash[VG_PASSWORD_HASH_CAP] = "";
+    if (c->password) {
+        char why[96];
+        if (vg_password_acceptable(c->password, strlen(c->password), why, sizeof why) != VG_OK)
+            return bad(err, err_len, VG_EINVAL, why);
+        if (vg_password_hash(c->password, strlen(c->password), &a->o.cost, hash) != VG_OK)
+            return bad(err, err_len, VG_ESTATE, "cannot hash the password");
+    }
+    /* the change and its journal entry in one transaction */
+    json_t *d = json_object();
+    if (c->role || c->create)
+        json_object_set_new(d, "role", json_string(vg_role_name(role)));
+    if (c->court || c->create)
+        json_object_set_new(d, "court", json_string(court));
+    if (c->disabled >= 0)
+        json_object_set_new(d, "disabled", json_boolean(c->disabled));
+    if (c->password)
+        json_object_set_new(d, "password_changed", json_true());
+    char *detail = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(d);
+    if (!detail)
+        return bad(err, err_len, VG_ENOSPC, "out of memory");
+    struct vg_store_user_def def = {.name = c->name,
+                                    .role = c->role || c->create ? vg_role_name(role) : NULL,
+                                    .court = c->court || c->create ? court : NULL,
+                                    .password_hash = c->password ? hash : c->create ? "" : NULL,
+                                    .disabled = (int8_t)c->disabled,
+                                    .create = c->create};
+    struct vg_store_journal_entry je = {.actor = actor,
+                                        .action = c->create ? "user.create" : "user.update",
+                                        .subject = c->name,
+                                        .detail = detail};
+    struct vg_store_batch b = {.user_defs = &def, .n_user_defs = 1, .journal = &je, .n_journal = 1};
+    int rc = store_sync(a->store, &b, err, err_len);
+    free(detail);
+    if (rc != VG_OK) {
+        OPENSSL_cleanse(hash, sizeof hash);
+        return rc == VG_EDUPLICATE || rc == VG_ENOTFOUND ? rc : VG_ESTATE;
+    }
+    if (c->create) {
+        struct user nu = {.id = def.id, .role = role, .disabled = c->disabled == 1};
+        snprintf(nu.name, sizeof nu.name, "%s", c->name);
+        snprintf(nu.court, sizeof nu.court, "%s", court);
+        snprintf(nu.hash, sizeof nu.hash, "%s", hash);
+        rc = add_user(a, &nu);
+    } else {
+        u->role = role;
+        snprintf(u->court, sizeof u->court, "%s", court);
+        if (c->disabled >= 0)
+            u->disabled = c->disabled == 1;
+        if (c->password) {
+            snprintf(u->hash, sizeof u->hash, "%s", hash);
+            vg_lockout_succeeded(&u->lock); /* a new password: the guesses are moot */
+        }
+        /* a password changed, an account disabled or its rights changed:
+         * its sessions end (the user logs in again with what he now is) */
+        if (c->password || c->disabled == 1 || c->role || c->court)
+            end_sessions_of(a, u->name);
+    }
+    OPENSSL_cleanse(hash, sizeof hash);
+    if (rc != VG_OK)
+        snprintf(err, err_len, "out of memory");
+    return rc;
+}

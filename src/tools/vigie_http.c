@@ -1,0 +1,114 @@
+/* The vigie tool's HTTP client: one request to vigied's API on loopback,
+ * with the administrator token. */
+#include "tools/vigie_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+char *vigie_read_all(FILE *f, size_t max, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap >= max) {
+                free(buf);
+                return NULL;
+            }
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+/* One HTTP/1.1 request on loopback; *body receives the response body. */
+int vigie_http_request(const char *http, const char *token_file, const char *method,
+                       const char *path, const char *payload, int *status, char **body,
+                       const char *where)
+{
+    FILE *tf = fopen(token_file, "r");
+    char token[128] = "";
+    if (!tf || !fgets(token, sizeof token, tf)) {
+        fprintf(stderr, "%s: cannot read the administrator token %s: %s\n", where, token_file,
+                tf ? "empty" : strerror(errno));
+        if (tf)
+            fclose(tf);
+        return 1;
+    }
+    fclose(tf);
+    token[strcspn(token, "\r\n")] = '\0';
+    char host[64];
+    const char *colon = strrchr(http, ':');
+    if (!colon || (size_t)(colon - http) >= sizeof host) {
+        fprintf(stderr, "%s: --http wants HOST:PORT\n", where);
+        return 2;
+    }
+    memcpy(host, http, (size_t)(colon - http));
+    host[colon - http] = '\0';
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "%s: --http wants a numeric IPv4 address\n", where);
+        return 2;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "%s: cannot reach vigied at %s: %s\n", where, http, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    FILE *s = fdopen(fd, "r+");
+    fprintf(s,
+            "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
+            method, path, http, token);
+    if (payload)
+        fprintf(s, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", strlen(payload),
+                payload);
+    else
+        fprintf(s, "\r\n");
+    fflush(s);
+    size_t len;
+    char *resp = vigie_read_all(s, 16 << 20, &len);
+    fclose(s);
+    if (!resp || sscanf(resp, "HTTP/1.%*d %d", status) != 1) {
+        free(resp);
+        fprintf(stderr, "%s: no answer from vigied\n", where);
+        return 1;
+    }
+    char *start = strstr(resp, "\r\n\r\n");
+    *body = strdup(start ? start + 4 : "");
+    free(resp);
+    return 0;
+}
+
+int vigie_api_error(const char *where, int status, const char *body)
+{
+    json_t *doc = json_loads(body, 0, NULL);
+    const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+    fprintf(stderr, "%s: refused (HTTP %d): %s\n", where, status, msg ? msg : body);
+    json_decref(doc);
+    return 1;
+}
+

@@ -1,0 +1,21 @@
+/* The vigie tool's HTTP client (vigie measure, vigie user). */
+#ifndef VG_TOOLS_VIGIE_HTTP_H
+#define VG_TOOLS_VIGIE_HTTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Everything f holds, up to max bytes (NULL beyond, or out of memory). */
+char *vigie_read_all(FILE *f, size_t max, size_t *len);
+
+/* One HTTP/1.1 request to http (HOST:PORT, numeric IPv4) with the token in
+ * token_file; payload (JSON) may be NULL. 0 with *status and *body (to
+ * free), or 1/2 after a message on stderr naming `where`. */
+int vigie_http_request(const char *http, const char *token_file, const char *method,
+                       const char *path, const char *payload, int *status, char **body,
+                       const char *where);
+
+/* The API's error message on stderr; returns 1. */
+int vigie_api_error(const char *where, int status, const char *body);
+
+#endif
