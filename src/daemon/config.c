@@ -33,7 +33,7 @@ void vg_daemon_config_usage(FILE *out)
         "              [--report-interval-ms N] [--heartbeat-interval-ms N]\n"
         "              [--gnss-loss-after-ms N] [--comm-loss-after-ms N]\n"
         "              [--password-memory-kib N] [--password-iterations N]\n"
-        "              [--session-idle-ms N] [--session-max-ms N]\n"
+        "              [--session-idle-ms N] [--session-max-ms N] [--https HOST:PORT|none]\n"
         "\n"
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
@@ -109,6 +109,9 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
     else if (key_is(key, "comm_loss_after_ms"))
         rc = set_int(value, 10000, 86400000, &v) ? -1 : (cfg->engine.comm_loss_after_ms = v, 0);
     /* Argon2id's cost: 8 MiB and one pass at the least (tests), 4 GiB at most */
+    else if (key_is(key, "https"))
+        rc = strcmp(value, "none") == 0 ? (cfg->https[0] = '\0', 0)
+                                        : set_string(cfg->https, sizeof cfg->https, value);
     else if (key_is(key, "password_memory_kib"))
         rc = set_int(value, 8192, 4194304, &v) ? -1 : (cfg->auth.cost.memory_kib = (uint32_t)v, 0);
     else if (key_is(key, "password_iterations"))

@@ -18,6 +18,8 @@ struct vg_daemon_config {
     char data_dir[VG_PATH_MAX]; /* data_dir      ./var */
     char devices[128];          /* devices       127.0.0.1:5020 */
     char http[128];             /* http          127.0.0.1:8080 */
+    char https[128];            /* https         "" (none): HOST:PORT with the server's
+                                                 certificate from the PKI */
     char db[VG_PATH_MAX + 32];  /* db            sqlite:DATA_DIR/vigie.db */
     char server_name[65];       /* server_name   localhost (the TLS certificate's name) */
     char log_level[16];         /* log_level     info */

@@ -422,8 +422,16 @@ static int run(struct daemon *d)
                                .metrics = hook_metrics,
                                .list_measures = hook_list,
                                .create_measure = hook_create};
-    struct vg_http_options ho = {
-        .addr = d->cfg.http, .token = d->token, .store = d->store, .auth = d->cfg.auth};
+    char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
+    snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);
+    snprintf(https_key, sizeof https_key, "%s/servers/%s.key", d->pki_dir, d->cfg.server_name);
+    struct vg_http_options ho = {.addr = d->cfg.http,
+                                 .https_addr = d->cfg.https,
+                                 .https_cert = https_cert,
+                                 .https_key = https_key,
+                                 .token = d->token,
+                                 .store = d->store,
+                                 .auth = d->cfg.auth};
     if (vg_http_start(&ho, &hh, &d->http, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot serve HTTP", "reason", err, NULL);
         return 1;
@@ -436,12 +444,13 @@ static int run(struct daemon *d)
     event_add(sigint, NULL);
     event_add(sighup, NULL);
 
-    char dev_port[16], http_port[16];
+    char dev_port[16], http_port[16], https_port[16];
     snprintf(dev_port, sizeof dev_port, "%d", vg_gateway_port(d->gateway));
     snprintf(http_port, sizeof http_port, "%d", vg_http_port(d->http));
+    snprintf(https_port, sizeof https_port, "%d", vg_http_https_port(d->http));
     log_journal_head(d->store, "journal head at start");
     vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
-           d->cfg.http, "http_port", http_port, "db", d->cfg.db, NULL);
+           d->cfg.http, "http_port", http_port, "https_port", https_port, "db", d->cfg.db, NULL);
     event_base_dispatch(d->base);
 
     /* Stop answering HTTP (its calls to the loop fail from now on), stop

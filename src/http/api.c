@@ -13,11 +13,14 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
 
 #include "core/err.h"
 #include "core/roles.h"
@@ -25,14 +28,24 @@
 
 #define SESSION_COOKIE "vigie_session"
 
+struct vg_http;
+
+/* A listener: plain HTTP or HTTPS, the same routes. */
+struct door {
+    struct vg_http *h;
+    struct evhttp *http;
+    bool tls;
+    int port;
+};
+
 struct vg_http {
     struct event_base *base;
-    struct evhttp *http;
+    struct door plain, secure;
+    SSL_CTX *ssl;
     struct vg_http_hooks hooks;
     struct vg_auth *auth;
     pthread_t thread;
     bool running;
-    int port;
 };
 
 static int64_t now_ms(void)
@@ -329,18 +342,19 @@ static void on_metrics(struct vg_http *h, struct evhttp_request *req, enum evhtt
 
 /* ---- /api/v1/session ------------------------------------------------------------------------ */
 
-static void set_cookie(struct evhttp_request *req, const char *value, bool clear)
+static void set_cookie(struct evhttp_request *req, const char *value, bool clear, bool tls)
 {
     char c[256];
     /* HttpOnly: scripts cannot read it; SameSite=Strict: another site's page
-     * cannot make the browser send it. Secure comes with the HTTPS listener
-     * (plain HTTP is for loopback). */
-    snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", SESSION_COOKIE, value,
-             clear ? "; Max-Age=0" : "");
+     * cannot make the browser send it; Secure over HTTPS: never sent in
+     * clear (plain HTTP is for the centre's own machine, on loopback). */
+    snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", SESSION_COOKIE, value,
+             tls ? "; Secure" : "", clear ? "; Max-Age=0" : "");
     evhttp_add_header(evhttp_request_get_output_headers(req), "Set-Cookie", c);
 }
 
-static void on_session(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd)
+static void on_session(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                       bool tls)
 {
     if (cmd == EVHTTP_REQ_POST) {
         static const char *const keys[] = {"name", "password", NULL};
@@ -365,7 +379,7 @@ static void on_session(struct vg_http *h, struct evhttp_request *req, enum evhtt
         json_decref(o);
         switch (rc) {
         case VG_AUTH_OK:
-            set_cookie(req, who.session, false);
+            set_cookie(req, who.session, false, tls);
             reply_value(req, 200, "OK", identity_json(&who));
             return;
         case VG_AUTH_LOCKED:
@@ -397,7 +411,7 @@ static void on_session(struct vg_http *h, struct evhttp_request *req, enum evhtt
         return;
     if (who.by_session) {
         vg_auth_logout(h->auth, who.session);
-        set_cookie(req, "", true);
+        set_cookie(req, "", true, tls);
     }
     evhttp_send_reply(req, 204, "No Content", NULL);
 }
@@ -572,7 +586,8 @@ static void on_measures(struct vg_http *h, struct evhttp_request *req, enum evht
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
-    struct vg_http *h = arg;
+    struct door *door = arg;
+    struct vg_http *h = door->h;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -589,7 +604,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/api/v1/session") == 0) {
-        on_session(h, req, cmd);
+        on_session(h, req, cmd, door->tls);
         return;
     }
     static const char users_prefix[] = "/api/v1/users/";
@@ -643,56 +658,103 @@ static int parse_addr(const char *addr, char *host, size_t cap, long *port)
     return 0;
 }
 
-int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *hooks,
-                  struct vg_http **out, char *err, size_t err_len)
+/* For each HTTPS connection: a TLS bufferevent on the same loop. */
+static struct bufferevent *https_bev(struct event_base *base, void *arg)
+{
+    struct vg_http *h = arg;
+    SSL *ssl = SSL_new(h->ssl);
+    if (!ssl)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                          BEV_OPT_CLOSE_ON_FREE);
+}
+
+static int open_door(struct vg_http *h, struct door *d, const char *addr, bool tls, char *err,
+                     size_t err_len)
 {
     char host[128];
     long port;
-    if (parse_addr(o->addr, host, sizeof host, &port) != 0) {
-        snprintf(err, err_len, "'%s' is not HOST:PORT", o->addr);
+    if (parse_addr(addr, host, sizeof host, &port) != 0) {
+        snprintf(err, err_len, "'%s' is not HOST:PORT", addr);
         return VG_EINVAL;
     }
+    d->h = h;
+    d->tls = tls;
+    d->http = evhttp_new(h->base);
+    if (!d->http) {
+        snprintf(err, err_len, "cannot create the HTTP server");
+        return VG_ENOSPC;
+    }
+    evhttp_set_max_body_size(d->http, VG_HTTP_MAX_BODY);
+    evhttp_set_max_headers_size(d->http, 16 * 1024);
+    evhttp_set_timeout(d->http, 30);
+    /* every method reaches the router, which answers 405 in JSON (evhttp's
+     * own refusal would be an HTML 501) */
+    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(d->http, on_request, d);
+    if (tls)
+        evhttp_set_bevcb(d->http, https_bev, h);
+    /* bind to exactly the address asked for, not every interface */
+    struct evhttp_bound_socket *sock =
+        evhttp_bind_socket_with_handle(d->http, host, (ev_uint16_t)port);
+    if (!sock) {
+        snprintf(err, err_len, "cannot listen on %s: %s", addr, strerror(errno));
+        return VG_ESTATE;
+    }
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&bound, &bl) == 0)
+        d->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
+    return VG_OK;
+}
+
+static int https_context(struct vg_http *h, const struct vg_http_options *o, char *err,
+                         size_t err_len)
+{
+    h->ssl = SSL_CTX_new(TLS_server_method());
+    if (!h->ssl || !SSL_CTX_set_min_proto_version(h->ssl, TLS1_2_VERSION) ||
+        SSL_CTX_use_certificate_chain_file(h->ssl, o->https_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(h->ssl, o->https_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(h->ssl) != 1) {
+        snprintf(err, err_len, "HTTPS: cannot use the certificate %s and key %s",
+                 o->https_cert ? o->https_cert : "(none)", o->https_key ? o->https_key : "(none)");
+        return VG_EINVAL;
+    }
+    return VG_OK;
+}
+
+int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *hooks,
+                  struct vg_http **out, char *err, size_t err_len)
+{
     struct vg_http *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, err_len, "out of memory");
         return VG_ENOSPC;
     }
     h->hooks = *hooks;
-    int rc = vg_auth_new(o->store, o->token, &o->auth, &h->auth, err, err_len);
+    bool https = o->https_addr && o->https_addr[0];
+    int rc = https ? https_context(h, o, err, err_len) : VG_OK;
+    if (rc == VG_OK)
+        rc = vg_auth_new(o->store, o->token, &o->auth, &h->auth, err, err_len);
+    if (rc == VG_OK) {
+        h->base = event_base_new();
+        if (!h->base) {
+            snprintf(err, err_len, "cannot create the HTTP event loop");
+            rc = VG_ENOSPC;
+        }
+    }
+    if (rc == VG_OK)
+        rc = open_door(h, &h->plain, o->addr, false, err, err_len);
+    if (rc == VG_OK && https)
+        rc = open_door(h, &h->secure, o->https_addr, true, err, err_len);
     if (rc != VG_OK) {
-        free(h);
+        vg_http_free(h);
         return rc;
     }
-    h->base = event_base_new();
-    h->http = h->base ? evhttp_new(h->base) : NULL;
-    if (!h->http) {
-        snprintf(err, err_len, "cannot create the HTTP server");
-        vg_http_free(h);
-        return VG_ENOSPC;
-    }
-    evhttp_set_max_body_size(h->http, VG_HTTP_MAX_BODY);
-    evhttp_set_max_headers_size(h->http, 16 * 1024);
-    evhttp_set_timeout(h->http, 30);
-    /* every method reaches the router, which answers 405 in JSON (evhttp's
-     * own refusal would be an HTML 501) */
-    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-    evhttp_set_gencb(h->http, on_request, h);
-    /* bind to exactly the address asked for, not every interface */
-    struct evhttp_bound_socket *sock =
-        evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
-    if (!sock) {
-        snprintf(err, err_len, "cannot listen on %s: %s", o->addr, strerror(errno));
-        vg_http_free(h);
-        return VG_ESTATE;
-    }
-    struct sockaddr_storage bound;
-    socklen_t bl = sizeof bound;
-    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&bound, &bl) == 0)
-        h->port = ntohs(bound.ss_family == AF_INET6
-                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
-                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
     /* the thread takes no signals: the daemon's loop does */
     sigset_t all, old;
     sigfillset(&all);
@@ -711,7 +773,12 @@ int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *h
 
 int vg_http_port(const struct vg_http *h)
 {
-    return h->port;
+    return h->plain.port;
+}
+
+int vg_http_https_port(const struct vg_http *h)
+{
+    return h->secure.port;
 }
 
 void vg_http_stop(struct vg_http *h)
@@ -728,10 +795,13 @@ void vg_http_free(struct vg_http *h)
     if (!h)
         return;
     vg_http_stop(h);
-    if (h->http)
-        evhttp_free(h->http);
+    if (h->plain.http)
+        evhttp_free(h->plain.http);
+    if (h->secure.http)
+        evhttp_free(h->secure.http);
     if (h->base)
         event_base_free(h->base);
+    SSL_CTX_free(h->ssl);
     vg_auth_free(h->auth);
     free(h);
 }

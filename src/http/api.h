@@ -52,6 +52,12 @@ struct vg_http_hooks {
 
 struct vg_http_options {
     const char *addr;  /* HOST:PORT */
+    /* HTTPS as well (for browsers away from the centre's machine): its
+     * address ("" or NULL: none), and the server's certificate chain and
+     * key (PEM). TLS 1.2 at least; cookies are then Secure. */
+    const char *https_addr;
+    const char *https_cert;
+    const char *https_key;
     const char *token; /* the administrator token (copied) */
     struct vg_store *store;
     struct vg_auth_options auth;
@@ -61,6 +67,7 @@ struct vg_http_options {
 int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *hooks,
                   struct vg_http **out, char *err, size_t err_len);
 int vg_http_port(const struct vg_http *h);
+int vg_http_https_port(const struct vg_http *h); /* 0 without HTTPS */
 /* Stop serving and join the thread (requests in progress finish first).
  * Accepts NULL; vg_http_free stops too. */
 void vg_http_stop(struct vg_http *h);

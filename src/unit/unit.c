@@ -249,7 +249,7 @@ static void battery_update(struct vg_mobile_unit *u, int64_t now_ms)
     }
     double h = (double)(now_ms - u->battery_t_ms) / HOUR_MS;
     u->battery_t_ms = now_ms;
-    double level = u->battery_pct;
+    double level = (double)u->battery_pct;
     if (u->charging == 1) {
         level += (double)u->p.charge_pct_h * h;
     } else if (u->powered) {

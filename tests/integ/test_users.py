@@ -10,6 +10,7 @@ what the journal keeps (never a password).
 import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 import unittest
@@ -128,6 +129,33 @@ class Bootstrap(UsersTest):
         c.port = self.d.http_port
         self.assertEqual(c.request("GET", "/api/v1/session")[0], 401)
         self.assertEqual(self.client().login("admin", PASSWORD)[0], 200)
+
+
+class Https(UsersTest):
+    def setUp(self):
+        self.d = Daemon(extra=CHEAP + ["--https", "127.0.0.1:0"])
+        self.d.start()
+        self.addCleanup(self.d.cleanup)
+
+    def test_login_over_https_sets_a_secure_cookie(self):
+        self.add("op1", "operator")
+        self.assertGreater(self.d.https_port, 0)
+        ctx = ssl.create_default_context(cafile=os.path.join(self.d.pki, "ca.crt"))
+        conn = http.client.HTTPSConnection("localhost", self.d.https_port, context=ctx, timeout=30)
+        conn.request("POST", "/api/v1/session", body=json.dumps({"name": "op1", "password": PASSWORD}),
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        doc = json.loads(r.read())
+        self.assertEqual(r.status, 200, doc)
+        cookie = r.getheader("Set-Cookie")
+        self.assertIn("; Secure", cookie)
+        conn.request("GET", "/api/v1/session",
+                     headers={"Cookie": cookie.split(";")[0]})
+        r = conn.getresponse()
+        self.assertEqual((r.status, json.loads(r.read())["name"]), (200, "op1"))
+        conn.close()
+        # over plain HTTP (loopback) the cookie is not Secure
+        self.assertNotIn("Secure", self.client().login("op1", PASSWORD)[2].getheader("Set-Cookie"))
 
 
 class Sessions(UsersTest):

@@ -208,6 +208,8 @@ class Daemon:
                 line = ready[-1]
                 self.devices_port = int(re.search(r"devices_port=(\d+)", line).group(1))
                 self.http_port = int(re.search(r"http_port=(\d+)", line).group(1))
+                https = re.search(r"https_port=(\d+)", line)
+                self.https_port = int(https.group(1)) if https else 0
                 return self
             if self.proc.poll() is not None:
                 raise AssertionError("vigied exited at start:\n" + text[-3000:])
