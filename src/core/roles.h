@@ -5,7 +5,8 @@
  *   operator       handles alarms; reads every measure's file
  *   supervisor     runs a shift; reads every measure's file
  *   installer      the probation officer: declares measures, installs units
- *   magistrate     reads only the measures of his own court
+ *   magistrate     reads only the measures of his own court (persons: once they are
+ *                  linked to measures, his measures' persons; until then none)
  *   statistician   aggregates only: no measure's file, no person
  *   administrator  accounts and the platform (provisioning included)
  *
@@ -32,6 +33,8 @@ enum vg_permission {
     VG_PERM_MEASURE_CREATE, /* declare a measure and its units */
     VG_PERM_USER_ADMIN,     /* list, add, change, disable accounts */
     VG_PERM_STATISTICS,     /* aggregated, anonymised figures */
+    VG_PERM_PERSON_READ,    /* a person's file: identity, addresses, household */
+    VG_PERM_PERSON_WRITE,   /* create a person, change it (a new version) */
     VG_PERM__COUNT
 };
 

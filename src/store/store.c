@@ -228,11 +228,30 @@ static const char MIGRATION_4[] = "CREATE TABLE users ("
                                   "  updated_ms BIGINT NOT NULL"
                                   ");";
 
+/* Persons: the current version's number and display name; every version's
+ * content in person_versions (ids chosen by the API: random, 64-bit). */
+static const char MIGRATION_5[] = "CREATE TABLE persons ("
+                                  "  id @KEY@,"
+                                  "  version BIGINT NOT NULL,"
+                                  "  display TEXT NOT NULL,"
+                                  "  created_ms BIGINT NOT NULL,"
+                                  "  updated_ms BIGINT NOT NULL"
+                                  ");"
+                                  "CREATE TABLE person_versions ("
+                                  "  person_id BIGINT NOT NULL REFERENCES persons (id),"
+                                  "  version BIGINT NOT NULL,"
+                                  "  data TEXT NOT NULL,"
+                                  "  actor TEXT NOT NULL,"
+                                  "  created_ms BIGINT NOT NULL,"
+                                  "  PRIMARY KEY (person_id, version)"
+                                  ")@NOROWID@;";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
     {3, "the hash-chained journal", MIGRATION_3},
     {4, "users' accounts", MIGRATION_4},
+    {5, "persons and their versions", MIGRATION_5},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -761,6 +780,32 @@ int vg_store_users(struct vg_store *s, int (*cb)(void *arg, const struct vg_stor
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->users(s->be, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_persons(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_person_row *p),
+                     void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->persons(s->be, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
+                    int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg)
+{
+    if (!s || !cb || version < 0)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->person(s->be, id, version, all, cb, arg);
         read_end(s);
     }
     return rc;

@@ -91,6 +91,19 @@ struct vg_store_user_def {
     int64_t id;                /* out */
 };
 
+/* A person's file (util/person_json.h): a new person, or a new version of
+ * one. Every version is kept. */
+struct vg_store_person_def {
+    int64_t id;             /* chosen by the caller (random, > 0) for a new person */
+    bool create;            /* 1: a new person (VG_EDUPLICATE if the id is taken) */
+    int64_t based_on;       /* a change: the version it was made from; VG_ESTALE if the
+                               person has moved on since (0: no check) */
+    const char *display;    /* "LAST_NAME First names" */
+    const char *data;       /* the canonical JSON */
+    const char *actor;      /* who */
+    int64_t version;        /* out: the version stored */
+};
+
 /* An entry for the hash-chained journal (util/journal.h): the store numbers
  * and chains it in the batch's transaction, so that the journal says what
  * was stored, no more and no less. */
@@ -121,6 +134,8 @@ struct vg_store_batch {
     size_t n_journal;
     struct vg_store_user_def *user_defs;
     size_t n_user_defs;
+    struct vg_store_person_def *person_defs;
+    size_t n_person_defs;
     /* Called once, on the writer thread, after the commit (rc 0) or the
      * failure (rc < 0, nothing of this batch stored; err says why). */
     void (*done)(struct vg_store_batch *b, int rc, const char *err);
@@ -177,6 +192,23 @@ struct vg_store_user_row {
     const char *password_hash; /* "" if none set yet */
     bool disabled;
 };
+
+struct vg_store_person_row {
+    int64_t id;
+    int64_t version;
+    const char *display;
+    const char *data;  /* NULL in vg_store_persons' list */
+    const char *actor; /* who made this version (NULL in the list) */
+    int64_t created_ms; /* this version's time (the list: the last change's) */
+};
+
+/* Every person, current versions, in id order (no data). */
+int vg_store_persons(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_person_row *p),
+                     void *arg);
+/* One person: version 0 the current one, or every version (all = true),
+ * newest first. VG_ENOTFOUND if none. */
+int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
+                    int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
 
 /* Call cb for every user account, in id order (strings valid during the call). */
 int vg_store_users(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_user_row *u),

@@ -66,6 +66,10 @@ struct vg_store_ops {
     int (*count_alarms)(struct vg_store_backend *be, int64_t measure_id, int64_t *n);
     int (*alarms)(struct vg_store_backend *be, int64_t measure_id, uint32_t after_seq,
                   int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg);
+    int (*persons)(struct vg_store_backend *be,
+                   int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
+    int (*person)(struct vg_store_backend *be, int64_t id, int64_t version, bool all,
+                  int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
     int (*users)(struct vg_store_backend *be,
                  int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg);
     int (*journal)(struct vg_store_backend *be, int64_t after_id,

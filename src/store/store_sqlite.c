@@ -75,6 +75,10 @@ enum {
     W_JOURNAL,
     W_USER_INSERT,
     W_USER_UPDATE,
+    W_PERSON_INSERT,
+    W_PERSON_UPDATE,
+    W_PERSON_VERSION,
+    W_PERSON_CURRENT,
     W__COUNT
 };
 
@@ -126,6 +130,13 @@ static const char *const write_sql[W__COUNT] = {
                       "password_hash = coalesce(?4, password_hash), "
                       "disabled = coalesce(?5, disabled), updated_ms = ?6 WHERE name = ?1 "
                       "RETURNING id",
+    [W_PERSON_INSERT] = "INSERT INTO persons (id, version, display, created_ms, updated_ms) "
+                        "VALUES (?1, 1, ?2, ?3, ?3)",
+    [W_PERSON_UPDATE] = "UPDATE persons SET version = version + 1, display = ?2, updated_ms = ?3 "
+                        "WHERE id = ?1 AND (?4 = 0 OR version = ?4) RETURNING version",
+    [W_PERSON_VERSION] = "INSERT INTO person_versions (person_id, version, data, actor, "
+                         "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [W_PERSON_CURRENT] = "SELECT version FROM persons WHERE id = ?1",
     [W_JOURNAL] = "INSERT INTO journal (id, at_ms, actor, action, subject, detail, prev_hash, "
                   "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
@@ -141,6 +152,9 @@ enum {
     R_JOURNAL,
     R_JOURNAL_TAIL,
     R_USERS,
+    R_PERSONS,
+    R_PERSON,
+    R_PERSON_VERSIONS,
     R__COUNT
 };
 
@@ -175,6 +189,14 @@ static const char *const read_sql[R__COUNT] = {
                   "FROM journal WHERE id > ?1 ORDER BY id",
     [R_JOURNAL_TAIL] = "SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1",
     [R_USERS] = "SELECT id, name, role, court, password_hash, disabled FROM users ORDER BY id",
+    [R_PERSONS] = "SELECT id, version, display, updated_ms FROM persons ORDER BY id",
+    /* ?2 = 0: the current version */
+    [R_PERSON] = "SELECT p.id, v.version, p.display, v.data, v.actor, v.created_ms "
+                 "FROM persons p JOIN person_versions v ON v.person_id = p.id "
+                 "WHERE p.id = ?1 AND v.version = CASE WHEN ?2 = 0 THEN p.version ELSE ?2 END",
+    [R_PERSON_VERSIONS] = "SELECT p.id, v.version, p.display, v.data, v.actor, v.created_ms "
+                          "FROM persons p JOIN person_versions v ON v.person_id = p.id "
+                          "WHERE p.id = ?1 ORDER BY v.version DESC",
 };
 // clang-format on
 
@@ -986,6 +1008,68 @@ static int put_users(struct vg_store_backend *be, struct vg_store_batch *b, int6
     return VG_OK;
 }
 
+/* Persons created, or given a new version. */
+static int put_persons(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
+                       char *err, size_t err_len)
+{
+    for (size_t i = 0; i < b->n_person_defs; i++) {
+        struct vg_store_person_def *p = &b->person_defs[i];
+        if (p->id <= 0 || !p->display || !p->data || !p->actor) {
+            vg__store_err(err, err_len, "person %zu: an id, a display name, data and an actor",
+                          i);
+            return VG_EINVAL;
+        }
+        int rc;
+        if (p->create) {
+            sqlite3_stmt *st = be->ws[W_PERSON_INSERT];
+            sqlite3_bind_int64(st, 1, p->id);
+            sqlite3_bind_text(st, 2, p->display, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, now_ms);
+            if ((rc = step_write(be, st, err, err_len, "person", i)) < 0)
+                return rc;
+            p->version = 1;
+        } else {
+            sqlite3_stmt *st = be->ws[W_PERSON_UPDATE];
+            sqlite3_bind_int64(st, 1, p->id);
+            sqlite3_bind_text(st, 2, p->display, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, now_ms);
+            sqlite3_bind_int64(st, 4, p->based_on);
+            int s = sqlite3_step(st);
+            p->version = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+            sqlite3_reset(st);
+            if (s != SQLITE_ROW && s != SQLITE_DONE) {
+                vg__store_err(err, err_len, "person %zu: %s", i, sqlite3_errmsg(be->w));
+                return VG__STORE_EDB;
+            }
+            if (p->version == 0) { /* none, or moved on since the change was made */
+                sqlite3_stmt *cur = be->ws[W_PERSON_CURRENT];
+                sqlite3_bind_int64(cur, 1, p->id);
+                bool exists = sqlite3_step(cur) == SQLITE_ROW;
+                int64_t now_version = exists ? sqlite3_column_int64(cur, 0) : 0;
+                sqlite3_reset(cur);
+                if (!exists) {
+                    vg__store_err(err, err_len, "no person %lld", (long long)p->id);
+                    return VG_ENOTFOUND;
+                }
+                vg__store_err(err, err_len,
+                              "person %lld is at version %lld, the change was made from version "
+                              "%lld: read it again",
+                              (long long)p->id, (long long)now_version, (long long)p->based_on);
+                return VG_ESTALE;
+            }
+        }
+        sqlite3_stmt *st = be->ws[W_PERSON_VERSION];
+        sqlite3_bind_int64(st, 1, p->id);
+        sqlite3_bind_int64(st, 2, p->version);
+        sqlite3_bind_text(st, 3, p->data, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, p->actor, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, now_ms);
+        if ((rc = step_write(be, st, err, err_len, "person version", i)) < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
 /* The batch's journal entries, numbered and chained by store.c. */
 static int put_journal(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
                        size_t err_len)
@@ -1020,6 +1104,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_states(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_acks(be, b, err, err_len)) < 0 ||
         (rc = put_users(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_persons(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
@@ -1285,6 +1370,54 @@ static const char *column_str(sqlite3_stmt *st, int i)
     return s ? s : "";
 }
 
+static int sq_persons(struct vg_store_backend *be,
+                      int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_PERSONS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_person_row p = {
+            .id = sqlite3_column_int64(st, 0),
+            .version = sqlite3_column_int64(st, 1),
+            .display = column_str(st, 2),
+            .created_ms = sqlite3_column_int64(st, 3),
+        };
+        cb_rc = cb(arg, &p);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+static int sq_person(struct vg_store_backend *be, int64_t id, int64_t version, bool all,
+                     int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, all ? R_PERSON_VERSIONS : R_PERSON, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    if (!all)
+        sqlite3_bind_int64(st, 2, version);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    size_t n = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_person_row p = {
+            .id = sqlite3_column_int64(st, 0),
+            .version = sqlite3_column_int64(st, 1),
+            .display = column_str(st, 2),
+            .data = column_str(st, 3),
+            .actor = column_str(st, 4),
+            .created_ms = sqlite3_column_int64(st, 5),
+        };
+        n++;
+        cb_rc = cb(arg, &p);
+    }
+    rc = read_end(st, one_off, rc, cb_rc);
+    return rc == VG_OK && n == 0 ? VG_ENOTFOUND : rc;
+}
+
 static int sq_users(struct vg_store_backend *be,
                     int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg)
 {
@@ -1364,6 +1497,8 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .count_records = sq_count_records,
     .count_alarms = sq_count_alarms,
     .alarms = sq_alarms,
+    .persons = sq_persons,
+    .person = sq_person,
     .users = sq_users,
     .journal = sq_journal,
     .journal_tail = sq_journal_tail,

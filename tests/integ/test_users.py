@@ -37,7 +37,7 @@ class Client:
         headers = dict(extra or {})
         if self.cookie:
             headers["Cookie"] = "vigie_session=" + self.cookie
-        if csrf and self.csrf and method in ("POST", "PATCH", "DELETE"):
+        if csrf and self.csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
             headers["X-CSRF-Token"] = self.csrf
         if bearer:
             headers["Authorization"] = "Bearer " + bearer
