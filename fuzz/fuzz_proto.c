@@ -168,7 +168,7 @@ static bool record_equal(const struct vg_proto_record *a, const struct vg_proto_
     case VG_REC_EVENT:
     case VG_REC_HEARTBEAT:
         CHECK(a->event.time_ms >= 0);
-        CHECK(a->event.kind >= VG_EVENT_HEARTBEAT && a->event.kind <= VG_EVENT_POWER_ON);
+        CHECK(a->event.kind >= VG_EVENT_HEARTBEAT && a->event.kind <= VG_EVENT_RECORD_LOST);
         CHECK(a->type == VG_REC_EVENT || a->event.kind == VG_EVENT_HEARTBEAT);
         return a->event.time_ms == b->event.time_ms && a->event.kind == b->event.kind;
     default: abort(); /* an unknown record type was accepted */

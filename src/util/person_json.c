@@ -18,7 +18,8 @@
 #define MAX_CHILDREN 16
 #define MAX_PETS     8
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, int rc,
+                                                      const char *fmt, ...)
 {
     if (err && len) {
         va_list ap;

@@ -229,7 +229,7 @@ static void test_append_refuses_what_the_protocol_cannot_carry(void **state)
     size_t n = 0;
     make_record(4, &bad[n]); /* a FIX with a position */
     bad[n].fix.quality = VG_FIX_3D;
-    bad[n++].fix.lat_deg = NAN;
+    bad[n++].fix.lat_deg = (double)NAN;
     make_record(4, &bad[n]);
     bad[n++].fix.quality = 4;
     make_record(4, &bad[n]);
@@ -286,7 +286,7 @@ static size_t every_kind_of_record(struct vg_proto_record *recs)
     memset(x, 0, sizeof *x);
     x->type = VG_REC_FIX;
     x->fix = (struct vg_fix){.time_ms = T0 + 2,
-                             .lat_deg = NAN,
+                             .lat_deg = (double)NAN,
                              .lon_deg = -0.0,
                              .accuracy_m = INFINITY,
                              .speed_mps = -1.0f,

@@ -406,7 +406,7 @@ static void test_backoff_and_failover(void **state)
             assert_true((double)delay >= 0.8 * base - 20 && (double)delay <= 1.2 * base + 20);
         }
         if (attempt > 9)
-            assert_true(delay <= 300000 * 1.2 + 20 && delay >= 300000 * 0.8 - 20);
+            assert_true((double)delay <= 300000 * 1.2 + 20 && (double)delay >= 300000 * 0.8 - 20);
         if (prev != 99)
             assert_int_not_equal(server, prev); /* the other site each time */
         prev = server;

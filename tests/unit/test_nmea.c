@@ -254,8 +254,8 @@ static void test_refusals_leave_the_state_alone(void **state)
         "GPRMC,12000x,A,4807.038,N,01131.000,E,0.0,0.0,230326,,,A",            /* RMC time */
         "GPRMC,120002.00,A,4807.038,N,01131.000,E,0.0,0.0,23a326,,,A",         /* date */
         "GPGST,12000x,1.0,2.0,1.0,30.0,1.5,1.5,3.0",                           /* GST time */
-        "GPGGA,120002.00,4807.038,N,01131.000,E,1,08,0.9,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
-        ",,,,,,,,,,,,,,,,,,,,,,,", /* 72 fields */
+        ("GPGGA,120002.00,4807.038,N,01131.000,E,1,08,0.9,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
+         ",,,,,,,,,,,,,,,,,,,,,,,"), /* 72 fields */
     };
     for (size_t i = 0; i < ARRAY_LEN(bad_fields); i++)
         expect_refused_str(&p, with_checksum(bad_fields[i]), VG_EFORMAT);
@@ -315,8 +315,8 @@ static void test_ignored_sentences(void **state)
     }
     /* proprietary sentences, whatever their address length */
     static const char *const proprietary[] = {
-        "PUBX,00,081350.00,4717.113210,N,00833.915187,E,546.589,G3,2.1,2.0,0.007,77.52,0.007,,"
-        "0.92,1.19,0.77,9,0,0",
+        ("PUBX,00,081350.00,4717.113210,N,00833.915187,E,546.589,G3,2.1,2.0,0.007,77.52,0.007,,"
+         "0.92,1.19,0.77,9,0,0"),
         "PGRME,15.0,M,45.0,M,25.0,M",
         "PMTK001,604,3",
         "PSRF150,1",
@@ -537,50 +537,50 @@ static void test_accuracy(void **state)
     const double hdop_rule = 1.96 * VG_NMEA_UERE_M;
     struct vg_fix f;
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,1.5,,,,,,", rmc);
-    assert_near(f.accuracy_m, hdop_rule * 1.5, 1e-3);
-    assert_near(f.accuracy_m, 14.7, 0.01); /* the doc's example */
+    assert_near((double)f.accuracy_m, hdop_rule * 1.5, 1e-3);
+    assert_near((double)f.accuracy_m, 14.7, 0.01); /* the doc's example */
     /* GGA without HDOP: GSA's */
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,,,,,,,",
                 "GPGSA,A,3,01,02,03,04,,,,,,,,,2.5,2.0,1.5", rmc);
-    assert_near(f.accuracy_m, hdop_rule * 2.0, 1e-3);
+    assert_near((double)f.accuracy_m, hdop_rule * 2.0, 1e-3);
     /* no HDOP anywhere, no GST: the pessimistic default */
     f = ONE_FIX(rmc);
-    assert_near(f.accuracy_m, VG_NMEA_UNKNOWN_ACCURACY_M, 0);
+    assert_near((double)f.accuracy_m, (double)VG_NMEA_UNKNOWN_ACCURACY_M, 0);
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,0.0,,,,,,", rmc);
-    assert_near(f.accuracy_m, VG_NMEA_UNKNOWN_ACCURACY_M, 0);
+    assert_near((double)f.accuracy_m, (double)VG_NMEA_UNKNOWN_ACCURACY_M, 0);
     /* GST wins over HDOP: circular 2 m -> 2.4477 x 2 */
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,1.5,,,,,,", rmc,
                 "GPGST,120000,1.0,,,,2.0,2.0,3.0");
-    assert_near(f.accuracy_m, 2.0 * sqrt(2.0 * log(20.0)), 1e-4);
+    assert_near((double)f.accuracy_m, 2.0 * sqrt(2.0 * log(20.0)), 1e-4);
     /* lat/lon sigmas 3 and 1 (ellipse not given) */
     f = ONE_FIX(rmc, "GPGST,120000,1.0,,,,3.0,1.0,3.0");
-    assert_near(f.accuracy_m, vg_nmea_r95(3.0, 1.0), 1e-4);
+    assert_near((double)f.accuracy_m, vg_nmea_r95(3.0, 1.0), 1e-4);
     /* between one axis alone and the worst shape for that total variance */
     assert_true((double)f.accuracy_m > 1.96 * 3.0 && (double)f.accuracy_m < 1.96 * sqrt(10.0));
     /* ellipse 5 x 1 and lat/lon 3.6 x 3.6: the larger radius */
     f = ONE_FIX(rmc, "GPGST,120000,1.0,5.0,1.0,45.0,3.6,3.6,3.0");
-    assert_near(f.accuracy_m, fmax(vg_nmea_r95(5, 1), vg_nmea_r95(3.6, 3.6)), 1e-4);
-    assert_near(f.accuracy_m, vg_nmea_r95(5, 1), 1e-4);
+    assert_near((double)f.accuracy_m, fmax(vg_nmea_r95(5, 1), vg_nmea_r95(3.6, 3.6)), 1e-4);
+    assert_near((double)f.accuracy_m, vg_nmea_r95(5, 1), 1e-4);
     /* the ardusimple-style GST without the ellipse, and one with nothing */
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,1.5,,,,,,", rmc,
                 "GPGST,120000,1.8,,,,1.7,1.3,2.2");
-    assert_near(f.accuracy_m, vg_nmea_r95(1.7, 1.3), 1e-4);
+    assert_near((double)f.accuracy_m, vg_nmea_r95(1.7, 1.3), 1e-4);
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,1.5,,,,,,", rmc, "GPGST,120000,,,,,,,");
-    assert_near(f.accuracy_m, hdop_rule * 1.5, 1e-3);
+    assert_near((double)f.accuracy_m, hdop_rule * 1.5, 1e-3);
     /* clamped to fix.h's limits */
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,0.2,,,,,,", rmc);
-    assert_near(f.accuracy_m, VG_FIX_MIN_ACCURACY_M, 0);
+    assert_near((double)f.accuracy_m, (double)VG_FIX_MIN_ACCURACY_M, 0);
     f = ONE_FIX(rmc, "GPGST,120000,0.006,0.023,0.020,273.6,0.023,0.020,0.031");
-    assert_near(f.accuracy_m, VG_FIX_MIN_ACCURACY_M, 0);
+    assert_near((double)f.accuracy_m, (double)VG_FIX_MIN_ACCURACY_M, 0);
     f = ONE_FIX(rmc, "GPGST,120000,1,,,,900000,900000,1");
-    assert_near(f.accuracy_m, VG_FIX_MAX_ACCURACY_M, 0);
+    assert_near((double)f.accuracy_m, (double)VG_FIX_MAX_ACCURACY_M, 0);
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,9000,,,,,,", rmc);
-    assert_near(f.accuracy_m, hdop_rule * 9000, 2);
+    assert_near((double)f.accuracy_m, hdop_rule * 9000, 2);
     /* a GST of another epoch does not count */
     f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,1.5,,,,,,", rmc,
                 "GPGST,115959,1.0,,,,2.0,2.0,3.0");
     assert_true(f.time_ms % DAY_MS == 12 * 3600000LL);
-    assert_near(f.accuracy_m, hdop_rule * 1.5, 1e-3);
+    assert_near((double)f.accuracy_m, hdop_rule * 1.5, 1e-3);
 }
 
 static void test_speed_and_heading(void **state)
@@ -606,8 +606,8 @@ static void test_speed_and_heading(void **state)
         snprintf(rmc, sizeof rmc, "GPRMC,120000,A,4807.038,N,01131.000,E,%s,%s,230326,,,A",
                  cases[i].speed, cases[i].course);
         struct vg_fix f = ONE_FIX(rmc);
-        assert_near(f.speed_mps, cases[i].exp_speed, 1e-4);
-        assert_near(f.heading_deg, cases[i].exp_heading, 1e-4);
+        assert_near((double)f.speed_mps, cases[i].exp_speed, 1e-4);
+        assert_near((double)f.heading_deg, cases[i].exp_heading, 1e-4);
     }
     /* speed and course of an RMC that says "no fix" are not used */
     struct vg_fix f = ONE_FIX("GPGGA,120000,4807.038,N,01131.000,E,1,08,0.9,,,,,,",
@@ -876,10 +876,10 @@ static void test_a_receiver_that_skips_sentences(void **state)
             assert_true(f->speed_mps < 0);
             assert_int_equal(f->quality, VG_FIX_3D);
         } else if (k == 6) { /* from RMC alone: no HDOP from GGA, but GSA's */
-            assert_near(f->speed_mps, 1.25, 1e-3);
-            assert_near(f->accuracy_m, 6.5, 0.05);
+            assert_near((double)f->speed_mps, 1.25, 1e-3);
+            assert_near((double)f->accuracy_m, 6.5, 0.05);
         } else {
-            assert_near(f->speed_mps, 1.25, 1e-3);
+            assert_near((double)f->speed_mps, 1.25, 1e-3);
         }
     }
 }
@@ -982,15 +982,16 @@ static void test_round_trip(void **state)
             /* 1e-6 minute of arc: 1.7e-8 degree */
             assert_near(b->lat_deg, a->lat_deg, 1e-8);
             assert_near(b->lon_deg, a->lon_deg, 1e-8);
-            assert_near(b->accuracy_m, a->accuracy_m, 0.05 + 1e-6 * (double)a->accuracy_m);
+            assert_near((double)b->accuracy_m, (double)a->accuracy_m,
+                        0.05 + 1e-6 * (double)a->accuracy_m);
             if (a->speed_mps < 0)
                 assert_true(b->speed_mps < 0);
             else
-                assert_near(b->speed_mps, a->speed_mps, 0.001 * KNOT);
+                assert_near((double)b->speed_mps, (double)a->speed_mps, 0.001 * KNOT);
             if (a->heading_deg < 0) {
                 assert_true(b->heading_deg < 0);
             } else {
-                double d = fabs(b->heading_deg - a->heading_deg);
+                double d = fabs((double)(b->heading_deg - a->heading_deg));
                 assert_true(fmin(d, 360 - d) <= 0.0051);
             }
         }
@@ -1175,9 +1176,9 @@ static void test_real_recordings_details(void **state)
     assert_int_equal(r.fixes[0].time_ms, 1279471807000LL); /* 2010-07-18T16:50:07Z */
     assert_near(r.fixes[0].lat_deg, 41 + 43.6058 / 60, 1e-10);
     assert_near(r.fixes[0].lon_deg, -(83 + 38.0778 / 60), 1e-10);
-    assert_near(r.fixes[0].accuracy_m, 1.96 * VG_NMEA_UERE_M * 1.5, 1e-3);
-    assert_near(r.fixes[0].speed_mps, 0.55 * KNOT, 1e-5);
-    assert_near(r.fixes[0].heading_deg, 36.58, 1e-4);
+    assert_near((double)r.fixes[0].accuracy_m, 1.96 * VG_NMEA_UERE_M * 1.5, 1e-3);
+    assert_near((double)r.fixes[0].speed_mps, 0.55 * KNOT, 1e-5);
+    assert_near((double)r.fixes[0].heading_deg, 36.58, 1e-4);
 
     /* bt451 at 2 Hz: the stationary block, then the car. Each step of the
      * car agrees with the speed and the course its receiver reports. */
@@ -1215,7 +1216,7 @@ static void test_real_recordings_details(void **state)
     replay("gpslim236.log", &r, said, &n_said, &p);
     for (size_t i = 0; i < r.n; i++) {
         assert_int_equal(r.fixes[i].quality, VG_FIX_3D);
-        assert_near(r.fixes[i].accuracy_m, 1.96 * VG_NMEA_UERE_M * 1.7, 1e-3);
+        assert_near((double)r.fixes[i].accuracy_m, 1.96 * VG_NMEA_UERE_M * 1.7, 1e-3);
         assert_int_equal(r.fixes[i].time_ms, 1153507964000LL + (int64_t)i * 1000);
     }
 }
