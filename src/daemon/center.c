@@ -81,6 +81,12 @@ struct measure {
     int64_t timer_at_ms;
     bool dirty; /* its state changed since it was last stored */
     struct measure *next_dirty;
+    /* Changed only in what does not decide alarms (positions, clocks): off
+     * the dirty list, stored at the next refresh (not hashed again at every
+     * flush: with thousands of measures moving each second, that was half
+     * of the loop; bench/sim in docs/BENCHMARKS.md). */
+    bool stale;
+    struct measure *next_stale;
     uint64_t stored_digest; /* of the significant part of the state last stored */
     int64_t stored_ms;      /* when it was last stored */
     struct measure *next;
@@ -145,8 +151,9 @@ struct vg_center {
     struct tz_entry *tzs;
     struct cbatch *open; /* being filled */
     struct measure *dirty;
+    struct measure *stale; /* see struct measure */
     struct event *flush_ev;   /* low priority: after the loop's reads */
-    struct event *refresh_ev; /* stores the states a flush left dirty */
+    struct event *refresh_ev; /* stores the states a flush left stale */
     struct event *done_ev;
     pthread_mutex_t done_lock;
     pthread_cond_t done_cond;
@@ -617,11 +624,20 @@ static uint64_t significant_digest(const struct vg_engine_state *st)
     s.mobile_distance_m = 0;
     s.closed_by[0] = s.closed_by[1] = s.approach_rate[0] = s.approach_rate[1] = 0;
     s.near_mask = 0;
+    /* eight bytes at a time (FNV-1a on words, then a final mix): a change
+     * anywhere changes the digest but for a 2^-64 chance */
     uint64_t h = 0xcbf29ce484222325ULL;
     const unsigned char *p = (const unsigned char *)&s;
-    for (size_t i = 0; i < sizeof s; i++)
+    size_t i = 0;
+    for (; i + 8 <= sizeof s; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < sizeof s; i++)
         h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
+    return h ^ (h >> 32);
 }
 
 /* How stale the stored state of a measure may get in what does not decide
@@ -641,8 +657,12 @@ static void flush(struct vg_center *c, bool force)
         next = m->next_dirty;
         uint64_t digest = significant_digest(&m->st);
         if (!force && digest == m->stored_digest && now - m->stored_ms < STATE_REFRESH_MS) {
-            m->next_dirty = keep;
-            keep = m;
+            m->dirty = false; /* new records make it dirty again */
+            if (!m->stale) {
+                m->stale = true;
+                m->next_stale = c->stale;
+                c->stale = m;
+            }
             continue;
         }
         bool room = (b || (b = open_batch(c))) && !GROW(b->states, b->n_states, b->cap_states);
@@ -668,8 +688,8 @@ static void flush(struct vg_center *c, bool force)
             .measure_id = m->id, .version = VG_ENGINE_STATE_VERSION, .len = (uint32_t)sizeof m->st};
         b->n_states++;
     }
-    c->dirty = keep;
-    if (keep && !event_pending(c->refresh_ev, EV_TIMEOUT, NULL)) {
+    c->dirty = keep; /* out of memory: tried again at the refresh */
+    if ((c->stale || keep) && !event_pending(c->refresh_ev, EV_TIMEOUT, NULL)) {
         struct timeval tv = {STATE_REFRESH_MS / 1000, STATE_REFRESH_MS % 1000 * 1000};
         event_add(c->refresh_ev, &tv);
     }
@@ -746,8 +766,22 @@ static void flush(struct vg_center *c, bool force)
     update_pause(c);
 }
 
+static void unstale(struct vg_center *c)
+{
+    struct measure *m = c->stale;
+    c->stale = NULL;
+    while (m) {
+        struct measure *next = m->next_stale;
+        m->stale = false;
+        m->next_stale = NULL;
+        mark_dirty(c, m);
+        m = next;
+    }
+}
+
 void vg_center_flush(struct vg_center *c)
 {
+    unstale(c);     /* the positions too */
     flush(c, true); /* shutting down: every state as it is */
 }
 
@@ -756,6 +790,17 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     flush(arg, false);
+}
+
+/* The stale measures back on the dirty list: those stored long enough ago
+ * are stored now, the others wait for the next refresh. */
+static void on_refresh(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct vg_center *c = arg;
+    unstale(c);
+    flush(c, false);
 }
 
 static const char *ring_text(uint8_t level)
@@ -1300,7 +1345,7 @@ int vg_center_new(struct event_base *base, struct vg_store *store,
     pthread_mutex_init(&c->done_lock, NULL);
     pthread_cond_init(&c->done_cond, NULL);
     c->flush_ev = event_new(base, -1, 0, on_flush, c);
-    c->refresh_ev = evtimer_new(base, on_flush, c);
+    c->refresh_ev = evtimer_new(base, on_refresh, c);
     c->done_ev = event_new(base, -1, 0, on_done, c);
     if (!c->flush_ev || !c->refresh_ev || !c->done_ev) {
         snprintf(err, err_len, "cannot create events");
