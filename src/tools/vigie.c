@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "tools/vigie_journal.h"
 #include "tools/vigie_measure.h"
+#include "tools/vigie_person.h"
 #include "tools/vigie_user.h"
 #include "util/pki.h"
 
@@ -418,6 +419,8 @@ static const struct command commands[] = {
     {"pki", "COMMAND [ARGS]", "the certificate authority (vigie pki --help)", cmd_pki},
     {"measure", "create|list [ARGS]", "declare and list measures (vigie measure --help)",
      vigie_measure_main},
+    {"person", "list|add|show|versions|update", "persons' files (vigie person --help)",
+     vigie_person_main},
     {"user", "list|add|passwd|set|disable|enable", "users' accounts (vigie user --help)",
      vigie_user_main},
     {"journal", "verify [ARGS]", "check the journal's hash chain (vigie journal --help)",

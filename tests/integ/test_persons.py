@@ -8,12 +8,13 @@ and change (what changed, not the values).
 import copy
 import json
 import os
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_users import CHEAP, PASSWORD, Client  # noqa: E402
-from vigie_harness import Daemon  # noqa: E402
+from vigie_harness import Daemon, binary  # noqa: E402
 
 CLAIRE = {
     "identity": {"last_name": "Martin", "first_names": "Claire", "birth_date": "1988-04-02",
@@ -101,6 +102,50 @@ class Persons(unittest.TestCase):
         for row in rows:
             self.assertNotIn("Nantes", row[3])
             self.assertNotIn("Martin", "".join(row))
+
+    def test_cli(self):
+        """vigie person: the same through the command line, tables and --json."""
+        path = os.path.join(self.d.dir, "claire.json")
+        with open(path, "w") as f:
+            json.dump(CLAIRE, f)
+
+        def vigie(*args, stdin=None):
+            return subprocess.run([binary("vigie"), "person"] + list(args) +
+                                  ["--http", "127.0.0.1:%d" % self.d.http_port,
+                                   "--data-dir", self.d.dir],
+                                  input=stdin, capture_output=True, text=True)
+        res = vigie("add", path)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        pid = int(res.stdout.split()[1].rstrip(","))
+        self.assertIn("version 1", res.stdout)
+        res = vigie("show", str(pid))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        for text in ("Martin Claire, born 1988-04-02", "+33612345678", "dog Rex",
+                     "Code 4512B", "by admin-token"):
+            self.assertIn(text, res.stdout)
+        moved = copy.deepcopy(CLAIRE)
+        moved["phones"][0]["number"] = "+33600000000"
+        res = vigie("update", str(pid), "--based-on", "1", "-", stdin=json.dumps(moved))
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("version 2", res.stdout)
+        res = vigie("update", str(pid), "--based-on", "1", path)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("409", res.stderr)
+        res = vigie("versions", str(pid))
+        self.assertEqual([l.split()[1] for l in res.stdout.splitlines()], ["2", "1"])
+        res = vigie("show", str(pid), "--version", "1", "--json")
+        self.assertEqual(json.loads(res.stdout)["person"], CLAIRE)
+        res = vigie("list", "--json")
+        self.assertEqual([(p["id"], p["version"]) for p in json.loads(res.stdout)], [(pid, 2)])
+        self.assertIn("Martin Claire", vigie("list").stdout)
+        bad = os.path.join(self.d.dir, "bad.json")
+        with open(bad, "w") as f:
+            json.dump({"identity": {"last_name": "X"}}, f)
+        res = vigie("add", bad)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("first_names", res.stderr)
+        self.assertEqual(vigie("show", "abc").returncode, 2)
+        self.assertEqual(vigie("update", str(pid), path).returncode, 2)  # no --based-on
 
     def test_permissions(self):
         inst = self.session("u-installer")
