@@ -291,7 +291,13 @@ static void heard(struct vg__ctx *c, enum vg_unit unit, int64_t record_ms)
     if (u->comm_lost) {
         u->comm_lost = 0;
         back = true;
-        vg__alarm(c, VG_ALARM_COMM_RESTORED, unit, VG_PRIORITY_INFO, record_ms);
+        /* The event is hearing the unit again, now: not the time of the
+         * record that revealed it, which after an outage is the oldest of a
+         * backlog, made just after the unit was cut off (stamped with it, an
+         * outage of minutes would look like one of seconds). Centre time,
+         * like comm_lost's (when it was last heard), and never late. */
+        struct vg_alarm *a = vg__alarm(c, VG_ALARM_COMM_RESTORED, unit, VG_PRIORITY_INFO, c->now);
+        a->flags &= (uint8_t)~VG_ALARM_F_LATE;
     }
     if (u->powered_off && record_ms > u->power_ms) {
         u->powered_off = 0;

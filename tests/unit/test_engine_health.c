@@ -151,6 +151,29 @@ static void test_comm_loss_and_restoration(void **state)
     assert_non_null(find(VG_ALARM_GNSS_RESTORED));
 }
 
+/* After an outage the unit flushes its backlog, oldest first: the first
+ * record was made just after the connection was lost, but the unit is
+ * heard again now, and that is when (and how late) comm_restored is. */
+static void test_comm_restored_by_a_backlog(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_at(T0, from_home(0, 30000)), VG_OK);
+    assert_int_equal(tick(T0 + W.params.comm_loss_after_ms), VG_OK);
+    assert_int_equal(count(VG_ALARM_COMM_LOST), 2);
+    assert_int_equal(tick(T0 + 20 * MIN), VG_OK);
+    /* the backlog's first record, made at T0 + 30 s, arrives at T0 + 20 min */
+    assert_int_equal(author_at(T0 + 30 * SEC, from_home(0, 30000)), VG_OK);
+    const struct vg_alarm *a = find(VG_ALARM_COMM_RESTORED);
+    assert_non_null(a);
+    assert_int_equal(a->unit, VG_UNIT_AUTHOR);
+    assert_int_equal(a->at_ms, T0 + 20 * MIN);
+    assert_int_equal(a->raised_ms, T0 + 20 * MIN);
+    assert_false(a->flags & VG_ALARM_F_LATE);
+}
+
 static void test_unit_switched_off_and_on(void **state)
 {
     (void)state;
@@ -727,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_gnss_loss_graded_by_reachability),
         cmocka_unit_test(test_loss_reachability_counts_fixed_zones),
         cmocka_unit_test(test_comm_loss_and_restoration),
+        cmocka_unit_test(test_comm_restored_by_a_backlog),
         cmocka_unit_test(test_unit_switched_off_and_on),
         cmocka_unit_test(test_neutralisation_sensors),
         cmocka_unit_test(test_battery_levels_with_hysteresis),
