@@ -1114,7 +1114,7 @@ static int parse_root(struct ctx *c, json_t *root)
 {
     static const char *const keys[] = {
         "name",    "description", "seed",    "duration_s", "start_utc",  "timezone", "gnss",
-        "devices", "areas",       "measure", "pairs",      "population", NULL};
+        "devices", "areas",       "measure", "pairs",      "population", "expect",   NULL};
     struct vg_sim_scenario *sc = c->sc;
     int rc;
     if (!json_is_object(root))
@@ -1128,6 +1128,13 @@ static int parse_root(struct ctx *c, json_t *root)
         snprintf(sc->name, sizeof sc->name, "%s", json_string_value(name));
     if (desc && !json_is_string(desc))
         return FAIL(c, VG_EINVAL, "description: must be a string");
+    /* What the centre should raise for this scenario: read by its
+     * end-to-end test (tests/integ/test_scenarios.py, docs/SCENARIOS.md),
+     * not by the simulator, which only checks that it is an object so that
+     * a typo like "expect": [] is caught here rather than ignored. */
+    json_t *expect = json_object_get(root, "expect");
+    if (expect && !json_is_object(expect))
+        return FAIL(c, VG_EINVAL, "expect: must be an object (the expectations of its test)");
     json_t *seed = json_object_get(root, "seed");
     if (seed) {
         if (!json_is_integer(seed) || json_integer_value(seed) < 0)

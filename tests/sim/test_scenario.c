@@ -45,6 +45,7 @@ static const struct {
     const char *message;
 } refusals[] = {
     {HEAD ONE_PAIR ", \"bogus\": 1}", "scenario: unknown key \"bogus\""},
+    {HEAD ONE_PAIR ", \"expect\": []}", "expect: must be an object"},
     {"{\"measure\": {\"alert_radius_m\": 2000}, " ONE_PAIR "}", "duration_s: is required"},
     {"{\"duration_s\": -5, " ONE_PAIR "}", "duration_s: the run's length in seconds, 1..31622400"},
     {"{\"duration_s\": \"1h\", " ONE_PAIR "}", "duration_s: the run's length in seconds"},
@@ -315,6 +316,30 @@ static void test_relative_places(void **state)
     vg_sim_scenario_free(sc);
 }
 
+/* "expect" belongs to the scenario's end-to-end test: the simulator takes
+ * any object there and runs the scenario exactly as without it. */
+static void test_expectations_are_ignored(void **state)
+{
+    (void)state;
+    struct vg_sim_scenario *plain = must_parse(HEAD ONE_PAIR "}");
+    struct vg_sim_scenario *sc =
+        must_parse(HEAD ONE_PAIR ", \"expect\": {\"alarms\": [{\"pair\": \"pair-0\", "
+                                 "\"kinds\": [\"sos\"]}], \"anything\": {\"else\": 1}}}");
+    assert_int_equal(vg_sim_scenario_pairs(sc), 1);
+    assert_int_equal(vg_sim_scenario_duration_ms(sc), vg_sim_scenario_duration_ms(plain));
+    for (size_t unit = 0; unit < 2; unit++)
+        for (double t = 0.0; t < 3600.0; t += 600.0) {
+            struct vg_sim_position a, b;
+            assert_int_equal(vg_sim_scenario_position(plain, unit, t, &a), VG_OK);
+            assert_int_equal(vg_sim_scenario_position(sc, unit, t, &b), VG_OK);
+            assert_true(a.lat_deg == b.lat_deg && a.lon_deg == b.lon_deg);
+        }
+    vg_sim_scenario_free(sc);
+    sc = must_parse(HEAD ONE_PAIR ", \"expect\": {}}");
+    vg_sim_scenario_free(sc);
+    vg_sim_scenario_free(plain);
+}
+
 static void test_load_from_file(void **state)
 {
     (void)state;
@@ -343,17 +368,41 @@ static void test_load_from_file(void **state)
     assert_null(sc);
 }
 
-/* The two example scenarios of tests/scenarios parse. */
+/* Every scenario of the library in tests/scenarios parses (the end-to-end
+ * test runs them; a refusal here is clearer than a failed run there). */
 static void test_examples_parse(void **state)
 {
     (void)state;
+    static const struct {
+        const char *file;
+        size_t pairs;
+    } library[] = {
+        {"approach_on_foot.json", 1},
+        {"car_past_home.json", 1},
+        {"protected_approaches.json", 1},
+        {"handover_window.json", 2},
+        {"tunnel_far_away.json", 1},
+        {"jamming_near_her.json", 1},
+        {"strap_cut.json", 1},
+        {"battery_run_down.json", 1},
+        {"sos.json", 1},
+        {"network_outage.json", 1},
+        {"demo_nantes.json", 7},
+    };
     char path[1024];
     char err[512];
     struct vg_sim_scenario *sc = NULL;
-    snprintf(path, sizeof path, "%s/../../tests/scenarios/approach_on_foot.json", geo_dir);
-    assert_int_equal(vg_sim_scenario_load(path, geo_dir, &sc, err, sizeof err), VG_OK);
-    assert_int_equal(vg_sim_scenario_pairs(sc), 1);
-    vg_sim_scenario_free(sc);
+    for (size_t i = 0; i < ARRAY_LEN(library); i++) {
+        snprintf(path, sizeof path, "%s/../../tests/scenarios/%s", geo_dir, library[i].file);
+        int rc = vg_sim_scenario_load(path, geo_dir, &sc, err, sizeof err);
+        if (rc)
+            fail_msg("%s", err);
+        assert_int_equal(vg_sim_scenario_pairs(sc), library[i].pairs);
+        /* short enough to run in real time in `make test` */
+        if (strcmp(library[i].file, "demo_nantes.json") != 0)
+            assert_true(vg_sim_scenario_duration_ms(sc) <= 360000);
+        vg_sim_scenario_free(sc);
+    }
     snprintf(path, sizeof path, "%s/../../tests/scenarios/population_10k.json", geo_dir);
     int rc = vg_sim_scenario_load(path, geo_dir, &sc, err, sizeof err);
     if (rc)
@@ -367,4 +416,5 @@ static void test_examples_parse(void **state)
 SIM_TEST_MAIN(cmocka_unit_test(test_minimal), cmocka_unit_test(test_refusals_name_their_path),
               cmocka_unit_test(test_communes_need_the_geo_directory),
               cmocka_unit_test(test_places_in_communes), cmocka_unit_test(test_relative_places),
+              cmocka_unit_test(test_expectations_are_ignored),
               cmocka_unit_test(test_load_from_file), cmocka_unit_test(test_examples_parse))
