@@ -747,6 +747,7 @@ static void flush(struct vg_center *c, bool force)
         }
     }
     c->open = NULL;
+    b->sb.urgent = c->urgent;
     c->urgent = false;
     b->sb.records = b->records;
     b->sb.n_records = b->n_records;

@@ -654,11 +654,22 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&s->wake, &s->lock);
         if (!s->head)
             break; /* closing, and nothing left */
-        struct vg_store_batch *first = s->head, *last = first;
-        size_t n = 1;
+        /* everything queued, in order, up to GROUP_MAX; but a group stops
+         * at its last urgent batch: the alarm's commit does not wait for
+         * the rows queued behind it (they go in the next group, order kept) */
+        struct vg_store_batch *first = s->head, *last = first, *cut = first->urgent ? first : NULL;
+        size_t n = 1, n_cut = 1;
         while (last->next_ && n < GROUP_MAX) {
             last = last->next_;
             n++;
+            if (last->urgent) {
+                cut = last;
+                n_cut = n;
+            }
+        }
+        if (cut) {
+            last = cut;
+            n = n_cut;
         }
         s->head = last->next_;
         if (!s->head)

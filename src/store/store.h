@@ -136,6 +136,10 @@ struct vg_store_batch {
     size_t n_user_defs;
     struct vg_store_person_def *person_defs;
     size_t n_person_defs;
+    /* An alarm waits on this batch: its transaction ends with it (the
+     * batches queued after it go in the next one), so that what it waits
+     * for is as small as the order of batches allows. */
+    bool urgent;
     /* Called once, on the writer thread, after the commit (rc 0) or the
      * failure (rc < 0, nothing of this batch stored; err says why). */
     void (*done)(struct vg_store_batch *b, int rc, const char *err);

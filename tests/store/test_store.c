@@ -1919,6 +1919,45 @@ static void test_durability_after_kill(void **state)
 }
 
 
+/* A group ends with its last urgent batch (an alarm's): what is queued
+ * behind it goes in the next transaction, in order. */
+static void test_urgent_batch_ends_its_group(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "M-1", 1, u);
+    struct vg_store_record ra = simple_fix(u[0], 1, T0), rb = simple_fix(u[0], 2, T0),
+                           rc = simple_fix(u[0], 3, T0);
+    struct vg_store_batch a = {.records = &ra, .n_records = 1};
+    struct vg_store_batch b = {.records = &rb, .n_records = 1, .urgent = true};
+    struct vg_store_batch c = {.records = &rc, .n_records = 1};
+    struct vg_store_batch *bs[3] = {&a, &b, &c};
+    struct waiter ws[3];
+    struct probe_waiter pw = {
+        .g = {.s = s, .n = 3},
+        .w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        ws[i] = (struct waiter){.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+        bs[i]->done = waiter_done;
+        bs[i]->arg = &ws[i];
+        pw.g.to_submit[i] = bs[i];
+    }
+    /* the three are queued while the writer is busy with the trigger */
+    struct vg_store_batch trigger = {.done = probe_done, .arg = &pw};
+    assert_int_equal(vg_store_submit(s, &trigger), 0);
+    wait_for(&pw.w);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(pw.g.rc[i], 0);
+        wait_for(&ws[i]);
+        assert_int_equal(ws[i].rc, 0);
+    }
+    assert_int_equal(a.committed_ns, b.committed_ns); /* together, up to the urgent one */
+    assert_true(c.committed_ns > b.committed_ns);     /* the next transaction */
+    assert_int_equal(count_records(s, u[0]), 3);
+}
+
 /* ---- the journal -------------------------------------------------------------------------- */
 
 struct journal_read {
@@ -2114,6 +2153,7 @@ int main(int argc, char **argv)
         T(test_close_drains_the_queue),
         T(test_concurrent_submitters_and_reader),
         T(test_durability_after_kill),
+        T(test_urgent_batch_ends_its_group),
         T(test_journal_chained_with_its_batch),
         T(test_journal_tampering_detected),
 #undef T
