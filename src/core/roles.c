@@ -24,7 +24,9 @@ static const bool may[VG_USER__COUNT][VG_PERM__COUNT] = {
                            [VG_PERM_MEASURE_CREATE] = true,
                            [VG_PERM_PERSON_READ] = true,
                            [VG_PERM_PERSON_WRITE] = true},
-    [VG_USER_MAGISTRATE] = {[VG_PERM_MEASURE_READ] = true, [VG_PERM_STATISTICS] = true},
+    [VG_USER_MAGISTRATE] = {[VG_PERM_MEASURE_READ] = true,
+                            [VG_PERM_STATISTICS] = true,
+                            [VG_PERM_PERSON_READ] = true},
     [VG_USER_STATISTICIAN] = {[VG_PERM_STATISTICS] = true},
     /* provisioning is the platform's: measures declared by tools and scripts */
     [VG_USER_ADMINISTRATOR] = {[VG_PERM_MEASURE_READ] = true,

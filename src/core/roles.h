@@ -5,8 +5,7 @@
  *   operator       handles alarms; reads every measure's file
  *   supervisor     runs a shift; reads every measure's file
  *   installer      the probation officer: declares measures, installs units
- *   magistrate     reads only the measures of his own court (persons: once they are
- *                  linked to measures, his measures' persons; until then none)
+ *   magistrate     reads only the measures of his own court, and their persons
  *   statistician   aggregates only: no measure's file, no person
  *   administrator  accounts and the platform (provisioning included)
  *

@@ -1113,12 +1113,33 @@ int vg_center_journal(struct vg_center *c, const char *actor, const char *action
     return rc;
 }
 
+static int person_exists(void *arg, const struct vg_store_person_row *p)
+{
+    (void)arg;
+    (void)p;
+    return 0;
+}
+
 int vg_center_create_measure(struct vg_center *c, const char *actor, const char *json, int64_t *id,
                              char *err, size_t err_len)
 {
     struct measure *m = measure_build(c, 0, json, err, err_len);
     if (!m)
         return VG_EINVAL;
+    /* the persons' files it names exist (a quick read: creation is rare) */
+    const int64_t persons[2] = {m->def.author_person, m->def.protected_person};
+    for (int k = 0; k < 2; k++) {
+        if (!persons[k])
+            continue;
+        int rc = vg_store_person(c->store, persons[k], 0, false, person_exists, NULL);
+        if (rc != VG_OK) {
+            snprintf(err, err_len, "persons.%s: %s %lld", k ? "protected" : "author",
+                     rc == VG_ENOTFOUND ? "no person" : "cannot read person",
+                     (long long)persons[k]);
+            measure_free(m);
+            return rc == VG_ENOTFOUND ? VG_EINVAL : rc;
+        }
+    }
     for (struct measure *o = c->measures; o; o = o->next)
         if (strcmp(o->def.name, m->def.name) == 0) {
             snprintf(err, err_len, "a measure named %s exists already", m->def.name);
@@ -1200,6 +1221,8 @@ int vg_center_list_measures(struct vg_center *c,
             .id = m->id,
             .name = m->def.name,
             .court = m->def.court,
+            .author_person = m->def.author_person,
+            .protected_person = m->def.protected_person,
             .author_unit = m->def.author_unit,
             .protected_unit = m->def.protected_unit,
             .alert_radius_m = m->def.alert_radius_m,

@@ -91,6 +91,7 @@ struct vg_center_measure_info {
     int64_t id;
     const char *name;
     const char *court; /* "" if not given */
+    int64_t author_person, protected_person; /* their files (0: none) */
     const char *author_unit;
     const char *protected_unit;
     double alert_radius_m;

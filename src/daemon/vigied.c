@@ -332,6 +332,34 @@ static int hook_list(void *arg, const struct vg_identity *who, struct evbuffer *
     return 0;
 }
 
+struct visible_call {
+    const struct vg_identity *who;
+    int64_t person;
+    bool visible;
+};
+
+static int visible_one(void *arg, const struct vg_center_measure_info *m)
+{
+    struct visible_call *v = arg;
+    if ((m->author_person == v->person || m->protected_person == v->person) &&
+        may_read(v->who, m)) {
+        v->visible = true;
+        return 1; /* found: stop */
+    }
+    return 0;
+}
+
+static void do_visible(struct daemon *d, void *arg)
+{
+    vg_center_list_measures(d->center, visible_one, arg);
+}
+
+static bool hook_person_visible(void *arg, const struct vg_identity *who, int64_t person)
+{
+    struct visible_call v = {who, person, false};
+    return on_loop(arg, do_visible, &v) == VG_OK && v.visible;
+}
+
 struct create_call {
     const struct vg_identity *who;
     const char *json;
@@ -421,6 +449,7 @@ static int run(struct daemon *d)
                                .health = hook_health,
                                .metrics = hook_metrics,
                                .list_measures = hook_list,
+                               .person_visible = hook_person_visible,
                                .create_measure = hook_create};
     char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
     snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);

@@ -643,9 +643,26 @@ static int run_batch(struct vg_store *s, struct vg_store_batch *b, char *err, si
     return w.rc;
 }
 
+struct person_list {
+    struct vg_http *h;
+    const struct vg_identity *who;
+    json_t *out;
+};
+
+/* A person's file a court-scoped reader may not see is not shown, nor its
+ * existence told. */
+static bool person_visible(struct vg_http *h, const struct vg_identity *who, int64_t id)
+{
+    return !vg_role_court_scoped(who->role) ||
+           (h->hooks.person_visible && h->hooks.person_visible(h->hooks.arg, who, id));
+}
+
 static int person_list_one(void *arg, const struct vg_store_person_row *p)
 {
-    json_array_append_new(arg, json_pack("{s:I,s:I,s:s,s:I}", "id", (json_int_t)p->id, "version",
+    struct person_list *l = arg;
+    if (!person_visible(l->h, l->who, p->id))
+        return 0;
+    json_array_append_new(l->out, json_pack("{s:I,s:I,s:s,s:I}", "id", (json_int_t)p->id, "version",
                                          (json_int_t)p->version, "display", p->display,
                                          "updated_ms", (json_int_t)p->created_ms));
     return 0;
@@ -694,7 +711,8 @@ static void on_persons(struct vg_http *h, struct evhttp_request *req, enum evhtt
         if (!permitted(req, who, VG_PERM_PERSON_READ))
             return;
         json_t *list = json_array();
-        int rc = vg_store_persons(h->store, person_list_one, list);
+        struct person_list l = {h, who, list};
+        int rc = vg_store_persons(h->store, person_list_one, &l);
         char detail[64];
         snprintf(detail, sizeof detail, "{\"count\":%zu}", json_array_size(list));
         if (rc != VG_OK || vg_auth_journal(h->auth, who->name, "person.list", "*", detail) != 0) {
@@ -754,6 +772,10 @@ static void on_person(struct vg_http *h, struct evhttp_request *req, enum evhttp
     if (cmd == EVHTTP_REQ_GET) {
         if (!permitted(req, who, VG_PERM_PERSON_READ))
             return;
+        if (!person_visible(h, who, id)) {
+            reply_error(req, 404, "Not Found", "not_found", "no such person or version");
+            return;
+        }
         int64_t version = 0;
         const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
         if (q && !versions) {

@@ -45,6 +45,9 @@ struct vg_http_hooks {
      * could not be journaled is refused). */
     int (*list_measures)(void *arg, const struct vg_identity *who, struct evbuffer *out, char *err,
                          size_t err_len);
+    /* Whether a court-scoped reader (a magistrate) may read this person's
+     * file: one of his court's measures names it. */
+    bool (*person_visible)(void *arg, const struct vg_identity *who, int64_t person_id);
     /* 0 and *id, or a negative vg_err and a message. */
     int (*create_measure)(void *arg, const struct vg_identity *who, const char *json, int64_t *id,
                           char *err, size_t err_len);

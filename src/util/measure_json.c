@@ -329,8 +329,8 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     if (!root)
         return VG_EFORMAT;
     int rc;
-    static const char *const keys[] = {"name",  "court", "alert_radius_m", "timezone", "units",
-                                       "zones", NULL};
+    static const char *const keys[] = {"name",  "court",   "alert_radius_m", "timezone",
+                                       "units", "persons", "zones",          NULL};
     if ((rc = only_keys(root, keys, "measure", err, err_len)))
         goto done;
     if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)) ||
@@ -365,6 +365,29 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
                               strcmp(def->bracelet, def->protected_unit) == 0))) {
         rc = fail(err, err_len, VG_EINVAL, "units: each unit serves one role");
         goto done;
+    }
+    json_t *persons = json_object_get(root, "persons");
+    if (persons) {
+        static const char *const person_keys[] = {"author", "protected", NULL};
+        if ((rc = only_keys(persons, person_keys, "persons", err, err_len)))
+            goto done;
+        int64_t *dst[2] = {&def->author_person, &def->protected_person};
+        for (int k = 0; k < 2; k++) {
+            json_t *v = json_object_get(persons, person_keys[k]);
+            if (!v)
+                continue;
+            if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+                rc = fail(err, err_len, VG_EINVAL, "persons: \"%s\" is a person's id",
+                          person_keys[k]);
+                goto done;
+            }
+            *dst[k] = json_integer_value(v);
+        }
+        if (def->author_person && def->author_person == def->protected_person) {
+            rc = fail(err, err_len, VG_EINVAL, "persons: the author and the protected person are "
+                                               "two persons");
+            goto done;
+        }
     }
     json_t *zones = json_object_get(root, "zones");
     if (zones) {

@@ -9,6 +9,7 @@
  *   "alert_radius_m": 2000,
  *   "timezone": "Europe/Paris",                    (optional, this default)
  *   "units": {"author": "U-A1", "protected": "U-P1", "bracelet": "B-1"},
+ *   "persons": {"author": 7293, "protected": 1188},  (optional: their files' ids)
  *   "zones": [                                       (optional, at most 8)
  *     {"id": 1, "category": "protected_home", "shape": "circle",
  *      "center": [47.2184, -1.5536], "alert_radius_m": 2000},
@@ -44,6 +45,8 @@ struct vg_measure_def {
     char author_unit[VG_NAME_MAX + 1];
     char protected_unit[VG_NAME_MAX + 1];
     char bracelet[VG_NAME_MAX + 1]; /* may be empty */
+    int64_t author_person;          /* the persons' files (0: not given) */
+    int64_t protected_person;
     double alert_radius_m;
     size_t n_zones;
     struct vg_zone zones[VG_ENGINE_MAX_FIXED_ZONES];

@@ -150,18 +150,53 @@ class Persons(unittest.TestCase):
     def test_permissions(self):
         inst = self.session("u-installer")
         pid = inst.request("POST", "/api/v1/persons", CLAIRE)[1]["id"]
-        for name in ("u-statistician", "u-magistrate"):
-            c = self.session(name)
-            for path in ("/api/v1/persons", "/api/v1/persons/%d" % pid):
-                status, doc, _ = c.request("GET", path)
-                self.assertEqual((status, doc["error"]["code"]), (403, "forbidden"), name)
-                self.assertNotIn("Claire", json.dumps(doc))
+        c = self.session("u-statistician")
+        for path in ("/api/v1/persons", "/api/v1/persons/%d" % pid):
+            status, doc, _ = c.request("GET", path)
+            self.assertEqual((status, doc["error"]["code"]), (403, "forbidden"))
+            self.assertNotIn("Claire", json.dumps(doc))
+        # a magistrate sees only the persons of his court's measures: none yet
+        mag = self.session("u-magistrate")
+        self.assertEqual(mag.request("GET", "/api/v1/persons")[:2], (200, []))
+        status, doc, _ = mag.request("GET", "/api/v1/persons/%d" % pid)
+        self.assertEqual((status, doc["error"]["code"]), (404, "not_found"))
+        self.assertEqual(mag.request("GET", "/api/v1/persons/%d/versions" % pid)[0], 404)
+        self.assertNotIn("Claire", json.dumps(doc))
         op = self.session("u-operator")
         self.assertEqual(op.request("POST", "/api/v1/persons", CLAIRE)[0], 403)
         self.assertEqual(op.request("PUT", "/api/v1/persons/%d" % pid,
                                     {"based_on": 1, "person": CLAIRE})[0], 403)
         self.assertEqual(inst.request("POST", "/api/v1/persons", CLAIRE, csrf=False)[0], 403)
         self.assertEqual(self.client().request("GET", "/api/v1/persons")[0], 401)
+
+    def test_magistrate_reads_the_persons_of_his_courts_measures(self):
+        inst = self.session("u-installer")
+        claire = inst.request("POST", "/api/v1/persons", CLAIRE)[1]["id"]
+        other = copy.deepcopy(CLAIRE)
+        other["identity"]["last_name"] = "Durand"
+        durand = inst.request("POST", "/api/v1/persons", other)[1]["id"]
+        bob = copy.deepcopy(CLAIRE)
+        bob["identity"].update({"last_name": "Bernard", "first_names": "Paul", "sex": "M"})
+        bernard = inst.request("POST", "/api/v1/persons", bob)[1]["id"]
+
+        def measure(name, court, author, protected_person):
+            return inst.request("POST", "/api/v1/measures", {
+                "name": name, "court": court, "alert_radius_m": 2000,
+                "units": {"author": name + "-A", "protected": name + "-P"},
+                "persons": {"author": author, "protected": protected_person}})
+
+        self.assertEqual(measure("M-A", "TJ-A", bernard, claire)[0], 201)
+        status, doc, _ = measure("M-B", "TJ-B", bernard + 1 if bernard + 1 not in
+                                 (claire, durand) else bernard + 2, durand)
+        self.assertEqual(status, 400)  # no such person
+        self.assertIn("no person", doc["error"]["message"])
+        self.assertEqual(measure("M-X", "TJ-A", claire, claire)[0], 400)  # one person twice
+        mag = self.session("u-magistrate")
+        status, lst, _ = mag.request("GET", "/api/v1/persons")
+        self.assertEqual(sorted(p["id"] for p in lst), sorted([claire, bernard]))
+        self.assertEqual(mag.request("GET", "/api/v1/persons/%d" % claire)[1]["person"], CLAIRE)
+        self.assertEqual(mag.request("GET", "/api/v1/persons/%d" % durand)[0], 404)
+        self.assertEqual(mag.request("POST", "/api/v1/persons", CLAIRE)[0], 403)
 
     def test_validation(self):
         inst = self.session("u-installer")
