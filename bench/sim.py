@@ -6,8 +6,8 @@ vigie-sim runs the population scenario (tests/scenarios/population_10k.json:
 every second: every unit runs the real unit logic over its own TLS connection,
 fed by the simulated world sampled once a second per unit. The units are
 provisioned first (`vigie-sim provision`: certificates and measures, not
-timed), then the run: the warm-up (units set up, TLS handshakes, first
-sessions) is left out; the measured minute starts once every unit is in
+timed), then the run: the warm-up (units set up, TLS handshakes at
+CONNECT_RATE units a second, first sessions) is left out; the measured minute starts once every unit is in
 session and is cut into rounds of ROUND_S seconds (median, min, max over the
 rounds), from the counters vigie-sim writes every second (--stats-interval).
 Then vigie-sim is told to stop: the units hand over what they kept and the
@@ -64,6 +64,7 @@ ROUNDS = 2 if QUICK else 6
 CONNECT_TIMEOUT_S = 60 if QUICK else 300
 DRAIN_TIMEOUT_S = 60 if QUICK else 180
 SLOTS = 256       # the units' rings, in records (docs/BENCHMARKS.md: why)
+CONNECT_RATE = 1000  # units a second let onto the network at the start
 RING_BYTES = 12288 + SLOTS * 64  # src/unit/ring.h: VG_RING_SLOTS_OFFSET + slots x VG_RING_SLOT_SIZE
 OUT_BYTES = 4400  # the output buffer of a unit at 64 records a frame (src/unit/unit.c)
 TICK = os.sysconf("SC_CLK_TCK")
@@ -188,7 +189,8 @@ def main():
                                ["--server", "127.0.0.1:%d" % d.dev_port, "--out", out,
                                 "--duration", str(CONNECT_TIMEOUT_S + 3600),
                                 "--drain-timeout", str(DRAIN_TIMEOUT_S),
-                                "--slots", str(SLOTS), "--stats-interval", "1", "--quiet"],
+                                "--slots", str(SLOTS), "--connect-rate", str(CONNECT_RATE),
+                                "--stats-interval", "1", "--quiet"],
                                stdout=sim_log, stderr=subprocess.STDOUT)
 
         def wait_line(pred, timeout, what):

@@ -8,7 +8,7 @@
  *                 [--provision --http HOST:PORT --token-file F]
  *                 [--out DIR] [--duration S] [--drain-timeout S]
  *                 [--slots N] [--flash-dir DIR] [--geo DIR] [--stats-interval S]
- *                 [--quiet] [--verbose]
+ *                 [--connect-rate N] [--quiet] [--verbose]
  *   vigie-sim provision --scenario FILE --pki DIR --http HOST:PORT --token-file F
  *                 [--prefix P] [--seed N] [--geo DIR]
  *
@@ -19,6 +19,11 @@
  * second), and after the scenario's duration the units stop recording and
  * hand over what they kept: the run ends when nothing is pending, or
  * after --drain-timeout (then the exit status is 1).
+ *
+ * --connect-rate N lets N units a second onto the network at the start (the
+ * others have no coverage yet, and record meanwhile), rather than ten
+ * thousand TLS handshakes in the same second, many of which would time out
+ * waiting for their WELCOME and start again.
  *
  * `vigie-sim provision` does only the provisioning, so that a later run
  * (without --provision) starts at once: with thousands of units the
@@ -97,6 +102,7 @@ struct sim_unit {
     int64_t last_epoch_ms; /* the receiver's last epoch fed */
     int powered;
     int8_t strap, skin, reach;
+    uint8_t admitted; /* may connect (--connect-rate) */
     uint64_t rings_centre, rings_local;
 };
 
@@ -117,6 +123,9 @@ struct sim {
     int64_t lag_max_ms, lag_max_interval_ms;
     FILE *stats;
     int64_t provision_ms;
+    double connect_rate; /* units a second let onto the network at the start; 0: all at once */
+    double admit_budget;
+    int64_t admit_last_ms;
 };
 
 static void die(const char *what, const char *detail)
@@ -132,7 +141,7 @@ static void usage(FILE *f)
           "                     [--provision --http HOST:PORT --token-file F]\n"
           "                     [--out DIR] [--duration S] [--drain-timeout S] [--slots N]\n"
           "                     [--flash-dir DIR] [--geo DIR] [--stats-interval S]\n"
-          "                     [--quiet] [--verbose]\n"
+          "                     [--connect-rate N] [--quiet] [--verbose]\n"
           "       vigie-sim provision --scenario FILE --pki DIR --http HOST:PORT --token-file F\n"
           "                     [--prefix P] [--seed N] [--geo DIR]\n",
           f);
@@ -181,7 +190,7 @@ static void feed(struct sim *s, struct sim_unit *su, int64_t now)
         vg_unit_input(u, VG_UNIT_IN_POWER, smp.powered, now);
         su->powered = smp.powered;
     }
-    vg_unit_link_set_network(&su->link, smp.network_up);
+    vg_unit_link_set_network(&su->link, smp.network_up && su->admitted);
     vg_unit_set_extra_drain(u, smp.battery_drain_per_h);
     if (smp.powered && smp.fix.time_ms != su->last_epoch_ms) {
         vg_unit_gnss(u, &smp.fix, now);
@@ -280,8 +289,16 @@ static void on_pace(evutil_socket_t fd, short what, void *arg)
                 s->slices_skipped++;
             } else {
                 uint64_t n = 0;
+                if (s->connect_rate > 0) {
+                    s->admit_budget += s->connect_rate * (double)(now - s->admit_last_ms) / 1000.0;
+                    s->admit_last_ms = now;
+                }
                 for (size_t i = slot; i < s->n_units; i += PACE_SLOTS) {
                     struct sim_unit *su = &s->units[i];
+                    if (!su->admitted && (s->connect_rate <= 0 || s->admit_budget >= 1.0)) {
+                        su->admitted = 1;
+                        s->admit_budget -= s->connect_rate > 0 ? 1.0 : 0.0;
+                    }
                     feed(s, su, now);
                     vg_unit_link_step(&su->link);
                     n++;
@@ -597,6 +614,7 @@ static int run(int argc, char **argv, int only_provision)
         {"geo", required_argument, 0, 'g'},
         {"flash-dir", required_argument, 0, 'F'},
         {"stats-interval", required_argument, 0, 'I'},
+        {"connect-rate", required_argument, 0, 'R'},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'V'},
         {0, 0, 0, 0},
@@ -606,7 +624,7 @@ static int run(int argc, char **argv, int only_provision)
     const char *geo = NULL, *flash_dir = NULL;
     unsigned n_servers = 0;
     unsigned long long seed = 1;
-    double duration_s = -1, drain_s = 120, stats_s = 0;
+    double duration_s = -1, drain_s = 120, stats_s = 0, connect_rate = 0;
     unsigned long slots = 2048;
     int do_provision = 0, quiet = 0, verbose = 0, c;
     optind = 1;
@@ -657,6 +675,11 @@ static int run(int argc, char **argv, int only_provision)
             if (*end || !(stats_s >= 0.05 && stats_s <= 3600.0))
                 die("--stats-interval is seconds, from 0.05 to 3600", optarg);
             break;
+        case 'R':
+            connect_rate = strtod(optarg, &end);
+            if (*end || !(connect_rate >= 0 && connect_rate <= 1e6))
+                die("--connect-rate is units a second (0: all at once)", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'V': verbose = 1; break;
         default: usage(stderr); return 2;
@@ -688,9 +711,10 @@ static int run(int argc, char **argv, int only_provision)
         duration_s > 0 ? (int64_t)(duration_s * 1000) : vg_sim_scenario_duration_ms(s->sc);
     s->end_ms = s->start_ms + duration_ms;
 
-    if (mkdir(out, 0755) != 0 && errno != EEXIST)
+    /* `vigie-sim provision` writes nothing but certificates and measures */
+    if (!only_provision && mkdir(out, 0755) != 0 && errno != EEXIST)
         die("cannot create the output directory", out);
-    if (flash_dir && mkdir(flash_dir, 0755) != 0 && errno != EEXIST)
+    if (!only_provision && flash_dir && mkdir(flash_dir, 0755) != 0 && errno != EEXIST)
         die("cannot create the flash directory", flash_dir);
     char truth_path[1200], summary_path[1200], stats_path[1200];
     snprintf(truth_path, sizeof truth_path, "%s/truth.jsonl", out);
@@ -793,6 +817,8 @@ static int run(int argc, char **argv, int only_provision)
                                  sizeof err) != VG_OK)
         die(truth_path, err);
     s->next_slice_ms = s->start_ms;
+    s->connect_rate = connect_rate;
+    s->admit_last_ms = s->start_ms;
     s->drain_ms = (int64_t)(drain_s * 1000);
     s->drain_deadline_ms = INT64_MAX;
     s->pace = event_new(s->base, -1, 0, on_pace, s);
