@@ -606,43 +606,6 @@ static int64_t today_days(void)
     return now_ms() / 86400000;
 }
 
-/* Wait for one batch of the store (this thread blocks: it is HTTP's own). */
-struct batch_wait {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    bool done;
-    int rc;
-    char err[256];
-};
-
-static void batch_done(struct vg_store_batch *b, int rc, const char *err)
-{
-    struct batch_wait *w = b->arg;
-    pthread_mutex_lock(&w->m);
-    w->rc = rc;
-    snprintf(w->err, sizeof w->err, "%s", err ? err : "");
-    w->done = true;
-    pthread_cond_signal(&w->c);
-    pthread_mutex_unlock(&w->m);
-}
-
-static int run_batch(struct vg_store *s, struct vg_store_batch *b, char *err, size_t err_len)
-{
-    struct batch_wait w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
-    b->done = batch_done;
-    b->arg = &w;
-    if (vg_store_submit(s, b) != VG_OK) {
-        snprintf(err, err_len, "the store is closing");
-        return VG_ESTATE;
-    }
-    pthread_mutex_lock(&w.m);
-    while (!w.done)
-        pthread_cond_wait(&w.c, &w.m);
-    pthread_mutex_unlock(&w.m);
-    snprintf(err, err_len, "%s", w.err);
-    return w.rc;
-}
-
 struct person_list {
     struct vg_http *h;
     const struct vg_identity *who;
@@ -751,7 +714,7 @@ static void on_persons(struct vg_http *h, struct evhttp_request *req, enum evhtt
     for (int attempt = 0; attempt < 3; attempt++) { /* a random id taken: another one */
         def.id = new_person_id();
         snprintf(subject, sizeof subject, "person/%lld", (long long)def.id);
-        rc = def.id ? run_batch(h->store, &b, err, sizeof err) : VG_ESTATE;
+        rc = def.id ? vg_store_run(h->store, &b, err, sizeof err) : VG_ESTATE;
         if (rc != VG_EDUPLICATE)
             break;
     }
@@ -864,7 +827,7 @@ static void on_person(struct vg_http *h, struct evhttp_request *req, enum evhttp
                                         .subject = subject, .detail = detail ? detail : "{}"};
     struct vg_store_batch b = {.person_defs = &def, .n_person_defs = 1, .journal = &je,
                                .n_journal = 1};
-    rc = run_batch(h->store, &b, err, sizeof err);
+    rc = vg_store_run(h->store, &b, err, sizeof err);
     free(detail);
     free(canonical);
     json_decref(o);

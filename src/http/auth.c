@@ -1,7 +1,6 @@
 /* Accounts, sessions and the guards around logging in (auth.h). */
 #include "http/auth.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,45 +64,7 @@ void vg_auth_options_default(struct vg_auth_options *o)
     o->login_every_ms = 6000;
 }
 
-/* ---- the store, synchronously -------------------------------------------------------------- */
-
-struct wait {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    bool done;
-    int rc;
-    char err[256];
-};
-
-static void on_done(struct vg_store_batch *b, int rc, const char *err)
-{
-    struct wait *w = b->arg;
-    pthread_mutex_lock(&w->m);
-    w->rc = rc;
-    snprintf(w->err, sizeof w->err, "%s", err ? err : "");
-    w->done = true;
-    pthread_cond_signal(&w->c);
-    pthread_mutex_unlock(&w->m);
-}
-
-static int store_sync(struct vg_store *s, struct vg_store_batch *b, char *err, size_t err_len)
-{
-    struct wait w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
-    b->done = on_done;
-    b->arg = &w;
-    int rc = vg_store_submit(s, b);
-    if (rc != VG_OK) {
-        snprintf(err, err_len, "the store is closing");
-        return rc;
-    }
-    pthread_mutex_lock(&w.m);
-    while (!w.done)
-        pthread_cond_wait(&w.c, &w.m);
-    pthread_mutex_unlock(&w.m);
-    if (w.rc != 0)
-        snprintf(err, err_len, "%s", w.err);
-    return w.rc;
-}
+/* ---- the journal ------------------------------------------------------------------------ */
 
 int vg_auth_journal(struct vg_auth *a, const char *actor, const char *action, const char *subject,
                     const char *detail)
@@ -112,7 +73,7 @@ int vg_auth_journal(struct vg_auth *a, const char *actor, const char *action, co
         .actor = actor, .action = action, .subject = subject, .detail = detail};
     struct vg_store_batch b = {.journal = &e, .n_journal = 1};
     char err[256];
-    int rc = store_sync(a->store, &b, err, sizeof err);
+    int rc = vg_store_run(a->store, &b, err, sizeof err);
     if (rc != 0)
         vg_log(VG_LOG_ERROR, "cannot journal", "action", action, "reason", err, NULL);
     return rc;
@@ -517,7 +478,7 @@ int vg_auth_user_change(struct vg_auth *a, const char *actor, const struct vg_au
                                         .subject = c->name,
                                         .detail = detail};
     struct vg_store_batch b = {.user_defs = &def, .n_user_defs = 1, .journal = &je, .n_journal = 1};
-    int rc = store_sync(a->store, &b, err, err_len);
+    int rc = vg_store_run(a->store, &b, err, err_len);
     free(detail);
     if (rc != VG_OK) {
         OPENSSL_cleanse(hash, sizeof hash);

@@ -821,3 +821,39 @@ int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
     }
     return rc;
 }
+
+struct run_wait {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    bool done;
+    int rc;
+    char err[VG__STORE_ERR_LEN];
+};
+
+static void run_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    struct run_wait *w = b->arg;
+    pthread_mutex_lock(&w->m);
+    w->rc = rc;
+    snprintf(w->err, sizeof w->err, "%s", err ? err : "");
+    w->done = true;
+    pthread_cond_signal(&w->c);
+    pthread_mutex_unlock(&w->m);
+}
+
+int vg_store_run(struct vg_store *s, struct vg_store_batch *b, char *err, size_t err_len)
+{
+    struct run_wait w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
+    b->done = run_done;
+    b->arg = &w;
+    if (vg_store_submit(s, b) != VG_OK) {
+        vg__store_err(err, err_len, "the store is closing");
+        return VG_ESTATE;
+    }
+    pthread_mutex_lock(&w.m);
+    while (!w.done)
+        pthread_cond_wait(&w.c, &w.m);
+    pthread_mutex_unlock(&w.m);
+    vg__store_err(err, err_len, "%s", w.err);
+    return w.rc;
+}

@@ -166,6 +166,11 @@ void vg_store_close(struct vg_store *s);
  * batch and what it points to must stay valid until done() is called. */
 int vg_store_submit(struct vg_store *s, struct vg_store_batch *b);
 
+/* Submit and wait until done (from a thread that may block: never an event
+ * loop's). b->done and b->arg are the store's to set. 0, or the batch's
+ * error with its message in err. */
+int vg_store_run(struct vg_store *s, struct vg_store_batch *b, char *err, size_t err_len);
+
 /* Batches queued and not yet done (for back-pressure). */
 size_t vg_store_pending(struct vg_store *s);
 
