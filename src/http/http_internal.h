@@ -1,0 +1,87 @@
+/* Private to src/http: the server's state and the helpers its handlers
+ * share (request.c), and the handlers the router calls (accounts.c,
+ * persons.c). Everything runs on the HTTP thread. */
+#ifndef VG_HTTP_HTTP_INTERNAL_H
+#define VG_HTTP_HTTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "core/roles.h"
+#include "http/api.h"
+#include "http/auth.h"
+
+#define SESSION_COOKIE "vigie_session"
+
+struct vg_http;
+
+/* A listener: plain HTTP or HTTPS, the same routes. */
+struct door {
+    struct vg_http *h;
+    struct evhttp *http;
+    bool tls;
+    int port;
+};
+
+struct vg_http {
+    struct event_base *base;
+    struct door plain, secure;
+    SSL_CTX *ssl;
+    struct vg_http_hooks hooks;
+    struct vg_auth *auth;
+    struct vg_store *store;
+    pthread_t thread;
+    bool running;
+};
+
+
+/* ---- request.c: replies and reading requests ---- */
+int64_t vg__http_now_ms(void);
+void vg__http_reply_json(struct evhttp_request *req, int status, const char *reason,
+                         struct evbuffer *body);
+/* Takes v (may be NULL: an empty body). */
+void vg__http_reply_value(struct evhttp_request *req, int status, const char *reason, json_t *v);
+void vg__http_reply_error(struct evhttp_request *req, int status, const char *reason,
+                          const char *code, const char *message);
+/* 429 with Retry-After. */
+void vg__http_reply_retry(struct evhttp_request *req, const char *code, const char *message,
+                          int64_t retry_ms);
+/* A vg_err as its status: 409, 404, 400 or 503. */
+void vg__http_reply_vg_error(struct evhttp_request *req, int rc, const char *err);
+/* The body as a NUL-terminated string (to free) if it is JSON; NULL after replying. */
+char *vg__http_json_body(struct evhttp_request *req);
+/* A JSON object with only the allowed keys (NULL-terminated); NULL after replying 400. */
+json_t *vg__http_json_object_body(struct evhttp_request *req, const char *const *allowed);
+/* Optional members: 0 absent, 1 present, -1 after replying 400 (another type). */
+int vg__http_opt_string(struct evhttp_request *req, json_t *o, const char *key, const char **out);
+int vg__http_opt_bool(struct evhttp_request *req, json_t *o, const char *key, int *out);
+const char *vg__http_header(struct evhttp_request *req, const char *name);
+void vg__http_peer_of(struct evhttp_request *req, char *out, size_t cap);
+/* 1 if allowed; 0 after replying 403. */
+int vg__http_csrf_ok(struct evhttp_request *req, const struct vg_identity *who);
+int vg__http_permitted(struct evhttp_request *req, const struct vg_identity *who,
+                       enum vg_permission p);
+void vg__http_method_not_allowed(struct evhttp_request *req, const char *allowed);
+/* Who asks (the token or the session cookie): 1 and *who, or 0 after replying 401. */
+int vg__http_identify(struct vg_http *h, struct evhttp_request *req, struct vg_identity *who);
+
+/* ---- accounts.c: /api/v1/session, /api/v1/users ---- */
+void vg__http_on_session(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                         bool tls);
+void vg__http_on_users(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                       const struct vg_identity *who);
+void vg__http_on_user(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                      const struct vg_identity *who, const char *name);
+
+/* ---- persons.c: /api/v1/persons ---- */
+void vg__http_on_persons(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                         const struct vg_identity *who);
+void vg__http_on_person(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                        const struct vg_identity *who, int64_t id, bool versions);
+
+#endif
