@@ -112,3 +112,21 @@ int vigie_api_error(const char *where, int status, const char *body)
     return 1;
 }
 
+int vigie_api_option(int argc, char **argv, int *i, char *http, size_t http_cap,
+                     char *token_file, size_t token_cap)
+{
+    const char *a = argv[*i];
+    if (*i + 1 >= argc)
+        return 0;
+    const char *v = argv[*i + 1];
+    if (strcmp(a, "--http") == 0)
+        snprintf(http, http_cap, "%s", v);
+    else if (strcmp(a, "--token-file") == 0)
+        snprintf(token_file, token_cap, "%s", v);
+    else if (strcmp(a, "--data-dir") == 0)
+        snprintf(token_file, token_cap, "%s/admin.token", v);
+    else
+        return 0;
+    (*i)++;
+    return 1;
+}

@@ -15,6 +15,12 @@ int vigie_http_request(const char *http, const char *token_file, const char *met
                        const char *path, const char *payload, int *status, char **body,
                        const char *where);
 
+/* The options every API command takes: --http HOST:PORT, --token-file F,
+ * --data-dir D (the token is D/admin.token). If argv[*i] is one of them
+ * with its value, stores it, moves *i past the value and returns 1. */
+int vigie_api_option(int argc, char **argv, int *i, char *http, size_t http_cap,
+                     char *token_file, size_t token_cap);
+
 /* The API's error message on stderr; returns 1. */
 int vigie_api_error(const char *where, int status, const char *body);
 

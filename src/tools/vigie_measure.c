@@ -35,16 +35,9 @@ static int parse(int argc, char **argv, struct opts *o, const char *where)
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
             o->json = 1;
-        } else if ((strcmp(a, "--http") == 0 || strcmp(a, "--token-file") == 0 ||
-                    strcmp(a, "--data-dir") == 0) &&
-                   i + 1 < argc) {
-            const char *v = argv[++i];
-            if (strcmp(a, "--http") == 0)
-                snprintf(o->http, sizeof o->http, "%s", v);
-            else if (strcmp(a, "--token-file") == 0)
-                snprintf(o->token_file, sizeof o->token_file, "%s", v);
-            else
-                snprintf(o->token_file, sizeof o->token_file, "%s/admin.token", v);
+        } else if (vigie_api_option(argc, argv, &i, o->http, sizeof o->http, o->token_file,
+                                    sizeof o->token_file)) {
+            continue;
         } else if (a[0] == '-' && strcmp(a, "-") != 0) {
             fprintf(stderr, "%s: unknown option %s (try: vigie measure --help)\n", where, a);
             return 2;

@@ -61,12 +61,9 @@ static int parse(int argc, char **argv, struct uopts *o, const char *where)
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return -1;
-        } else if (has_value && strcmp(a, "--http") == 0) {
-            snprintf(o->http, sizeof o->http, "%s", argv[++i]);
-        } else if (has_value && strcmp(a, "--token-file") == 0) {
-            snprintf(o->token_file, sizeof o->token_file, "%s", argv[++i]);
-        } else if (has_value && strcmp(a, "--data-dir") == 0) {
-            snprintf(o->token_file, sizeof o->token_file, "%s/admin.token", argv[++i]);
+        } else if (vigie_api_option(argc, argv, &i, o->http, sizeof o->http, o->token_file,
+                                    sizeof o->token_file)) {
+            continue;
         } else if (has_value && strcmp(a, "--role") == 0) {
             o->role = argv[++i];
         } else if (has_value && strcmp(a, "--court") == 0) {

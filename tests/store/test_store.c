@@ -984,8 +984,10 @@ static void wait_for(struct waiter *w)
     assert_int_equal(w->calls, 1);
 }
 
-/* Submit b1..bn as one group (see the top of the file); wait for all. */
-static void run_group(struct vg_store *s, struct vg_store_batch **bs, struct waiter *ws, size_t n)
+/* Submit b1..bn while the writer is busy with a trigger batch, so that they
+ * are queued together (see the top of the file); wait for all. */
+static void queue_together(struct vg_store *s, struct vg_store_batch **bs, struct waiter *ws,
+                           size_t n)
 {
     struct probe_waiter pw = {
         .g = {.s = s, .n = n},
@@ -1006,6 +1008,12 @@ static void run_group(struct vg_store *s, struct vg_store_batch **bs, struct wai
         assert_int_equal(pw.g.rc[i], 0);
         wait_for(&ws[i]);
     }
+}
+
+/* Submit b1..bn as one group; wait for all; one commit. */
+static void run_group(struct vg_store *s, struct vg_store_batch **bs, struct waiter *ws, size_t n)
+{
+    queue_together(s, bs, ws, n);
     for (size_t i = 1; i < n; i++) /* one commit */
         assert_int_equal(bs[i]->committed_ns, bs[0]->committed_ns);
 }
@@ -1934,25 +1942,9 @@ static void test_urgent_batch_ends_its_group(void **state)
     struct vg_store_batch c = {.records = &rc, .n_records = 1};
     struct vg_store_batch *bs[3] = {&a, &b, &c};
     struct waiter ws[3];
-    struct probe_waiter pw = {
-        .g = {.s = s, .n = 3},
-        .w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER},
-    };
-    for (size_t i = 0; i < 3; i++) {
-        ws[i] = (struct waiter){.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
-        bs[i]->done = waiter_done;
-        bs[i]->arg = &ws[i];
-        pw.g.to_submit[i] = bs[i];
-    }
-    /* the three are queued while the writer is busy with the trigger */
-    struct vg_store_batch trigger = {.done = probe_done, .arg = &pw};
-    assert_int_equal(vg_store_submit(s, &trigger), 0);
-    wait_for(&pw.w);
-    for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(pw.g.rc[i], 0);
-        wait_for(&ws[i]);
+    queue_together(s, bs, ws, 3);
+    for (size_t i = 0; i < 3; i++)
         assert_int_equal(ws[i].rc, 0);
-    }
     assert_int_equal(a.committed_ns, b.committed_ns); /* together, up to the urgent one */
     assert_true(c.committed_ns > b.committed_ns);     /* the next transaction */
     assert_int_equal(count_records(s, u[0]), 3);
