@@ -17,20 +17,22 @@ static const char *const names[VG_USER__COUNT] = {
 /* may[role][permission] */
 static const bool may[VG_USER__COUNT][VG_PERM__COUNT] = {
     [VG_USER_OPERATOR] = {[VG_PERM_MEASURE_READ] = true, [VG_PERM_PERSON_READ] = true},
-    [VG_USER_SUPERVISOR] = {[VG_PERM_MEASURE_READ] = true,
-                            [VG_PERM_STATISTICS] = true,
-                            [VG_PERM_PERSON_READ] = true},
+    [VG_USER_SUPERVISOR] =
+        {[VG_PERM_MEASURE_READ] = true, [VG_PERM_STATISTICS] = true, [VG_PERM_PERSON_READ] = true},
     [VG_USER_INSTALLER] = {[VG_PERM_MEASURE_READ] = true,
                            [VG_PERM_MEASURE_CREATE] = true,
+                           [VG_PERM_MEASURE_CHANGE] = true,
                            [VG_PERM_PERSON_READ] = true,
                            [VG_PERM_PERSON_WRITE] = true},
     [VG_USER_MAGISTRATE] = {[VG_PERM_MEASURE_READ] = true,
+                            [VG_PERM_MEASURE_CHANGE] = true,
                             [VG_PERM_STATISTICS] = true,
                             [VG_PERM_PERSON_READ] = true},
     [VG_USER_STATISTICIAN] = {[VG_PERM_STATISTICS] = true},
     /* provisioning is the platform's: measures declared by tools and scripts */
     [VG_USER_ADMINISTRATOR] = {[VG_PERM_MEASURE_READ] = true,
                                [VG_PERM_MEASURE_CREATE] = true,
+                               [VG_PERM_MEASURE_CHANGE] = true,
                                [VG_PERM_USER_ADMIN] = true,
                                [VG_PERM_PERSON_READ] = true,
                                [VG_PERM_PERSON_WRITE] = true},

@@ -4,8 +4,10 @@
  *
  *   operator       handles alarms; reads every measure's file
  *   supervisor     runs a shift; reads every measure's file
- *   installer      the probation officer: declares measures, installs units
- *   magistrate     reads only the measures of his own court, and their persons
+ *   installer      the probation officer: declares measures, installs units,
+ *                  records the decisions that change them
+ *   magistrate     reads and changes only the measures of his own court, and
+ *                  reads their persons
  *   statistician   aggregates only: no measure's file, no person
  *   administrator  accounts and the platform (provisioning included)
  *
@@ -30,6 +32,8 @@ enum vg_permission {
     VG_PERM_MEASURE_READ,   /* a measure's file: names, units, persons (court-scoped for
                                magistrates: see vg_role_court_scoped) */
     VG_PERM_MEASURE_CREATE, /* declare a measure and its units */
+    VG_PERM_MEASURE_CHANGE, /* a new version (revision, renewal), suspend, resume, lift, revoke
+                               (court-scoped for magistrates) */
     VG_PERM_USER_ADMIN,     /* list, add, change, disable accounts */
     VG_PERM_STATISTICS,     /* aggregated, anonymised figures */
     VG_PERM_PERSON_READ,    /* a person's file: identity, addresses, household */

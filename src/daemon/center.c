@@ -1,4 +1,5 @@
 #include "daemon/center.h"
+#include "daemon/center_internal.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -39,132 +40,7 @@ void vg_center_options_default(struct vg_center_options *o)
     };
 }
 
-/* ---- units and measures ---------------------------------------------------- */
-
-struct measure;
-
-/* A record of a unit known above its acknowledged sequence number. */
-struct seq_mark {
-    uint64_t seq;
-    bool committed;
-    const struct cbatch *batch; /* the batch carrying it while in flight */
-};
-
-struct unit {
-    int64_t id;
-    char serial[VG_NAME_MAX + 1];
-    uint8_t role;
-    struct measure *m;
-    uint64_t acked_seq;       /* every record up to it is durable */
-    uint64_t persisted_acked; /* the acked_seq the store knows */
-    struct seq_mark *marks;   /* sorted: in flight or committed out of order */
-    size_t n_marks, cap_marks;
-    struct vg_conn *conn;
-    uint32_t next_command_id;
-    /* what to tell the unit when it next connects */
-    int32_t pending_interval_ms;
-    uint8_t pending_ring_level;
-    int64_t pending_ring_until_ms;
-    bool in_ack_list;
-    struct unit *next_ack; /* units to acknowledge after a completion */
-    struct unit *hash_next;
-};
-
-struct measure {
-    struct vg_center *c;
-    int64_t id;
-    struct vg_measure_def def;
-    struct vg_engine_config cfg;
-    struct vg_engine_state st;
-    struct unit *author, *protected_person;
-    struct event *timer;
-    int64_t timer_at_ms;
-    bool dirty; /* its state changed since it was last stored */
-    struct measure *next_dirty;
-    /* Changed only in what does not decide alarms (positions, clocks): off
-     * the dirty list, stored at the next refresh (not hashed again at every
-     * flush: with thousands of measures moving each second, that was half
-     * of the loop; bench/sim in docs/BENCHMARKS.md). */
-    bool stale;
-    struct measure *next_stale;
-    uint64_t stored_digest; /* of the significant part of the state last stored */
-    int64_t stored_ms;      /* when it was last stored */
-    struct measure *next;
-};
-
-struct tz_entry {
-    char name[VG_NAME_MAX + 1];
-    struct vg_tz tz;
-    struct tz_entry *next;
-};
-
-struct command {
-    struct unit *u;
-    struct vg_command cmd;
-};
-
-/* A batch as the centre builds it; the store's batch is its first member. */
-/* Where an alarm of a batch came from: when its record arrived (0: raised
- * by time passing) and its measure, for the latency histogram and the log. */
-struct alarm_origin {
-    int64_t t_in_ns;
-    const struct measure *m;
-};
-
-struct cbatch {
-    struct vg_store_batch sb;
-    struct vg_center *c;
-    struct vg_store_record *records;
-    struct unit **record_units;
-    size_t n_records, cap_records, cap_record_units;
-    struct vg_store_alarm *alarms;
-    struct alarm_origin *alarm_from; /* parallel to alarms */
-    size_t n_alarms, cap_alarms, cap_alarm_from;
-    struct vg_store_state *states;
-    struct vg_engine_state *state_copies;
-    size_t n_states, cap_states, cap_state_copies;
-    struct vg_store_unit_ack *acks;
-    size_t n_acks, cap_acks;
-    struct command *commands;
-    size_t n_commands, cap_commands;
-    /* the alarms' journal entries and their texts (subject, detail) */
-    struct vg_store_journal_entry *journal;
-    char (*journal_text)[2][192];
-    int rc;
-    char err[256];
-    /* synchronous provisioning */
-    bool sync;
-    bool finished;
-    struct cbatch *next_done;
-};
-
-#define UNIT_BUCKETS 4096
-
-struct vg_center {
-    struct event_base *base;
-    struct vg_store *store;
-    const struct vg_engine_params *params;
-    struct vg_center_options opts;
-    struct vg_gateway *gateway;
-    struct unit *unit_hash[UNIT_BUCKETS];
-    struct measure *measures;
-    struct tz_entry *tzs;
-    struct cbatch *open; /* being filled */
-    struct measure *dirty;
-    struct measure *stale; /* see struct measure */
-    struct event *flush_ev;   /* low priority: after the loop's reads */
-    struct event *refresh_ev; /* stores the states a flush left stale */
-    struct event *done_ev;
-    pthread_mutex_t done_lock;
-    pthread_cond_t done_cond;
-    struct cbatch *done_head, *done_tail;
-    size_t in_store; /* batches submitted, not yet completed here */
-    struct vg_center_metrics metrics;
-    struct vg_engine_out out; /* reused for every engine call */
-    bool urgent;              /* the open batch holds an alarm */
-};
-
-static int64_t wall_ms(void)
+int64_t vg__center_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -179,7 +55,7 @@ static size_t hash_name(const char *s)
     return h % UNIT_BUCKETS;
 }
 
-static struct unit *unit_find(struct vg_center *c, const char *serial)
+struct unit *vg__center_unit_find(struct vg_center *c, const char *serial)
 {
     for (struct unit *u = c->unit_hash[hash_name(serial)]; u; u = u->hash_next)
         if (strcmp(u->serial, serial) == 0)
@@ -187,10 +63,10 @@ static struct unit *unit_find(struct vg_center *c, const char *serial)
     return NULL;
 }
 
-static struct unit *unit_add(struct vg_center *c, int64_t id, const char *serial, uint8_t role,
-                             uint64_t acked)
+struct unit *vg__center_unit_add(struct vg_center *c, int64_t id, const char *serial, uint8_t role,
+                                 uint64_t acked)
 {
-    struct unit *u = unit_find(c, serial);
+    struct unit *u = vg__center_unit_find(c, serial);
     if (!u) {
         u = calloc(1, sizeof *u);
         if (!u)
@@ -209,7 +85,7 @@ static struct unit *unit_add(struct vg_center *c, int64_t id, const char *serial
     return u;
 }
 
-static const struct vg_tz *tz_get(struct vg_center *c, const char *name, char *err, size_t len)
+const struct vg_tz *vg__center_tz_get(struct vg_center *c, const char *name, char *err, size_t len)
 {
     for (struct tz_entry *t = c->tzs; t; t = t->next)
         if (strcmp(t->name, name) == 0)
@@ -234,9 +110,7 @@ static const struct vg_tz *tz_get(struct vg_center *c, const char *name, char *e
 
 /* ---- batches ----------------------------------------------------------------- */
 
-#define GROW(ptr, n, cap) ((n) < (cap) ? 0 : grow_array((void **)&(ptr), &(cap), sizeof *(ptr)))
-
-static int grow_array(void **ptr, size_t *cap, size_t elem)
+int vg__center_grow_array(void **ptr, size_t *cap, size_t elem)
 {
     size_t ncap = *cap ? *cap * 2 : 64;
     void *p = realloc(*ptr, ncap * elem);
@@ -261,10 +135,12 @@ static void cbatch_free(struct cbatch *b)
     free(b->commands);
     free(b->journal);
     free(b->journal_text);
+    free(b->changes);
+    free(b->change_text);
     free(b);
 }
 
-static struct cbatch *open_batch(struct vg_center *c)
+struct cbatch *vg__center_open_batch(struct vg_center *c)
 {
     if (!c->open) {
         c->open = calloc(1, sizeof *c->open);
@@ -281,7 +157,7 @@ static void schedule_flush(struct vg_center *c)
     event_active(c->flush_ev, 0, 0);
 }
 
-static void mark_dirty(struct vg_center *c, struct measure *m)
+void vg__center_mark_dirty(struct vg_center *c, struct measure *m)
 {
     if (m->dirty)
         return;
@@ -292,9 +168,9 @@ static void mark_dirty(struct vg_center *c, struct measure *m)
 }
 
 /* The engine's outputs of one call into the open batch. */
-static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
+int vg__center_collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
 {
-    struct cbatch *b = open_batch(c);
+    struct cbatch *b = vg__center_open_batch(c);
     if (!b)
         return VG_ENOSPC;
     if (c->out.n_alarms)
@@ -323,12 +199,26 @@ static int collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
             return VG_ENOSPC;
         b->commands[b->n_commands++] = (struct command){u, *cmd};
     }
-    mark_dirty(c, m);
+    vg__center_mark_dirty(c, m);
     return VG_OK;
 }
 
+void vg__center_filter(struct vg_center *c, const struct measure *m)
+{
+    if (m->raise == VG_RAISE_ALL)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < c->out.n_alarms; i++)
+        if (vg_lifecycle_alarm_raised((enum vg_raise)m->raise,
+                                      (enum vg_alarm_kind)c->out.alarms[i].kind))
+            c->out.alarms[k++] = c->out.alarms[i];
+    c->out.n_alarms = k;
+    if (m->raise < VG_RAISE_SAFETY)
+        c->out.n_commands = 0; /* no ringing nor fast tracking for a suspended measure */
+}
+
 /* Reschedule a measure's timer at its engine's next deadline. */
-static void arm_timer(struct measure *m)
+void vg__center_arm_timer(struct measure *m)
 {
     int64_t at = m->st.next_deadline_ms;
     if (at == m->timer_at_ms && event_pending(m->timer, EV_TIMEOUT, NULL))
@@ -338,7 +228,7 @@ static void arm_timer(struct measure *m)
         event_del(m->timer);
         return;
     }
-    int64_t delay = at - wall_ms();
+    int64_t delay = at - vg__center_wall_ms();
     if (delay < 0)
         delay = 0;
     if (delay > 86400000)
@@ -354,13 +244,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     struct measure *m = arg;
     struct vg_center *c = m->c;
     m->timer_at_ms = 0;
-    if (vg_engine_tick(&m->st, &m->cfg, wall_ms(), &c->out) == VG_OK) {
+    if (m->raise == VG_RAISE_NONE)
+        return; /* ended */
+    if (vg_engine_tick(&m->st, &m->cfg, vg__center_wall_ms(), &c->out) == VG_OK) {
+        vg__center_filter(c, m);
         if (c->out.n_alarms || c->out.n_commands)
-            collect(c, m, 0);
+            vg__center_collect(c, m, 0);
         else
-            mark_dirty(c, m); /* the state moved on (supervision clocks) */
+            vg__center_mark_dirty(c, m); /* the state moved on (supervision clocks) */
     }
-    arm_timer(m);
+    vg__center_arm_timer(m);
     if (c->urgent)
         flush(c, false);
 }
@@ -439,7 +332,7 @@ static void send_ack(struct vg_center *c, struct unit *u)
         vg_conn_send(u->conn, frame, n);
 }
 
-static enum vg_unit engine_unit(const struct unit *u, const struct vg_proto_record *r)
+enum vg_unit vg__center_engine_unit(const struct unit *u, const struct vg_proto_record *r)
 {
     if (u->role == VG_ROLE_PROTECTED)
         return VG_UNIT_PROTECTED;
@@ -455,9 +348,12 @@ static void judge(struct vg_center *c, struct unit *u, const struct vg_proto_rec
     struct measure *m = u->m;
     if (!m)
         return; /* stored as evidence; no measure to judge it for */
+    vg__case_on_record(c, m, u, r, vg__center_wall_ms());
+    if (m->raise == VG_RAISE_NONE)
+        return; /* ended: stored as evidence, no longer judged */
     struct vg_engine_input in;
     memset(&in, 0, sizeof in);
-    in.unit = (uint8_t)engine_unit(u, r);
+    in.unit = (uint8_t)vg__center_engine_unit(u, r);
     switch (r->type) {
     case VG_REC_FIX:
         in.kind = VG_INPUT_FIX;
@@ -472,7 +368,8 @@ static void judge(struct vg_center *c, struct unit *u, const struct vg_proto_rec
         in.event = r->event;
         break;
     }
-    int rc = vg_engine_feed(&m->st, &m->cfg, &in, wall_ms(), &c->out);
+    int rc = vg_engine_feed(&m->st, &m->cfg, &in, vg__center_wall_ms(), &c->out);
+    vg__center_filter(c, m);
     if (rc != VG_OK) {
         c->metrics.records_rejected++;
         char seq[32];
@@ -481,15 +378,15 @@ static void judge(struct vg_center *c, struct unit *u, const struct vg_proto_rec
                seq, "reason", vg_strerror(rc), NULL);
         return;
     }
-    if (collect(c, m, t_in_ns) != VG_OK)
+    if (vg__center_collect(c, m, t_in_ns) != VG_OK)
         vg_log(VG_LOG_ERROR, "out of memory collecting alarms", "measure", m->def.name, NULL);
-    arm_timer(m);
+    vg__center_arm_timer(m);
 }
 
 static int add_record(struct vg_center *c, struct unit *u, const struct vg_proto_record *r,
                       int64_t now)
 {
-    struct cbatch *b = open_batch(c);
+    struct cbatch *b = vg__center_open_batch(c);
     if (!b || GROW(b->records, b->n_records, b->cap_records))
         return VG_ENOSPC;
     if (b->cap_record_units < b->cap_records) { /* record_units follows records' capacity */
@@ -527,7 +424,7 @@ static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8
     if (u->n_marks + n > c->opts.max_unacked_per_unit)
         return VG_PROTO_ERR_OVERLOADED;
 
-    int64_t now = wall_ms();
+    int64_t now = vg__center_wall_ms();
     bool ack_now = false, any_new = false;
     vg_proto_records_begin(&it, payload, len);
     while (vg_proto_records_next(&it, &r) == 1) {
@@ -538,7 +435,7 @@ static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8
             ack_now |= known == 1; /* stored already: say so now */
             continue;
         }
-        if (!open_batch(c) || seq_insert(u, r.seq, pos, c->open) != VG_OK ||
+        if (!vg__center_open_batch(c) || seq_insert(u, r.seq, pos, c->open) != VG_OK ||
             add_record(c, u, &r, now) != VG_OK) {
             vg_log(VG_LOG_ERROR, "out of memory queuing records", "unit", u->serial, NULL);
             return VG_PROTO_ERR_OVERLOADED;
@@ -549,8 +446,8 @@ static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8
         if (r.type == VG_REC_EVENT && r.event.kind == VG_EVENT_RECORD_LOST) {
             char seq[24];
             snprintf(seq, sizeof seq, "%llu", (unsigned long long)r.seq);
-            vg_log(VG_LOG_WARN, "a unit lost a record on its flash (a notice in its place)",
-                   "unit", u->serial, "seq", seq, NULL);
+            vg_log(VG_LOG_WARN, "a unit lost a record on its flash (a notice in its place)", "unit",
+                   u->serial, "seq", seq, NULL);
         }
         judge(c, u, &r, t_in_ns);
     }
@@ -567,7 +464,7 @@ static int hook_records(void *arg, void *unit, struct vg_conn *conn, const uint8
 
 /* ---- flushing and completions -------------------------------------------------- */
 
-static void on_store_done(struct vg_store_batch *sb, int rc, const char *err)
+void vg__center_on_store_done(struct vg_store_batch *sb, int rc, const char *err)
 {
     struct cbatch *b = (struct cbatch *)sb;
     struct vg_center *c = b->c;
@@ -648,7 +545,7 @@ static uint64_t significant_digest(const struct vg_engine_state *st)
 static void flush(struct vg_center *c, bool force)
 {
     struct cbatch *b = c->open;
-    int64_t now = wall_ms();
+    int64_t now = vg__center_wall_ms();
     /* The engine states of the measures this batch moved, as of now: each
      * one whose significant part changed, the others at most every
      * STATE_REFRESH_MS (they stay dirty until then). */
@@ -665,7 +562,8 @@ static void flush(struct vg_center *c, bool force)
             }
             continue;
         }
-        bool room = (b || (b = open_batch(c))) && !GROW(b->states, b->n_states, b->cap_states);
+        bool room =
+            (b || (b = vg__center_open_batch(c))) && !GROW(b->states, b->n_states, b->cap_states);
         if (room && b->cap_state_copies < b->cap_states) {
             struct vg_engine_state *copies =
                 realloc(b->state_copies, b->cap_states * sizeof *copies);
@@ -718,27 +616,28 @@ static void flush(struct vg_center *c, bool force)
             u->persisted_acked = reach;
         }
     }
-    /* every alarm in the journal, in the same transaction */
-    if (b->n_alarms > 0) {
-        b->journal = calloc(b->n_alarms, sizeof *b->journal);
-        b->journal_text = calloc(b->n_alarms, sizeof *b->journal_text);
+    /* every alarm and case change in the journal, in the same transaction */
+    if (b->n_alarms + b->n_changes > 0) {
+        b->journal = calloc(b->n_alarms + b->n_changes, sizeof *b->journal);
+        b->journal_text = calloc(b->n_alarms ? b->n_alarms : 1, sizeof *b->journal_text);
         if (b->journal && b->journal_text) {
             for (size_t i = 0; i < b->n_alarms; i++) {
                 const struct vg_alarm *a = &b->alarms[i].alarm;
                 char *subject = b->journal_text[i][0], *detail = b->journal_text[i][1];
-                snprintf(subject, sizeof b->journal_text[i][0], "%s",
-                         b->alarm_from[i].m->def.name);
+                snprintf(subject, sizeof b->journal_text[i][0], "%s", b->alarm_from[i].m->def.name);
                 snprintf(detail, sizeof b->journal_text[i][1],
                          "{\"kind\":\"%s\",\"seq\":%u,\"unit\":\"%s\",\"priority\":%u,"
                          "\"at_ms\":%lld}",
                          vg_alarm_kind_name(a->kind), a->seq, vg_unit_name(a->unit),
                          (unsigned)a->priority, (long long)a->at_ms);
-                b->journal[i] = (struct vg_store_journal_entry){
-                    .actor = "engine", .action = "alarm.raised", .subject = subject,
-                    .detail = detail};
+                b->journal[i] = (struct vg_store_journal_entry){.actor = "engine",
+                                                                .action = "alarm.raised",
+                                                                .subject = subject,
+                                                                .detail = detail};
             }
             b->sb.journal = b->journal;
             b->sb.n_journal = b->n_alarms;
+            vg__case_flush(b, b->journal, &b->sb.n_journal);
         } else {
             /* the alarm itself matters more than its journal line: stored
              * and acted upon all the same, the gap said loudly */
@@ -757,12 +656,12 @@ static void flush(struct vg_center *c, bool force)
     b->sb.n_states = b->n_states;
     b->sb.acks = b->acks;
     b->sb.n_acks = b->n_acks;
-    b->sb.done = on_store_done;
+    b->sb.done = vg__center_on_store_done;
     b->sb.arg = b;
     c->in_store++;
     if (vg_store_submit(c->store, &b->sb) != VG_OK) {
         vg_log(VG_LOG_ERROR, "store refused a batch (closing?)", NULL);
-        on_store_done(&b->sb, VG_ESTATE, "store closed");
+        vg__center_on_store_done(&b->sb, VG_ESTATE, "store closed");
     }
     update_pause(c);
 }
@@ -775,9 +674,14 @@ static void unstale(struct vg_center *c)
         struct measure *next = m->next_stale;
         m->stale = false;
         m->next_stale = NULL;
-        mark_dirty(c, m);
+        vg__center_mark_dirty(c, m);
         m = next;
     }
+}
+
+void vg__center_flush(struct vg_center *c)
+{
+    flush(c, false);
 }
 
 void vg_center_flush(struct vg_center *c)
@@ -833,7 +737,7 @@ static void send_command(struct vg_center *c, struct unit *u, const struct vg_co
         if (!u->conn) {
             /* a ring is worth delivering for a couple of minutes, not later */
             u->pending_ring_level = cmd->level;
-            u->pending_ring_until_ms = wall_ms() + 120000;
+            u->pending_ring_until_ms = vg__center_wall_ms() + 120000;
             c->metrics.commands_queued++;
             return;
         }
@@ -928,7 +832,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 static void *hook_authenticated(void *arg, struct vg_conn *conn, const char *cn, uint16_t *code)
 {
     struct vg_center *c = arg;
-    struct unit *u = unit_find(c, cn);
+    struct unit *u = vg__center_unit_find(c, cn);
     if (!u || (u->role != VG_ROLE_AUTHOR && u->role != VG_ROLE_PROTECTED)) {
         *code = VG_PROTO_ERR_UNKNOWN_UNIT;
         vg_log(VG_LOG_WARN, "a valid certificate for an unknown unit", "unit", cn, "peer",
@@ -950,7 +854,7 @@ static int hook_hello(void *arg, void *unit, struct vg_conn *conn, const struct 
     (void)h;
     struct vg_proto_welcome w = {
         .version = VG_PROTO_VERSION,
-        .server_time_ms = (uint64_t)wall_ms(),
+        .server_time_ms = (uint64_t)vg__center_wall_ms(),
         .acked_seq = u->acked_seq,
         .report_interval_ms = (uint32_t)(u->pending_interval_ms > 0 ? u->pending_interval_ms
                                                                     : c->opts.report_interval_ms),
@@ -961,7 +865,7 @@ static int hook_hello(void *arg, void *unit, struct vg_conn *conn, const struct 
     if (vg_proto_encode_welcome(frame, sizeof frame, &w, &n) != VG_OK)
         return VG_PROTO_ERR_MALFORMED;
     vg_conn_send(conn, frame, n);
-    if (u->pending_ring_level && u->pending_ring_until_ms > wall_ms()) {
+    if (u->pending_ring_level && u->pending_ring_until_ms > vg__center_wall_ms()) {
         struct vg_command ring = {
             .kind = VG_CMD_RING, .unit = VG_UNIT_PROTECTED, .level = u->pending_ring_level};
         send_command(c, u, &ring);
@@ -1012,13 +916,13 @@ void vg_center_set_gateway(struct vg_center *c, struct vg_gateway *g)
 
 /* Build a measure from its definition; the engine starts at now unless a
  * stored state is given. */
-static struct measure *measure_build(struct vg_center *c, int64_t id, const char *json, char *err,
-                                     size_t len)
+struct measure *vg__center_measure_build(struct vg_center *c, int64_t id, const char *json,
+                                         char *err, size_t len)
 {
     char tz_name[VG_NAME_MAX + 1];
     if (vg_measure_json_timezone(json, tz_name, sizeof tz_name, err, len) != VG_OK)
         return NULL;
-    const struct vg_tz *tz = tz_get(c, tz_name, err, len);
+    const struct vg_tz *tz = vg__center_tz_get(c, tz_name, err, len);
     if (!tz)
         return NULL;
     struct measure *m = calloc(1, sizeof *m);
@@ -1032,6 +936,17 @@ static struct measure *measure_build(struct vg_center *c, int64_t id, const char
     }
     m->c = c;
     m->id = id;
+    m->definition = strdup(json);
+    if (!m->definition) {
+        snprintf(err, len, "out of memory");
+        vg_measure_def_cleanup(&m->def);
+        free(m);
+        return NULL;
+    }
+    vg_measure_decision_legal(&m->def.decision, m->def.alert_radius_m, m->def.zones, m->def.n_zones,
+                              &m->legal);
+    m->status = VG_STATUS_PENDING;
+    m->inst.has_bracelet = m->def.bracelet[0] != '\0';
     m->cfg = (struct vg_engine_config){.alert_radius_m = m->def.alert_radius_m,
                                        .zones = m->def.zones,
                                        .n_zones = m->def.n_zones,
@@ -1043,25 +958,26 @@ static struct measure *measure_build(struct vg_center *c, int64_t id, const char
         if (m->timer)
             event_free(m->timer);
         vg_measure_def_cleanup(&m->def);
+        free(m->definition);
         free(m);
         return NULL;
     }
     return m;
 }
 
-static void measure_attach(struct vg_center *c, struct measure *m)
+void vg__center_measure_attach(struct vg_center *c, struct measure *m)
 {
     m->next = c->measures;
     c->measures = m;
     c->metrics.measures++;
-    struct unit *a = unit_find(c, m->def.author_unit);
-    struct unit *p = unit_find(c, m->def.protected_unit);
+    struct unit *a = vg__center_unit_find(c, m->def.author_unit);
+    struct unit *p = vg__center_unit_find(c, m->def.protected_unit);
     if (a)
         a->m = m;
     if (p)
         p->m = m;
     if (m->def.bracelet[0]) {
-        struct unit *b = unit_find(c, m->def.bracelet);
+        struct unit *b = vg__center_unit_find(c, m->def.bracelet);
         if (b)
             b->m = m;
     }
@@ -1069,19 +985,20 @@ static void measure_attach(struct vg_center *c, struct measure *m)
     m->protected_person = p;
 }
 
-static void measure_free(struct measure *m)
+void vg__center_measure_free(struct measure *m)
 {
     if (m->timer)
         event_free(m->timer);
     vg_measure_def_cleanup(&m->def);
+    free(m->definition);
     free(m);
 }
 
 /* Wait for a batch submitted synchronously. */
-static int submit_and_wait(struct vg_center *c, struct cbatch *b)
+int vg__center_submit_and_wait(struct vg_center *c, struct cbatch *b)
 {
     b->sync = true;
-    b->sb.done = on_store_done;
+    b->sb.done = vg__center_on_store_done;
     b->sb.arg = b;
     int rc = vg_store_submit(c->store, &b->sb);
     if (rc != VG_OK)
@@ -1106,110 +1023,11 @@ int vg_center_journal(struct vg_center *c, const char *actor, const char *action
     b->c = c;
     b->sb.journal = &e;
     b->sb.n_journal = 1;
-    int rc = submit_and_wait(c, b);
+    int rc = vg__center_submit_and_wait(c, b);
     if (rc != VG_OK)
         snprintf(err, err_len, "journal: %s", b->err[0] ? b->err : vg_strerror(rc));
     free(b);
     return rc;
-}
-
-static int person_exists(void *arg, const struct vg_store_person_row *p)
-{
-    (void)arg;
-    (void)p;
-    return 0;
-}
-
-int vg_center_create_measure(struct vg_center *c, const char *actor, const char *json, int64_t *id,
-                             char *err, size_t err_len)
-{
-    struct measure *m = measure_build(c, 0, json, err, err_len);
-    if (!m)
-        return VG_EINVAL;
-    /* the persons' files it names exist (a quick read: creation is rare) */
-    const int64_t persons[2] = {m->def.author_person, m->def.protected_person};
-    for (int k = 0; k < 2; k++) {
-        if (!persons[k])
-            continue;
-        int rc = vg_store_person(c->store, persons[k], 0, false, person_exists, NULL);
-        if (rc != VG_OK) {
-            snprintf(err, err_len, "persons.%s: %s %lld", k ? "protected" : "author",
-                     rc == VG_ENOTFOUND ? "no person" : "cannot read person",
-                     (long long)persons[k]);
-            measure_free(m);
-            return rc == VG_ENOTFOUND ? VG_EINVAL : rc;
-        }
-    }
-    for (struct measure *o = c->measures; o; o = o->next)
-        if (strcmp(o->def.name, m->def.name) == 0) {
-            snprintf(err, err_len, "a measure named %s exists already", m->def.name);
-            measure_free(m);
-            return VG_EDUPLICATE;
-        }
-    /* a unit serves one measure at a time */
-    const char *serials[3] = {m->def.author_unit, m->def.protected_unit, m->def.bracelet};
-    for (int i = 0; i < 3; i++) {
-        struct unit *u = serials[i][0] ? unit_find(c, serials[i]) : NULL;
-        if (u && u->m) {
-            snprintf(err, err_len, "unit %s already serves measure %s", serials[i], u->m->def.name);
-            measure_free(m);
-            return VG_EDUPLICATE;
-        }
-    }
-    struct vg_store_measure_def md = {.name = m->def.name, .definition = json};
-    struct vg_store_unit_def ud[3] = {
-        {.serial = m->def.author_unit, .role = VG_ROLE_AUTHOR, .measure = m->def.name},
-        {.serial = m->def.protected_unit, .role = VG_ROLE_PROTECTED, .measure = m->def.name},
-        {.serial = m->def.bracelet, .role = VG_ROLE_BRACELET, .measure = m->def.name},
-    };
-    struct cbatch *b = calloc(1, sizeof *b);
-    if (!b) {
-        measure_free(m);
-        return VG_ENOSPC;
-    }
-    /* the change in the journal, in the same transaction: who declared
-     * which measure, with which units and distance (the definition itself,
-     * her addresses included, stays in the measure's own record) */
-    json_t *dj = json_pack("{s:s, s:s, s:s, s:f, s:I}", "author_unit", m->def.author_unit,
-                           "protected_unit", m->def.protected_unit, "bracelet", m->def.bracelet,
-                           "alert_radius_m", m->def.alert_radius_m, "zones",
-                           (json_int_t)m->def.n_zones);
-    char *detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(dj);
-    if (!detail) {
-        snprintf(err, err_len, "out of memory");
-        measure_free(m);
-        return VG_ENOSPC;
-    }
-    struct vg_store_journal_entry je = {
-        .actor = actor, .action = "measure.create", .subject = m->def.name, .detail = detail};
-    b->c = c;
-    b->sb.journal = &je;
-    b->sb.n_journal = 1;
-    b->sb.measures = &md;
-    b->sb.n_measures = 1;
-    b->sb.units = ud;
-    b->sb.n_units = m->def.bracelet[0] ? 3 : 2;
-    int rc = submit_and_wait(c, b);
-    free(detail);
-    if (rc != VG_OK) {
-        snprintf(err, err_len, "%s", b->err[0] ? b->err : vg_strerror(rc));
-        free(b);
-        measure_free(m);
-        return rc;
-    }
-    free(b);
-    m->id = md.id;
-    for (size_t i = 0; i < (m->def.bracelet[0] ? 3u : 2u); i++)
-        unit_add(c, ud[i].id, ud[i].serial, ud[i].role, 0);
-    vg_engine_init(&m->st, &m->cfg, wall_ms());
-    measure_attach(c, m);
-    mark_dirty(c, m);
-    arm_timer(m);
-    *id = m->id;
-    vg_log(VG_LOG_INFO, "measure created", "measure", m->def.name, "author", m->def.author_unit,
-           "protected", m->def.protected_unit, NULL);
-    return VG_OK;
 }
 
 int vg_center_list_measures(struct vg_center *c,
@@ -1230,6 +1048,14 @@ int vg_center_list_measures(struct vg_center *c,
             .author_connected = m->author && m->author->conn,
             .protected_connected = m->protected_person && m->protected_person->conn,
             .state = &m->st,
+            .status = m->status,
+            .end_reason = m->end_reason,
+            .in_force = m->raise == VG_RAISE_ALL,
+            .raise = m->raise,
+            .version = m->version,
+            .definition = m->definition,
+            .installation = &m->inst,
+            .magistrate = m->def.decision.magistrate,
         };
         int rc = cb(arg, &info);
         if (rc)
@@ -1243,7 +1069,7 @@ int vg_center_list_measures(struct vg_center *c,
 static int load_unit(void *arg, const struct vg_store_unit_row *r)
 {
     struct vg_center *c = arg;
-    return unit_add(c, r->id, r->serial, r->role, r->acked_seq) ? 0 : VG_ENOSPC;
+    return vg__center_unit_add(c, r->id, r->serial, r->role, r->acked_seq) ? 0 : VG_ENOSPC;
 }
 
 struct replay_ctx {
@@ -1265,7 +1091,7 @@ static int replay_record(void *arg, const struct vg_store_record *r)
         return 0;
     struct vg_engine_input in;
     memset(&in, 0, sizeof in);
-    in.unit = (uint8_t)engine_unit(u, &r->rec);
+    in.unit = (uint8_t)vg__center_engine_unit(u, &r->rec);
     if (r->rec.type == VG_REC_FIX) {
         in.kind = VG_INPUT_FIX;
         in.fix = r->rec.fix;
@@ -1300,20 +1126,21 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
     struct load_ctx *x = arg;
     struct vg_center *c = x->c;
     char err[256];
-    struct measure *m = measure_build(c, r->id, r->definition, err, sizeof err);
+    struct measure *m = vg__center_measure_build(c, r->id, r->definition, err, sizeof err);
     if (!m) {
         x->failures++;
         vg_log(VG_LOG_ERROR, "a stored measure could not be loaded", "measure", r->name, "reason",
                err, NULL);
         return 0;
     }
-    measure_attach(c, m);
+    vg__center_measure_attach(c, m);
+    vg__case_load(c, m, r);
     if (r->state && r->state_len == sizeof m->st && r->state_version == VG_ENGINE_STATE_VERSION) {
         memcpy(&m->st, r->state, sizeof m->st);
     } else {
         /* no usable state (first start of a new build): rebuild it from the
          * recent records, then carry the alarm numbering on */
-        int64_t now = wall_ms();
+        int64_t now = vg__center_wall_ms();
         vg_engine_init(&m->st, &m->cfg, now - c->opts.replay_window_ms);
         struct replay_ctx rx = {c, m, 0};
         vg_store_replay(c->store, m->id, now - c->opts.replay_window_ms, replay_record, &rx);
@@ -1325,9 +1152,9 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
         snprintf(n, sizeof n, "%zu", rx.n);
         vg_log(VG_LOG_WARN, "engine state rebuilt by replay", "measure", m->def.name, "records", n,
                NULL);
-        mark_dirty(c, m);
+        vg__center_mark_dirty(c, m);
     }
-    arm_timer(m);
+    vg__center_arm_timer(m);
     return 0;
 }
 
@@ -1342,6 +1169,10 @@ int vg_center_load(struct vg_center *c, char *err, size_t err_len)
     rc = vg_store_measures(c->store, load_measure, &x);
     if (rc != VG_OK) {
         snprintf(err, err_len, "cannot read the measures: %s", vg_strerror(rc));
+        return rc;
+    }
+    if ((rc = vg__case_start(c)) != VG_OK) {
+        snprintf(err, err_len, "cannot start the case files' daily work");
         return rc;
     }
     char n[32], u[32];
@@ -1404,11 +1235,12 @@ void vg_center_free(struct vg_center *c)
         complete(c, list);
         list = next;
     }
+    vg__case_stop(c);
     cbatch_free(c->open);
     while (c->measures) {
         struct measure *m = c->measures;
         c->measures = m->next;
-        measure_free(m);
+        vg__center_measure_free(m);
     }
     for (size_t h = 0; h < UNIT_BUCKETS; h++)
         while (c->unit_hash[h]) {

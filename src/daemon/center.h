@@ -20,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/engine.h"
+#include "core/lifecycle.h"
 #include "net/gateway.h"
 #include "store/store.h"
 
@@ -78,19 +81,37 @@ struct vg_gateway_hooks vg_center_gateway_hooks(struct vg_center *c);
 void vg_center_set_gateway(struct vg_center *c, struct vg_gateway *g);
 
 /* Declare a measure and its units from its JSON definition
- * (util/measure_json.h), durably, then start judging it. Waits for the
- * commit (a few milliseconds: provisioning is rare; the case management to
- * come will make it asynchronous). 0, or a negative vg_err with err set
- * (VG_EDUPLICATE for a name in use, VG_EINVAL/VG_ERANGE for a bad
- * definition). */
+ * (util/measure_json.h) with its judicial decision, checked against the
+ * law (core/measure.h; the persons' birth dates and homes from their files
+ * where the decision does not give them), durably. It starts pending
+ * installation (core/lifecycle.h). Waits for the commit (provisioning is
+ * rare). 0, or a negative vg_err with err set (VG_EDUPLICATE for a name or
+ * a unit in use, VG_EINVAL for a bad definition or a broken rule). The
+ * rules' violations, errors and warnings, go to *violations (a JSON array
+ * to json_decref, NULL if none). */
 int vg_center_create_measure(struct vg_center *c, const char *actor, const char *json, int64_t *id,
-                             char *err,
-                             size_t err_len);
+                             json_t **violations, char *err, size_t err_len);
+
+/* A new version of a measure's definition (a revision of R or of the
+ * zones, a renewal adding a period), checked like a declaration; its name,
+ * units and decided periods stay. based_on: the version it was made from
+ * (VG_ESTALE if the measure has moved on; 0: no check). *version: the new
+ * version. VG_ENOTFOUND, VG_ESTATE (ended), VG_EINVAL. */
+int vg_center_amend_measure(struct vg_center *c, const char *actor, int64_t id, int64_t based_on,
+                            const char *json, const char *note, int64_t *version,
+                            json_t **violations, char *err, size_t err_len);
+
+/* Suspend, resume, lift or revoke (core/lifecycle.h), with a note saying
+ * why; a new version. VG_ESTATE with the reason when the status does not
+ * allow it. */
+int vg_center_act_on_measure(struct vg_center *c, const char *actor, int64_t id, int64_t based_on,
+                             enum vg_lifecycle_action action, const char *note, int64_t *version,
+                             char *err, size_t err_len);
 
 struct vg_center_measure_info {
     int64_t id;
     const char *name;
-    const char *court; /* "" if not given */
+    const char *court;                       /* "" if not given */
     int64_t author_person, protected_person; /* their files (0: none) */
     const char *author_unit;
     const char *protected_unit;
@@ -99,6 +120,15 @@ struct vg_center_measure_info {
     bool author_connected;
     bool protected_connected;
     const struct vg_engine_state *state; /* zone levels, last fixes */
+    /* the case file (core/lifecycle.h) */
+    uint8_t status;     /* enum vg_measure_status */
+    uint8_t end_reason; /* enum vg_end_reason */
+    bool in_force;      /* active and within a period: every alarm raised */
+    uint8_t raise;      /* enum vg_raise: which alarms are raised now */
+    int64_t version;
+    const char *definition; /* the current version's JSON */
+    const struct vg_installation *installation;
+    const char *magistrate; /* "" for a measure declared without its decision */
 };
 
 /* Append one entry to the journal (util/journal.h) and wait until it is

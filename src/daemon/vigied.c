@@ -26,6 +26,7 @@
 #include "core/roles.h"
 #include "daemon/center.h"
 #include "daemon/config.h"
+#include "daemon/daemon_internal.h"
 #include "daemon/metrics.h"
 #include "http/api.h"
 #include "net/gateway.h"
@@ -33,36 +34,6 @@
 #include "util/journal.h"
 #include "util/log.h"
 #include "util/pki.h"
-
-struct daemon;
-
-/* A hook of the HTTP thread run on the daemon's loop (the centre is the
- * loop's alone), the HTTP thread waiting for it. */
-struct loop_call {
-    void (*fn)(struct daemon *d, void *arg);
-    void *arg;
-    bool done;
-    struct loop_call *next;
-};
-
-struct daemon {
-    struct vg_daemon_config cfg;
-    struct event_base *base;
-    /* calls from the HTTP thread: queued under call_lock, run by call_ev */
-    pthread_mutex_t call_lock;
-    pthread_cond_t call_cond;
-    struct loop_call *calls;
-    struct event *call_ev;
-    bool stopping;
-    SSL_CTX *ctx;
-    struct vg_store *store;
-    struct vg_center *center;
-    struct vg_gateway *gateway;
-    struct vg_http *http;
-    struct vg_engine_params params;
-    char pki_dir[VG_PATH_MAX + 8];
-    char token[65];
-};
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -184,7 +155,7 @@ static void on_calls(evutil_socket_t fd, short what, void *arg)
 
 /* From the HTTP thread: run fn(d, arg) on the loop and wait. VG_OK, or
  * VG_ESTATE if the daemon is stopping (fn then did not run). */
-static int on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg)
+int vg__daemon_on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg)
 {
     struct loop_call c = {.fn = fn, .arg = arg};
     pthread_mutex_lock(&d->call_lock);
@@ -246,7 +217,7 @@ static void do_health(struct daemon *d, void *arg)
 static int hook_health(void *arg, struct evbuffer *out)
 {
     struct health_call h = {out, 503};
-    if (on_loop(arg, do_health, &h) != VG_OK)
+    if (vg__daemon_on_loop(arg, do_health, &h) != VG_OK)
         evbuffer_add_printf(out, "{\"status\":\"stopping\"}\n");
     return h.status;
 }
@@ -259,129 +230,7 @@ static void do_metrics(struct daemon *d, void *arg)
 
 static void hook_metrics(void *arg, struct evbuffer *out)
 {
-    on_loop(arg, do_metrics, out);
-}
-
-struct list_call {
-    const struct vg_identity *who;
-    struct evbuffer *out; /* NULL: only count */
-    size_t n;
-};
-
-static bool may_read(const struct vg_identity *who, const struct vg_center_measure_info *m)
-{
-    return !vg_role_court_scoped(who->role) || (who->court[0] && strcmp(m->court, who->court) == 0);
-}
-
-static int list_one(void *arg, const struct vg_center_measure_info *m)
-{
-    struct list_call *l = arg;
-    if (!may_read(l->who, m))
-        return 0;
-    l->n++;
-    if (!l->out)
-        return 0;
-    static const char *const levels[] = {"none", "prealert", "alert"};
-    json_t *o = json_pack(
-        "{s:I,s:s,s:s,s:f,s:I,s:{s:s,s:s},s:{s:b,s:b},s:s,s:I}", "id", (json_int_t)m->id, "name",
-        m->name, "court", m->court, "alert_radius_m", m->alert_radius_m, "zones",
-        (json_int_t)m->n_zones, "units", "author", m->author_unit, "protected", m->protected_unit,
-        "connected", "author", m->author_connected, "protected", m->protected_connected,
-        "mobile_zone", levels[m->state->zone[0].level < 3 ? m->state->zone[0].level : 0], "alarms",
-        (json_int_t)m->state->alarm_seq);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!text)
-        return VG_ENOSPC;
-    evbuffer_add_printf(l->out, "%s%s", evbuffer_get_length(l->out) > 1 ? "," : "", text);
-    free(text);
-    return 0;
-}
-
-static void do_list(struct daemon *d, void *arg)
-{
-    vg_center_list_measures(d->center, list_one, arg);
-}
-
-/* The list names the measures and their units: personal data, journaled
- * (durably) before it is answered, with what was shown. The list is taken
- * once the entry is durable (a measure declared between the two is only
- * in the list: it was not there to count). */
-static int hook_list(void *arg, const struct vg_identity *who, struct evbuffer *out, char *err,
-                     size_t err_len)
-{
-    struct daemon *d = arg;
-    struct list_call l = {.who = who};
-    if (on_loop(d, do_list, &l) != VG_OK) {
-        snprintf(err, err_len, "stopping");
-        return VG_ESTATE;
-    }
-    char detail[64];
-    snprintf(detail, sizeof detail, "{\"count\":%zu}", l.n);
-    int rc = vg_center_journal(d->center, who->name, "measure.list", "*", detail, err, err_len);
-    if (rc != 0)
-        return rc;
-    l.out = out;
-    l.n = 0;
-    evbuffer_add(out, "[", 1);
-    if (on_loop(d, do_list, &l) != VG_OK) {
-        snprintf(err, err_len, "stopping");
-        return VG_ESTATE;
-    }
-    evbuffer_add(out, "]\n", 2);
-    return 0;
-}
-
-struct visible_call {
-    const struct vg_identity *who;
-    int64_t person;
-    bool visible;
-};
-
-static int visible_one(void *arg, const struct vg_center_measure_info *m)
-{
-    struct visible_call *v = arg;
-    if ((m->author_person == v->person || m->protected_person == v->person) &&
-        may_read(v->who, m)) {
-        v->visible = true;
-        return 1; /* found: stop */
-    }
-    return 0;
-}
-
-static void do_visible(struct daemon *d, void *arg)
-{
-    vg_center_list_measures(d->center, visible_one, arg);
-}
-
-static bool hook_person_visible(void *arg, const struct vg_identity *who, int64_t person)
-{
-    struct visible_call v = {who, person, false};
-    return on_loop(arg, do_visible, &v) == VG_OK && v.visible;
-}
-
-struct create_call {
-    const struct vg_identity *who;
-    const char *json;
-    int64_t *id;
-    char *err;
-    size_t err_len;
-    int rc;
-};
-
-static void do_create(struct daemon *d, void *arg)
-{
-    struct create_call *c = arg;
-    c->rc = vg_center_create_measure(d->center, c->who->name, c->json, c->id, c->err, c->err_len);
-}
-
-static int hook_create(void *arg, const struct vg_identity *who, const char *json, int64_t *id,
-                       char *err, size_t err_len)
-{
-    struct create_call c = {who, json, id, err, err_len, VG_ESTATE};
-    if (on_loop(arg, do_create, &c) != VG_OK)
-        snprintf(err, err_len, "stopping");
-    return c.rc;
+    vg__daemon_on_loop(arg, do_metrics, out);
 }
 
 static void log_journal_head(struct vg_store *store, const char *what)
@@ -445,12 +294,8 @@ static int run(struct daemon *d)
         return 1;
     }
     vg_center_set_gateway(d->center, d->gateway);
-    struct vg_http_hooks hh = {.arg = d,
-                               .health = hook_health,
-                               .metrics = hook_metrics,
-                               .list_measures = hook_list,
-                               .person_visible = hook_person_visible,
-                               .create_measure = hook_create};
+    struct vg_http_hooks hh = {.arg = d, .health = hook_health, .metrics = hook_metrics};
+    vg__daemon_measure_hooks(&hh);
     char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
     snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);
     snprintf(https_key, sizeof https_key, "%s/servers/%s.key", d->pki_dir, d->cfg.server_name);

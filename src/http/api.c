@@ -1,7 +1,7 @@
 /* The HTTP API (api.h): the listeners (HTTP, HTTPS), the thread and its
- * event base, the router, /healthz, /metrics and the measures. Accounts and
- * sessions are in accounts.c, persons in persons.c, what they share in
- * request.c (http_internal.h). */
+ * event base, the router, /healthz and /metrics. Accounts and sessions are
+ * in accounts.c, measures in measures.c, persons in persons.c, what they
+ * share in request.c (http_internal.h). */
 #include "http/api.h"
 #include "http/http_internal.h"
 
@@ -29,7 +29,6 @@
 #include "core/roles.h"
 #include "util/log.h"
 
-
 /* ---- /healthz, /metrics -------------------------------------------------------------------- */
 
 static void on_health(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd)
@@ -56,47 +55,6 @@ static void on_metrics(struct vg_http *h, struct evhttp_request *req, enum evhtt
                       "text/plain; version=0.0.4; charset=utf-8");
     evhttp_send_reply(req, 200, "OK", b);
     evbuffer_free(b);
-}
-
-/* ---- /api/v1/measures ---------------------------------------------------------------------- */
-
-static void on_measures(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
-                        const struct vg_identity *who)
-{
-    if (cmd == EVHTTP_REQ_GET) {
-        if (!vg__http_permitted(req, who, VG_PERM_MEASURE_READ))
-            return;
-        struct evbuffer *b = evbuffer_new();
-        char err[512] = "";
-        if (!b || h->hooks.list_measures(h->hooks.arg, who, b, err, sizeof err) != 0)
-            vg__http_reply_error(req, 503, "Service Unavailable", "unavailable",
-                        err[0] ? err : "out of memory");
-        else
-            vg__http_reply_json(req, 200, "OK", b);
-        if (b)
-            evbuffer_free(b);
-        return;
-    }
-    if (cmd != EVHTTP_REQ_POST) {
-        vg__http_method_not_allowed(req, "GET, POST");
-        return;
-    }
-    if (!vg__http_permitted(req, who, VG_PERM_MEASURE_CREATE) || !vg__http_csrf_ok(req, who))
-        return;
-    char *body = vg__http_json_body(req);
-    if (!body)
-        return;
-    char err[512] = "";
-    int64_t id = 0;
-    int rc = h->hooks.create_measure(h->hooks.arg, who, body, &id, err, sizeof err);
-    free(body);
-    if (rc == VG_ENOTFOUND) /* a unit or time zone the definition names */
-        rc = VG_EINVAL;
-    if (rc != VG_OK) {
-        vg__http_reply_vg_error(req, rc, err);
-        return;
-    }
-    vg__http_reply_value(req, 201, "Created", json_pack("{s:I}", "id", (json_int_t)id));
 }
 
 /* ---- routing ------------------------------------------------------------------------------- */
@@ -144,20 +102,36 @@ static void on_request(struct evhttp_request *req, void *arg)
             vg__http_on_person(h, req, cmd, &who, id, versions);
         return;
     }
+    static const char measures_prefix[] = "/api/v1/measures/";
+    if (strcmp(path, "/api/v1/measures") == 0 ||
+        strncmp(path, measures_prefix, sizeof measures_prefix - 1) == 0) {
+        struct vg_identity who;
+        if (!vg__http_identify(h, req, &who))
+            return;
+        if (path[sizeof measures_prefix - 2] != '/') {
+            vg__http_on_measures(h, req, cmd, &who);
+            return;
+        }
+        const char *rest = path + sizeof measures_prefix - 1;
+        char *end = NULL;
+        long long id = strtoll(rest, &end, 10);
+        if (rest[0] < '1' || rest[0] > '9' || id <= 0 || (end && *end && *end != '/'))
+            vg__http_reply_error(req, 404, "Not Found", "not_found", "no such measure");
+        else
+            vg__http_on_measure(h, req, cmd, &who, id, end && *end ? end + 1 : "");
+        return;
+    }
     static const char users_prefix[] = "/api/v1/users/";
     bool users = strcmp(path, "/api/v1/users") == 0;
     bool user = strncmp(path, users_prefix, sizeof users_prefix - 1) == 0;
-    bool measures = strcmp(path, "/api/v1/measures") == 0;
-    if (!users && !user && !measures) {
+    if (!users && !user) {
         vg__http_reply_error(req, 404, "Not Found", "not_found", "no such resource");
         return;
     }
     struct vg_identity who;
     if (!vg__http_identify(h, req, &who))
         return;
-    if (measures) {
-        on_measures(h, req, cmd, &who);
-    } else if (users) {
+    if (users) {
         vg__http_on_users(h, req, cmd, &who);
     } else {
         char *name = evhttp_uridecode(path + sizeof users_prefix - 1, 0, NULL);
@@ -228,8 +202,8 @@ static int open_door(struct vg_http *h, struct door *d, const char *addr, bool t
     /* every method reaches the router, which answers 405 in JSON (evhttp's
      * own refusal would be an HTML 501) */
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(d->http, on_request, d);
     if (tls)
         evhttp_set_bevcb(d->http, https_bev, h);
@@ -243,9 +217,9 @@ static int open_door(struct vg_http *h, struct door *d, const char *addr, bool t
     struct sockaddr_storage bound;
     socklen_t bl = sizeof bound;
     if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&bound, &bl) == 0)
-        d->port = ntohs(bound.ss_family == AF_INET6
-                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
-                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
+        d->port =
+            ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                                              : ((struct sockaddr_in *)(void *)&bound)->sin_port);
     return VG_OK;
 }
 

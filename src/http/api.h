@@ -16,6 +16,11 @@
  *   PATCH  /api/v1/users/NAME     change an account        (administrator; anyone his password)
  *   GET    /api/v1/measures       the measures             (court-scoped for magistrates)
  *   POST   /api/v1/measures       declare a measure        (installer, administrator)
+ *   GET    /api/v1/measures/ID    its file                 (court-scoped)
+ *   PUT    /api/v1/measures/ID    a new version            (installer, administrator, magistrate)
+ *   GET    /api/v1/measures/ID/versions
+ *   POST   /api/v1/measures/ID/{suspend,resume,lift,revoke}
+ *   GET/POST /api/v1/persons, GET/PUT /api/v1/persons/ID[/versions]
  *
  * Credentials: the session cookie, or `Authorization: Bearer <admin token>`.
  * Errors are JSON: {"error": {"code": "invalid", "message": "..."}}
@@ -26,6 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "http/auth.h"
 #include "store/store.h"
@@ -48,13 +55,30 @@ struct vg_http_hooks {
     /* Whether a court-scoped reader (a magistrate) may read this person's
      * file: one of his court's measures names it. */
     bool (*person_visible)(void *arg, const struct vg_identity *who, int64_t person_id);
-    /* 0 and *id, or a negative vg_err and a message. */
+    /* Declare a measure (daemon/center.h): 0 and *id, or a negative vg_err
+     * and a message; the legal rules' violations (errors, or warnings on
+     * success) in *violations (to json_decref; NULL if none). */
     int (*create_measure)(void *arg, const struct vg_identity *who, const char *json, int64_t *id,
-                          char *err, size_t err_len);
+                          json_t **violations, char *err, size_t err_len);
+    /* One measure's file as a JSON object (to json_decref), journaled;
+     * VG_ENOTFOUND when there is none or who may not see it. */
+    int (*get_measure)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                       char *err, size_t err_len);
+    /* Every version of a measure, newest first (a JSON array), journaled. */
+    int (*measure_versions)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                            char *err, size_t err_len);
+    /* A new version of its definition; *version the new version. */
+    int (*amend_measure)(void *arg, const struct vg_identity *who, int64_t id, int64_t based_on,
+                         const char *json, const char *note, int64_t *version, json_t **violations,
+                         char *err, size_t err_len);
+    /* suspend, resume, lift, revoke (VG_ENOTFOUND for another word). */
+    int (*act_on_measure)(void *arg, const struct vg_identity *who, int64_t id, int64_t based_on,
+                          const char *action, const char *note, int64_t *version, char *err,
+                          size_t err_len);
 };
 
 struct vg_http_options {
-    const char *addr;  /* HOST:PORT */
+    const char *addr; /* HOST:PORT */
     /* HTTPS as well (for browsers away from the centre's machine): its
      * address ("" or NULL: none), and the server's certificate chain and
      * key (PEM). TLS 1.2 at least; cookies are then Secure. */

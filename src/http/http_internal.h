@@ -39,7 +39,6 @@ struct vg_http {
     bool running;
 };
 
-
 /* ---- request.c: replies and reading requests ---- */
 int64_t vg__http_now_ms(void);
 void vg__http_reply_json(struct evhttp_request *req, int status, const char *reason,
@@ -77,6 +76,13 @@ void vg__http_on_users(struct vg_http *h, struct evhttp_request *req, enum evhtt
                        const struct vg_identity *who);
 void vg__http_on_user(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                       const struct vg_identity *who, const char *name);
+
+/* ---- measures.c: /api/v1/measures ---- */
+void vg__http_on_measures(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                          const struct vg_identity *who);
+/* /api/v1/measures/ID[/WHAT]: what is "" (the file), "versions", or an action. */
+void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                         const struct vg_identity *who, int64_t id, const char *what);
 
 /* ---- persons.c: /api/v1/persons ---- */
 void vg__http_on_persons(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,

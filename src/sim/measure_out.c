@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/civil.h"
 #include "core/err.h"
 #include "core/window.h"
 #include "sim/sim_internal.h"
+#include "util/measure_decision.h"
 #include "util/measure_json.h"
 
 #define MINUTE_MS 60000
@@ -112,6 +114,20 @@ char *vg__sim_measure_json(const struct vg_sim_scenario *sc, size_t pair, int64_
     json_t *zones = json_array();
     json_t *root = json_pack("{sssfssso}", "name", name, "alert_radius_m",
                              p->measure.alert_radius_m, "timezone", sc->timezone, "units", units);
+    /* the decision: lawful, in force from the daemon's today (the wall
+     * clock's, whatever the scenario's start), the persons' homes as the
+     * scenario places them */
+    struct vg_geo_point homes[2];
+    for (int k = 0; k < 2; k++) {
+        const struct vg__sim_place *h = vg__sim_place_find(&p->person[k], "home");
+        homes[k] = h                       ? h->p
+                   : p->person[k].n_places ? p->person[k].places[0].p
+                                           : (struct vg_geo_point){0, 0};
+    }
+    if (root)
+        json_object_set_new(
+            root, "decision",
+            vg_measure_decision_simulated((int64_t)(time(NULL) / 86400), homes[0], homes[1]));
     bool ok = root && zones;
     for (size_t i = 0; ok && i < p->measure.n_zones; i++) {
         const struct vg__sim_zone *z = &p->measure.zones[i];

@@ -246,12 +246,37 @@ static const char MIGRATION_5[] = "CREATE TABLE persons ("
                                   "  PRIMARY KEY (person_id, version)"
                                   ")@NOROWID@;";
 
+/* Measures as case files: the current version's number, status (core/
+ * lifecycle.h) and installation checklist on the measure; every version of
+ * the definition and status kept in measure_versions. Measures declared
+ * before were running: they are active, their definition version 1. */
+static const char MIGRATION_6[] =
+    "ALTER TABLE measures ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"
+    "ALTER TABLE measures ADD COLUMN status TEXT NOT NULL DEFAULT 'active';"
+    "ALTER TABLE measures ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE measures ADD COLUMN installation TEXT NOT NULL DEFAULT '{}';"
+    "CREATE TABLE measure_versions ("
+    "  measure_id BIGINT NOT NULL REFERENCES measures (id),"
+    "  version BIGINT NOT NULL,"
+    "  definition TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  end_reason TEXT NOT NULL,"
+    "  note TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (measure_id, version)"
+    ")@NOROWID@;"
+    "INSERT INTO measure_versions (measure_id, version, definition, status, end_reason, note, "
+    "  actor, created_ms) SELECT id, 1, definition, 'active', '', "
+    "  'declared before measures had versions', 'migration', created_ms FROM measures;";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
     {3, "the hash-chained journal", MIGRATION_3},
     {4, "users' accounts", MIGRATION_4},
     {5, "persons and their versions", MIGRATION_5},
+    {6, "measures' versions, status and installation", MIGRATION_6},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -817,6 +842,20 @@ int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->person(s->be, id, version, all, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_measure_versions(struct vg_store *s, int64_t id,
+                              int (*cb)(void *arg, const struct vg_store_measure_version_row *v),
+                              void *arg)
+{
+    if (!s || !cb || id <= 0)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->measure_versions(s->be, id, cb, arg);
         read_end(s);
     }
     return rc;

@@ -37,7 +37,7 @@ enum vg_unit_role {
 /* A record received from a unit. */
 struct vg_store_record {
     int64_t unit_id;
-    int64_t received_ms; /* the centre's clock */
+    int64_t received_ms;        /* the centre's clock */
     struct vg_proto_record rec; /* rec.seq is the unit's sequence number */
 };
 
@@ -67,16 +67,33 @@ struct vg_store_unit_ack {
  * management comes). A measure's definition is JSON text the store keeps
  * as is (the daemon parses it). */
 struct vg_store_measure_def {
-    const char *name;        /* unique, e.g. "M-2026-0001" */
-    const char *definition;  /* JSON */
-    int64_t id;              /* out: set once the batch is done */
+    const char *name;       /* unique, e.g. "M-2026-0001" */
+    const char *definition; /* JSON */
+    const char *status;     /* core/lifecycle.h's name; NULL: "pending_installation" */
+    const char *actor;      /* who declared it (version 1); NULL: "" */
+    int64_t id;             /* out: set once the batch is done */
+};
+
+/* A change to a measure: a new version when the definition or the status
+ * changes (the old ones are kept), or only the installation checklist. */
+struct vg_store_measure_change {
+    int64_t measure_id;
+    int64_t based_on;         /* the version the change was made from; VG_ESTALE if the measure
+                                 has moved on since (0: no check) */
+    const char *definition;   /* NULL: unchanged */
+    const char *status;       /* NULL: unchanged */
+    const char *end_reason;   /* NULL: unchanged */
+    const char *installation; /* JSON; NULL: unchanged (alone, it makes no version) */
+    const char *note;         /* why (a version's comment) */
+    const char *actor;
+    int64_t version; /* out: the measure's version after the change */
 };
 
 struct vg_store_unit_def {
-    const char *serial;      /* the certificate's subject CN */
-    uint8_t role;            /* enum vg_unit_role */
-    const char *measure;     /* the measure's name */
-    int64_t id;              /* out */
+    const char *serial;  /* the certificate's subject CN */
+    uint8_t role;        /* enum vg_unit_role */
+    const char *measure; /* the measure's name */
+    int64_t id;          /* out */
 };
 
 /* A user's account (daemon/auth.c, core/roles.h): created, or changed. */
@@ -94,14 +111,14 @@ struct vg_store_user_def {
 /* A person's file (util/person_json.h): a new person, or a new version of
  * one. Every version is kept. */
 struct vg_store_person_def {
-    int64_t id;             /* chosen by the caller (random, > 0) for a new person */
-    bool create;            /* 1: a new person (VG_EDUPLICATE if the id is taken) */
-    int64_t based_on;       /* a change: the version it was made from; VG_ESTALE if the
-                               person has moved on since (0: no check) */
-    const char *display;    /* "LAST_NAME First names" */
-    const char *data;       /* the canonical JSON */
-    const char *actor;      /* who */
-    int64_t version;        /* out: the version stored */
+    int64_t id;          /* chosen by the caller (random, > 0) for a new person */
+    bool create;         /* 1: a new person (VG_EDUPLICATE if the id is taken) */
+    int64_t based_on;    /* a change: the version it was made from; VG_ESTALE if the
+                            person has moved on since (0: no check) */
+    const char *display; /* "LAST_NAME First names" */
+    const char *data;    /* the canonical JSON */
+    const char *actor;   /* who */
+    int64_t version;     /* out: the version stored */
 };
 
 /* An entry for the hash-chained journal (util/journal.h): the store numbers
@@ -136,6 +153,8 @@ struct vg_store_batch {
     size_t n_user_defs;
     struct vg_store_person_def *person_defs;
     size_t n_person_defs;
+    struct vg_store_measure_change *measure_changes;
+    size_t n_measure_changes;
     /* An alarm waits on this batch: its transaction ends with it (the
      * batches queued after it go in the next one), so that what it waits
      * for is as small as the order of batches allows. */
@@ -191,6 +210,21 @@ struct vg_store_measure_row {
     const void *state; /* NULL if no state stored yet */
     size_t state_len;
     uint32_t state_version;
+    int64_t version;          /* the definition's and status's current version */
+    const char *status;       /* core/lifecycle.h's name */
+    const char *end_reason;   /* "" unless ended */
+    const char *installation; /* JSON */
+};
+
+struct vg_store_measure_version_row {
+    int64_t measure_id;
+    int64_t version;
+    const char *definition;
+    const char *status;
+    const char *end_reason;
+    const char *note;
+    const char *actor;
+    int64_t created_ms;
 };
 
 struct vg_store_user_row {
@@ -206,8 +240,8 @@ struct vg_store_person_row {
     int64_t id;
     int64_t version;
     const char *display;
-    const char *data;  /* NULL in vg_store_persons' list */
-    const char *actor; /* who made this version (NULL in the list) */
+    const char *data;   /* NULL in vg_store_persons' list */
+    const char *actor;  /* who made this version (NULL in the list) */
     int64_t created_ms; /* this version's time (the list: the last change's) */
 };
 
@@ -218,6 +252,11 @@ int vg_store_persons(struct vg_store *s, int (*cb)(void *arg, const struct vg_st
  * newest first. VG_ENOTFOUND if none. */
 int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
                     int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
+
+/* Every version of a measure, newest first. VG_ENOTFOUND if none. */
+int vg_store_measure_versions(struct vg_store *s, int64_t id,
+                              int (*cb)(void *arg, const struct vg_store_measure_version_row *v),
+                              void *arg);
 
 /* Call cb for every user account, in id order (strings valid during the call). */
 int vg_store_users(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_user_row *u),

@@ -70,6 +70,9 @@ struct vg_store_ops {
                    int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
     int (*person)(struct vg_store_backend *be, int64_t id, int64_t version, bool all,
                   int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
+    int (*measure_versions)(struct vg_store_backend *be, int64_t id,
+                            int (*cb)(void *arg, const struct vg_store_measure_version_row *v),
+                            void *arg);
     int (*users)(struct vg_store_backend *be,
                  int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg);
     int (*journal)(struct vg_store_backend *be, int64_t after_id,

@@ -79,6 +79,9 @@ enum {
     W_PERSON_UPDATE,
     W_PERSON_VERSION,
     W_PERSON_CURRENT,
+    W_MEASURE_CHANGE,
+    W_MEASURE_CURRENT,
+    W_MEASURE_VERSION,
     W__COUNT
 };
 
@@ -118,8 +121,18 @@ static const char *const write_sql[W__COUNT] = {
     /* never down: a late batch with an older ack leaves the newer one */
     [W_ACK] = "UPDATE units SET acked_seq = CASE WHEN acked_seq < ?2 THEN ?2 ELSE acked_seq END "
               "WHERE id = ?1",
-    [W_MEASURE] = "INSERT INTO measures (name, definition, created_ms, updated_ms) "
-                  "VALUES (?1, ?2, ?3, ?3) RETURNING id",
+    [W_MEASURE] = "INSERT INTO measures (name, definition, created_ms, updated_ms, status) "
+                  "VALUES (?1, ?2, ?3, ?3, ?4) RETURNING id",
+    [W_MEASURE_CHANGE] = "UPDATE measures SET version = version + ?6, "
+                         "definition = coalesce(?2, definition), status = coalesce(?3, status), "
+                         "end_reason = coalesce(?4, end_reason), "
+                         "installation = coalesce(?5, installation), updated_ms = ?7 "
+                         "WHERE id = ?1 AND (?8 = 0 OR version = ?8) "
+                         "RETURNING version, definition, status, end_reason",
+    [W_MEASURE_CURRENT] = "SELECT version FROM measures WHERE id = ?1",
+    [W_MEASURE_VERSION] = "INSERT INTO measure_versions (measure_id, version, definition, status, "
+                          "end_reason, note, actor, created_ms) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [W_FIND_MEASURE] = "SELECT id FROM measures WHERE name = ?1",
     [W_UNIT] = "INSERT INTO units (serial, role, measure_id, created_ms) VALUES (?1, ?2, ?3, ?4) "
                "ON CONFLICT (serial) DO UPDATE SET role = excluded.role, "
@@ -155,6 +168,7 @@ enum {
     R_PERSONS,
     R_PERSON,
     R_PERSON_VERSIONS,
+    R_MEASURE_VERSIONS,
     R__COUNT
 };
 
@@ -168,8 +182,12 @@ enum {
 // clang-format off
 static const char *const read_sql[R__COUNT] = {
     [R_UNITS] = "SELECT id, serial, role, measure_id, acked_seq FROM units ORDER BY id",
-    [R_MEASURES] = "SELECT m.id, m.name, m.definition, s.version, s.state FROM measures m "
+    [R_MEASURES] = "SELECT m.id, m.name, m.definition, s.version, s.state, m.version, m.status, "
+                   "m.end_reason, m.installation FROM measures m "
                    "LEFT JOIN engine_states s ON s.measure_id = m.id ORDER BY m.id",
+    [R_MEASURE_VERSIONS] = "SELECT measure_id, version, definition, status, end_reason, note, "
+                           "actor, created_ms FROM measure_versions WHERE measure_id = ?1 "
+                           "ORDER BY version DESC",
     [R_REPLAY] = REPLAY_ONE("fixes", "1", "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, "
                                           "x.speed_cms, x.heading_cdeg, NULL, NULL")
         " UNION ALL " REPLAY_ONE("statuses", "2", "x.subject, x.battery, x.charging, "
@@ -704,9 +722,11 @@ static int put_measures(struct vg_store_backend *be, struct vg_store_batch *b, i
             vg__store_err(err, err_len, "measure %zu: a name and a definition are needed", i);
             return VG_EINVAL;
         }
+        const char *status = m->status ? m->status : "pending_installation";
         sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, m->definition, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now_ms);
+        sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             m->id = sqlite3_column_int64(st, 0);
@@ -723,6 +743,95 @@ static int put_measures(struct vg_store_backend *be, struct vg_store_batch *b, i
             return vrc;
         }
         sqlite3_reset(st);
+        sqlite3_stmt *v = be->ws[W_MEASURE_VERSION];
+        sqlite3_bind_int64(v, 1, m->id);
+        sqlite3_bind_int64(v, 2, 1);
+        sqlite3_bind_text(v, 3, m->definition, -1, SQLITE_STATIC);
+        sqlite3_bind_text(v, 4, status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(v, 5, "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(v, 6, "declared", -1, SQLITE_STATIC);
+        sqlite3_bind_text(v, 7, m->actor ? m->actor : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(v, 8, now_ms);
+        if ((rc = step_write(be, v, err, err_len, "measure version", i)) < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
+static const char *column_str(sqlite3_stmt *st, int i)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    return s ? s : "";
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Measures changed: a new version (definition or status), or only their
+ * installation checklist. */
+static int put_measure_changes(struct vg_store_backend *be, struct vg_store_batch *b,
+                               int64_t now_ms, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < b->n_measure_changes; i++) {
+        struct vg_store_measure_change *c = &b->measure_changes[i];
+        bool versioned = c->definition || c->status;
+        if (c->measure_id <= 0 || !c->actor || (!versioned && !c->installation)) {
+            vg__store_err(err, err_len, "measure change %zu: a measure, an actor and a change", i);
+            return VG_EINVAL;
+        }
+        sqlite3_stmt *st = be->ws[W_MEASURE_CHANGE];
+        sqlite3_bind_int64(st, 1, c->measure_id);
+        bind_text_or_null(st, 2, c->definition);
+        bind_text_or_null(st, 3, c->status);
+        bind_text_or_null(st, 4, c->end_reason);
+        bind_text_or_null(st, 5, c->installation);
+        sqlite3_bind_int64(st, 6, versioned ? 1 : 0);
+        sqlite3_bind_int64(st, 7, now_ms);
+        sqlite3_bind_int64(st, 8, c->based_on);
+        int s = sqlite3_step(st);
+        if (s != SQLITE_ROW) {
+            sqlite3_reset(st);
+            if (s != SQLITE_DONE) {
+                vg__store_err(err, err_len, "measure change %zu: %s", i, sqlite3_errmsg(be->w));
+                return VG__STORE_EDB;
+            }
+            sqlite3_stmt *cur = be->ws[W_MEASURE_CURRENT];
+            sqlite3_bind_int64(cur, 1, c->measure_id);
+            bool exists = sqlite3_step(cur) == SQLITE_ROW;
+            int64_t now_version = exists ? sqlite3_column_int64(cur, 0) : 0;
+            sqlite3_reset(cur);
+            if (!exists) {
+                vg__store_err(err, err_len, "no measure %lld", (long long)c->measure_id);
+                return VG_ENOTFOUND;
+            }
+            vg__store_err(err, err_len,
+                          "measure %lld is at version %lld, the change was made from version "
+                          "%lld: read it again",
+                          (long long)c->measure_id, (long long)now_version, (long long)c->based_on);
+            return VG_ESTALE;
+        }
+        c->version = sqlite3_column_int64(st, 0);
+        if (!versioned) {
+            sqlite3_reset(st);
+            continue;
+        }
+        sqlite3_stmt *v = be->ws[W_MEASURE_VERSION];
+        sqlite3_bind_int64(v, 1, c->measure_id);
+        sqlite3_bind_int64(v, 2, c->version);
+        for (int k = 1; k <= 3; k++) /* what the row holds now */
+            sqlite3_bind_text(v, 2 + k, column_str(st, k), -1, SQLITE_TRANSIENT);
+        sqlite3_reset(st);
+        sqlite3_bind_text(v, 6, c->note ? c->note : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(v, 7, c->actor, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(v, 8, now_ms);
+        int rc = step_write(be, v, err, err_len, "measure version", i);
+        if (rc < 0)
+            return rc;
     }
     return VG_OK;
 }
@@ -971,8 +1080,9 @@ static int put_users(struct vg_store_backend *be, struct vg_store_batch *b, int6
     for (size_t i = 0; i < b->n_user_defs; i++) {
         struct vg_store_user_def *u = &b->user_defs[i];
         if (!u->name || (u->create && (!u->role || !u->court || !u->password_hash))) {
-            vg__store_err(err, err_len, "user %zu: a new account needs a name, role, court and "
-                                        "password hash",
+            vg__store_err(err, err_len,
+                          "user %zu: a new account needs a name, role, court and "
+                          "password hash",
                           i);
             return VG_EINVAL;
         }
@@ -991,13 +1101,14 @@ static int put_users(struct vg_store_backend *be, struct vg_store_batch *b, int6
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
             u->id = sqlite3_column_int64(st, 0);
-        int ext = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(be->w);
+        int ext =
+            rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(be->w);
         sqlite3_reset(st);
         if (ext != SQLITE_OK) {
             int code = map_rc(ext);
-            vg__store_err(err, err_len, code == VG_EDUPLICATE ? "user %s exists already"
-                                                              : "user %s: %s",
-                          u->name, sqlite3_errmsg(be->w));
+            vg__store_err(err, err_len,
+                          code == VG_EDUPLICATE ? "user %s exists already" : "user %s: %s", u->name,
+                          sqlite3_errmsg(be->w));
             return code;
         }
         if (rc != SQLITE_ROW) {
@@ -1015,8 +1126,7 @@ static int put_persons(struct vg_store_backend *be, struct vg_store_batch *b, in
     for (size_t i = 0; i < b->n_person_defs; i++) {
         struct vg_store_person_def *p = &b->person_defs[i];
         if (p->id <= 0 || !p->display || !p->data || !p->actor) {
-            vg__store_err(err, err_len, "person %zu: an id, a display name, data and an actor",
-                          i);
+            vg__store_err(err, err_len, "person %zu: an id, a display name, data and an actor", i);
             return VG_EINVAL;
         }
         int rc;
@@ -1105,6 +1215,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_acks(be, b, err, err_len)) < 0 ||
         (rc = put_users(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_persons(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_measure_changes(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
@@ -1200,6 +1311,10 @@ static int sq_measures(struct vg_store_backend *be,
             .id = sqlite3_column_int64(st, 0),
             .name = (const char *)sqlite3_column_text(st, 1),
             .definition = (const char *)sqlite3_column_text(st, 2),
+            .version = sqlite3_column_int64(st, 5),
+            .status = column_str(st, 6),
+            .end_reason = column_str(st, 7),
+            .installation = column_str(st, 8),
         };
         if (column_has(st, 4)) {
             m.state_version = (uint32_t)sqlite3_column_int64(st, 3);
@@ -1364,12 +1479,6 @@ static void column_hash(sqlite3_stmt *st, int i, uint8_t out[VG_JOURNAL_HASH_LEN
         memset(out, 0, VG_JOURNAL_HASH_LEN);
 }
 
-static const char *column_str(sqlite3_stmt *st, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? s : "";
-}
-
 static int sq_persons(struct vg_store_backend *be,
                       int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg)
 {
@@ -1413,6 +1522,35 @@ static int sq_person(struct vg_store_backend *be, int64_t id, int64_t version, b
         };
         n++;
         cb_rc = cb(arg, &p);
+    }
+    rc = read_end(st, one_off, rc, cb_rc);
+    return rc == VG_OK && n == 0 ? VG_ENOTFOUND : rc;
+}
+
+static int sq_measure_versions(struct vg_store_backend *be, int64_t id,
+                               int (*cb)(void *arg, const struct vg_store_measure_version_row *v),
+                               void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_MEASURE_VERSIONS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    size_t n = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_measure_version_row v = {
+            .measure_id = sqlite3_column_int64(st, 0),
+            .version = sqlite3_column_int64(st, 1),
+            .definition = column_str(st, 2),
+            .status = column_str(st, 3),
+            .end_reason = column_str(st, 4),
+            .note = column_str(st, 5),
+            .actor = column_str(st, 6),
+            .created_ms = sqlite3_column_int64(st, 7),
+        };
+        n++;
+        cb_rc = cb(arg, &v);
     }
     rc = read_end(st, one_off, rc, cb_rc);
     return rc == VG_OK && n == 0 ? VG_ENOTFOUND : rc;
@@ -1499,6 +1637,7 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .alarms = sq_alarms,
     .persons = sq_persons,
     .person = sq_person,
+    .measure_versions = sq_measure_versions,
     .users = sq_users,
     .journal = sq_journal,
     .journal_tail = sq_journal_tail,

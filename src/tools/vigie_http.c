@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -80,12 +81,11 @@ int vigie_http_request(const char *http, const char *token_file, const char *met
         return 1;
     }
     FILE *s = fdopen(fd, "r+");
-    fprintf(s,
-            "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
+    fprintf(s, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
             method, path, http, token);
     if (payload)
-        fprintf(s, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", strlen(payload),
-                payload);
+        fprintf(s, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                strlen(payload), payload);
     else
         fprintf(s, "\r\n");
     fflush(s);
@@ -103,17 +103,30 @@ int vigie_http_request(const char *http, const char *token_file, const char *met
     return 0;
 }
 
+void vigie_print_violations(FILE *out, json_t *violations)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(violations, i, v)
+    {
+        fprintf(out, "  %-7s %-28s %s\n", json_string_value(json_object_get(v, "severity")),
+                json_string_value(json_object_get(v, "rule")),
+                json_string_value(json_object_get(v, "message")));
+    }
+}
+
 int vigie_api_error(const char *where, int status, const char *body)
 {
     json_t *doc = json_loads(body, 0, NULL);
     const char *msg = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
     fprintf(stderr, "%s: refused (HTTP %d): %s\n", where, status, msg ? msg : body);
+    vigie_print_violations(stderr, json_object_get(json_object_get(doc, "error"), "violations"));
     json_decref(doc);
     return 1;
 }
 
-int vigie_api_option(int argc, char **argv, int *i, char *http, size_t http_cap,
-                     char *token_file, size_t token_cap)
+int vigie_api_option(int argc, char **argv, int *i, char *http, size_t http_cap, char *token_file,
+                     size_t token_cap)
 {
     const char *a = argv[*i];
     if (*i + 1 >= argc)
@@ -129,4 +142,59 @@ int vigie_api_option(int argc, char **argv, int *i, char *http, size_t http_cap,
         return 0;
     (*i)++;
     return 1;
+}
+
+int vigie_number(const char *s, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return errno == 0 && end != s && !*end && *out > 0 ? 0 : -1;
+}
+
+char *vigie_read_file(const char *path, size_t max, const char *where)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot read %s: %s\n", where, path, strerror(errno));
+        return NULL;
+    }
+    size_t len;
+    char *text = vigie_read_all(f, max, &len);
+    if (f != stdin)
+        fclose(f);
+    if (!text)
+        fprintf(stderr, "%s: %s is over %zu KiB\n", where, path, max / 1024);
+    return text;
+}
+
+int vigie_api_call(const char *http, const char *token_file, bool raw, const char *method,
+                   const char *path, const char *payload, int want, json_t **doc, const char *where)
+{
+    char *body = NULL;
+    int status = 0;
+    int rc = vigie_http_request(http, token_file, method, path, payload, &status, &body, where);
+    if (rc)
+        return rc;
+    if (status != want) {
+        rc = vigie_api_error(where, status, body);
+        free(body);
+        return rc;
+    }
+    if (raw) {
+        fputs(body, stdout);
+        *doc = NULL;
+    } else {
+        *doc = json_loads(body, 0, NULL);
+    }
+    free(body);
+    return 0;
+}
+
+void vigie_when(long long ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+        snprintf(out, cap, "?");
 }

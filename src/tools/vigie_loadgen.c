@@ -35,12 +35,14 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
 #include "core/err.h"
 #include "core/prng.h"
 #include "core/proto.h"
+#include "util/measure_decision.h"
 #include "util/pki.h"
 
 #define RING 4096
@@ -77,7 +79,7 @@ struct gen {
     double rate;
     double duration_s;
     uint64_t max_records;
-    uint64_t per_unit;      /* each unit sends exactly this many (0: no cap) */
+    uint64_t per_unit; /* each unit sends exactly this many (0: no cap) */
     int frame;
     int window;
     int sos_permille;
@@ -137,8 +139,8 @@ static void record_of(const struct unit *u, const struct sent *s, struct vg_prot
     r->type = VG_REC_FIX;
     /* a few metres of wander around the unit's place, from the sequence */
     double wobble = (double)(s->seq % 17) * 1e-6;
-    r->fix = (struct vg_fix){s->time_ms, u->lat + wobble, u->lon - wobble, 8.0f, 0.5f, 90.0f,
-                             VG_FIX_3D};
+    r->fix =
+        (struct vg_fix){s->time_ms, u->lat + wobble, u->lon - wobble, 8.0f, 0.5f, 90.0f, VG_FIX_3D};
 }
 
 static void send_frame(struct unit *u, const struct sent **items, int n)
@@ -510,13 +512,20 @@ static int cmd_provision(int argc, char **argv)
         }
         double lat, lon;
         unit_place(m - 1, true, &lat, &lon);
-        char json[1024];
-        snprintf(json, sizeof json,
-                 "{\"name\":\"%s-M-%05d\",\"alert_radius_m\":%g,"
-                 "\"units\":{\"author\":\"%s\",\"protected\":\"%s\"},"
-                 "\"zones\":[{\"id\":1,\"category\":\"protected_home\",\"shape\":\"circle\","
-                 "\"center\":[%.6f,%.6f],\"alert_radius_m\":%g}]}",
-                 prefix, m, radius, a, p, lat, lon, radius);
+        /* a lawful decision: the author's home 50 km north of hers */
+        json_t *d = vg_measure_decision_simulated((int64_t)(time(NULL) / 86400),
+                                                  (struct vg_geo_point){lat + 0.45, lon},
+                                                  (struct vg_geo_point){lat, lon});
+        char name[96];
+        snprintf(name, sizeof name, "%s-M-%05d", prefix, m);
+        json_t *mj = json_pack("{s:s,s:f,s:{s:s,s:s},s:[{s:i,s:s,s:s,s:[f,f],s:f}],s:o}", "name",
+                               name, "alert_radius_m", radius, "units", "author", a, "protected", p,
+                               "zones", "id", 1, "category", "protected_home", "shape", "circle",
+                               "center", lat, lon, "alert_radius_m", radius, "decision", d);
+        char *json = mj ? json_dumps(mj, JSON_COMPACT) : NULL;
+        json_decref(mj);
+        if (!json)
+            die("out of memory", NULL);
         struct post post = {base, 0, ""};
         struct evhttp_request *req = evhttp_request_new(on_posted, &post);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -524,6 +533,7 @@ static int cmd_provision(int argc, char **argv)
         evhttp_add_header(h, "Authorization", auth);
         evhttp_add_header(h, "Content-Type", "application/json");
         evbuffer_add(evhttp_request_get_output_buffer(req), json, strlen(json));
+        free(json);
         evhttp_make_request(conn, req, EVHTTP_REQ_POST, "/api/v1/measures");
         event_base_dispatch(base);
         if (post.status != 201 && post.status != 409) {

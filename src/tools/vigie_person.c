@@ -46,14 +46,6 @@ static void usage(FILE *out)
           out);
 }
 
-static int number(const char *s, long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    *out = strtoll(s, &end, 10);
-    return errno == 0 && end != s && !*end && *out > 0 ? 0 : -1;
-}
-
 static int parse(int argc, char **argv, struct popts *o, const char *where)
 {
     snprintf(o->http, sizeof o->http, "127.0.0.1:8080");
@@ -71,7 +63,7 @@ static int parse(int argc, char **argv, struct popts *o, const char *where)
             continue;
         } else if (has_value && (strcmp(a, "--version") == 0 || strcmp(a, "--based-on") == 0)) {
             long long *dst = strcmp(a, "--version") == 0 ? &o->version : &o->based_on;
-            if (number(argv[++i], dst) != 0) {
+            if (vigie_number(argv[++i], dst) != 0) {
                 fprintf(stderr, "%s: %s wants a version number from 1\n", where, a);
                 return EXIT_USAGE;
             }
@@ -89,52 +81,10 @@ static int parse(int argc, char **argv, struct popts *o, const char *where)
     return 0;
 }
 
-static char *read_file(const char *path, const char *where)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "%s: cannot read %s: %s\n", where, path, strerror(errno));
-        return NULL;
-    }
-    size_t len;
-    char *text = vigie_read_all(f, 64 * 1024, &len);
-    if (f != stdin)
-        fclose(f);
-    if (!text)
-        fprintf(stderr, "%s: %s is over 64 KiB\n", where, path);
-    return text;
-}
-
 static int call(const struct popts *o, const char *method, const char *path, const char *payload,
                 int want, json_t **doc, const char *where)
 {
-    char *body = NULL;
-    int status = 0;
-    int rc = vigie_http_request(o->http, o->token_file, method, path, payload, &status, &body,
-                                where);
-    if (rc)
-        return rc;
-    if (status != want) {
-        rc = vigie_api_error(where, status, body);
-        free(body);
-        return rc;
-    }
-    if (o->json) {
-        fputs(body, stdout);
-        *doc = NULL;
-    } else {
-        *doc = json_loads(body, 0, NULL);
-    }
-    free(body);
-    return 0;
-}
-
-static void when(json_int_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-        snprintf(out, cap, "?");
+    return vigie_api_call(o->http, o->token_file, o->json, method, path, payload, want, doc, where);
 }
 
 static const char *str(json_t *o, const char *key)
@@ -146,7 +96,7 @@ static const char *str(json_t *o, const char *key)
 static void show(json_t *v)
 {
     char t[32];
-    when(json_integer_value(json_object_get(v, "created_ms")), t, sizeof t);
+    vigie_when(json_integer_value(json_object_get(v, "created_ms")), t, sizeof t);
     json_t *p = json_object_get(v, "person"), *id = json_object_get(p, "identity");
     printf("person %lld, version %lld (%s, by %s)\n",
            (long long)json_integer_value(json_object_get(v, "id")),
@@ -190,15 +140,15 @@ int vigie_person_main(int argc, char **argv)
     json_t *doc = NULL;
     char path[128];
     long long id = 0;
-    bool wants_id = strcmp(cmd, "show") == 0 || strcmp(cmd, "versions") == 0 ||
-                    strcmp(cmd, "update") == 0;
+    bool wants_id =
+        strcmp(cmd, "show") == 0 || strcmp(cmd, "versions") == 0 || strcmp(cmd, "update") == 0;
     int need = strcmp(cmd, "list") == 0 ? 0 : strcmp(cmd, "update") == 0 ? 2 : 1;
     if (o.n_args != need) {
         fprintf(stderr, "%s: %d argument%s expected (try: vigie person --help)\n", where, need,
                 need == 1 ? "" : "s");
         return EXIT_USAGE;
     }
-    if (wants_id && number(o.args[0], &id) != 0) {
+    if (wants_id && vigie_number(o.args[0], &id) != 0) {
         fprintf(stderr, "%s: a person's id is a number\n", where);
         return EXIT_USAGE;
     }
@@ -211,7 +161,7 @@ int vigie_person_main(int argc, char **argv)
             json_array_foreach(doc, i, p)
             {
                 char t[32];
-                when(json_integer_value(json_object_get(p, "updated_ms")), t, sizeof t);
+                vigie_when(json_integer_value(json_object_get(p, "updated_ms")), t, sizeof t);
                 printf("%-18lld %-8lld %-20s %s\n",
                        (long long)json_integer_value(json_object_get(p, "id")),
                        (long long)json_integer_value(json_object_get(p, "version")), t,
@@ -224,7 +174,7 @@ int vigie_person_main(int argc, char **argv)
             fprintf(stderr, "%s: --based-on N (the version the change was made from)\n", where);
             return EXIT_USAGE;
         }
-        char *text = read_file(o.args[add ? 0 : 1], where);
+        char *text = vigie_read_file(o.args[add ? 0 : 1], 64 * 1024, where);
         if (!text)
             return EXIT_FAIL;
         char *payload = text;
@@ -266,7 +216,7 @@ int vigie_person_main(int argc, char **argv)
             json_array_foreach(doc, i, v)
             {
                 char t[32];
-                when(json_integer_value(json_object_get(v, "created_ms")), t, sizeof t);
+                vigie_when(json_integer_value(json_object_get(v, "created_ms")), t, sizeof t);
                 printf("version %-4lld %s by %s: %s\n",
                        (long long)json_integer_value(json_object_get(v, "version")), t,
                        str(v, "actor"), str(v, "display"));

@@ -10,7 +10,7 @@
 #include "core/err.h"
 
 __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, int rc,
-                                                       const char *fmt, ...)
+                                                      const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -93,8 +93,8 @@ static int get_point(json_t *v, struct vg_geo_point *p, const char *where, char 
     p->lon_deg = json_number_value(json_array_get(v, 1));
     if (vg_geo_point_check(*p) != VG_OK)
         return fail(err, len, VG_ERANGE,
-                    "%s: [%g, %g] is not a position (latitude -90..90, longitude -180..180)",
-                    where, p->lat_deg, p->lon_deg);
+                    "%s: [%g, %g] is not a position (latitude -90..90, longitude -180..180)", where,
+                    p->lat_deg, p->lon_deg);
     return VG_OK;
 }
 
@@ -120,8 +120,8 @@ static int parse_local(const char *s, struct vg_local_time *t)
     return vg_local_time_check(t);
 }
 
-static int parse_window(json_t *w, const struct vg_tz *tz, struct vg_window *out,
-                        const char *where, char *err, size_t len)
+static int parse_window(json_t *w, const struct vg_tz *tz, struct vg_window *out, const char *where,
+                        char *err, size_t len)
 {
     if (!json_is_object(w))
         return fail(err, len, VG_EINVAL, "%s: a window is an object", where);
@@ -196,8 +196,8 @@ static int parse_zone(json_t *z, size_t index, const struct vg_tz *tz, struct vg
     snprintf(where, sizeof where, "zones[%zu]", index);
     if (!json_is_object(z))
         return fail(err, len, VG_EINVAL, "%s: a zone is an object", where);
-    static const char *const keys[] = {"id", "category", "shape", "center", "vertices",
-                                       "alert_radius_m", "windows", NULL};
+    static const char *const keys[] = {"id",       "category",       "shape",   "center",
+                                       "vertices", "alert_radius_m", "windows", NULL};
     int rc = only_keys(z, keys, where, err, len);
     if (rc)
         return rc;
@@ -317,6 +317,7 @@ void vg_measure_def_cleanup(struct vg_measure_def *def)
         return;
     free(def->vertices);
     free(def->windows);
+    vg_measure_decision_cleanup(&def->decision);
     def->vertices = NULL;
     def->windows = NULL;
 }
@@ -329,8 +330,8 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     if (!root)
         return VG_EFORMAT;
     int rc;
-    static const char *const keys[] = {"name",  "court",   "alert_radius_m", "timezone",
-                                       "units", "persons", "zones",          NULL};
+    static const char *const keys[] = {"name",    "court", "alert_radius_m", "timezone", "units",
+                                       "persons", "zones", "decision",       NULL};
     if ((rc = only_keys(root, keys, "measure", err, err_len)))
         goto done;
     if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)) ||
@@ -338,7 +339,8 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
         goto done;
     if ((rc = get_number(root, "alert_radius_m", &def->alert_radius_m, "measure", err, err_len)))
         goto done;
-    if (def->alert_radius_m < VG_ALERT_RADIUS_MIN_M || def->alert_radius_m > VG_ALERT_RADIUS_MAX_M) {
+    if (def->alert_radius_m < VG_ALERT_RADIUS_MIN_M ||
+        def->alert_radius_m > VG_ALERT_RADIUS_MAX_M) {
         rc = fail(err, err_len, VG_ERANGE,
                   "measure: alert_radius_m = %g m is outside the legal range 1000..10000 m "
                   "(the pre-alert distance is always twice R)",
@@ -384,8 +386,9 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
             *dst[k] = json_integer_value(v);
         }
         if (def->author_person && def->author_person == def->protected_person) {
-            rc = fail(err, err_len, VG_EINVAL, "persons: the author and the protected person are "
-                                               "two persons");
+            rc = fail(err, err_len, VG_EINVAL,
+                      "persons: the author and the protected person are "
+                      "two persons");
             goto done;
         }
     }
@@ -416,6 +419,9 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
                 goto done;
         def->n_zones = n;
     }
+    json_t *decision = json_object_get(root, "decision");
+    if (decision && (rc = vg_measure_decision_parse(decision, &def->decision, err, err_len)))
+        goto done;
     rc = VG_OK;
 done:
     json_decref(root);

@@ -10,6 +10,8 @@
  *   "timezone": "Europe/Paris",                    (optional, this default)
  *   "units": {"author": "U-A1", "protected": "U-P1", "bracelet": "B-1"},
  *   "persons": {"author": 7293, "protected": 1188},  (optional: their files' ids)
+ *   "decision": {...},      (the judicial decision: util/measure_decision.h; required
+ *                            through the API, absent only from measures declared before)
  *   "zones": [                                       (optional, at most 8)
  *     {"id": 1, "category": "protected_home", "shape": "circle",
  *      "center": [47.2184, -1.5536], "alert_radius_m": 2000},
@@ -31,6 +33,7 @@
 #include "core/tz.h"
 #include "core/window.h"
 #include "core/zone.h"
+#include "util/measure_decision.h"
 
 #define VG_NAME_MAX 64
 
@@ -52,6 +55,9 @@ struct vg_measure_def {
     struct vg_zone zones[VG_ENGINE_MAX_FIXED_ZONES];
     struct vg_geo_point *vertices;
     struct vg_window *windows;
+    /* the judicial decision (util/measure_decision.h); decision.present is
+     * false for a measure declared before decisions were recorded */
+    struct vg_measure_decision decision;
 };
 
 /* The time zone name in a definition ("Europe/Paris" if absent), for the

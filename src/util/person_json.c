@@ -11,6 +11,7 @@
 
 #include "core/civil.h"
 #include "core/err.h"
+#include "util/measure_decision.h"
 
 #define MAX_PHONES   8
 #define MAX_ADDRS    8
@@ -103,8 +104,7 @@ static int date(json_t *o, const char *key, bool required, int64_t today, const 
     int y, m, d, end = 0;
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &end) != 3 || end != 10 ||
         s[4] != '-' || s[7] != '-')
-        return fail(err, len, VG_EFORMAT, "%s.%s: a date, YYYY-MM-DD (\"%.12s\")", where, key,
-                    s);
+        return fail(err, len, VG_EFORMAT, "%s.%s: a date, YYYY-MM-DD (\"%.12s\")", where, key, s);
     struct vg_date dt = {.year = y, .month = (uint8_t)m, .day = (uint8_t)d};
     if (y < 1900 || m < 1 || m > 12 || d < 1 || vg_date_check(dt) != VG_OK)
         return fail(err, len, VG_ERANGE, "%s.%s: %s is not a day", where, key, s);
@@ -240,8 +240,8 @@ int vg_person_json_check(const char *json, int64_t today_days, char **canonical,
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return fail(err, err_len, VG_EFORMAT, "person: not JSON: %s (line %d)", je.text, je.line);
-    static const char *const keys[] = {"identity",  "phones",       "addresses", "emergency_contacts",
-                                       "household", "police_notes", NULL};
+    static const char *const keys[] = {
+        "identity", "phones", "addresses", "emergency_contacts", "household", "police_notes", NULL};
     int rc = only_keys(root, keys, "person", err, err_len);
     if (!rc)
         rc = check_identity(root, today_days, err, err_len);
@@ -254,10 +254,40 @@ int vg_person_json_check(const char *json, int64_t today_days, char **canonical,
     }
     if (!rc && display && display_len) {
         json_t *id = json_object_get(root, "identity");
-        snprintf(display, display_len, "%s %s",
-                 json_string_value(json_object_get(id, "last_name")),
+        snprintf(display, display_len, "%s %s", json_string_value(json_object_get(id, "last_name")),
                  json_string_value(json_object_get(id, "first_names")));
     }
     json_decref(root);
     return rc;
+}
+
+int vg_person_json_facts(const char *json, struct vg_date *birth, bool *has_birth,
+                         struct vg_geo_point *home, bool *has_home)
+{
+    *has_birth = *has_home = false;
+    json_t *root = json_loads(json, 0, NULL);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return VG_EFORMAT;
+    }
+    json_t *bd = json_object_get(json_object_get(root, "identity"), "birth_date");
+    *has_birth = json_is_string(bd) && vg_date_parse(json_string_value(bd), birth) == VG_OK;
+    json_t *addresses = json_object_get(root, "addresses");
+    size_t i;
+    json_t *a;
+    json_array_foreach(addresses, i, a)
+    {
+        json_t *label = json_object_get(a, "label");
+        json_t *loc = json_object_get(a, "location");
+        if (!json_is_string(label) || strcmp(json_string_value(label), "home") != 0 ||
+            !json_is_array(loc) || json_array_size(loc) != 2)
+            continue;
+        *home = (struct vg_geo_point){json_number_value(json_array_get(loc, 0)),
+                                      json_number_value(json_array_get(loc, 1))};
+        *has_home = vg_geo_point_check(*home) == VG_OK;
+        if (*has_home)
+            break;
+    }
+    json_decref(root);
+    return VG_OK;
 }

@@ -22,8 +22,12 @@
 #ifndef VG_UTIL_PERSON_JSON_H
 #define VG_UTIL_PERSON_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/civil.h"
+#include "core/geo.h"
 
 #define VG_PERSON_MAX_JSON (64 * 1024)
 
@@ -34,5 +38,12 @@
  * vg_err and a message. */
 int vg_person_json_check(const char *json, int64_t today_days, char **canonical, char *display,
                          size_t display_len, char *err, size_t err_len);
+
+/* What the legal rules of a measure read from a person's (checked) file:
+ * the birth date, and the location of the first address labelled "home"
+ * that has one. A fact absent leaves its flag false. VG_EFORMAT if the
+ * text is not a JSON object. */
+int vg_person_json_facts(const char *json, struct vg_date *birth, bool *has_birth,
+                         struct vg_geo_point *home, bool *has_home);
 
 #endif

@@ -17,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from vigie_harness import (ACK, CONFIG, ERROR, EVENT, FIX, HEARTBEAT, RECORDS, RING, SOS, STATUS,
-                           WELCOME, Daemon, Unit, binary, connect_ready, event_body, fix_body,
+                           WELCOME, Daemon, Unit, binary, connect_ready, decision, event_body, fix_body,
                            frame, hello, now_ms, record, records, status_body)
 
 HOME = (47.2184, -1.5536)  # Nantes: the protected person's home in these tests
@@ -379,7 +379,7 @@ class Http(DaemonTest):
         self.provision("M1")
         status, body = self.d.http("POST", "/api/v1/measures", json.dumps(
             {"name": "M1", "alert_radius_m": 2000,
-             "units": {"author": "X-A", "protected": "X-P"}}).encode())
+             "units": {"author": "X-A", "protected": "X-P"}, "decision": decision()}).encode())
         self.assertEqual(status, 409)
         status, body = self.d.http("POST", "/api/v1/measures", b"x" * (300 * 1024))
         self.assertIn(status, (400, 413))
@@ -398,6 +398,7 @@ class Cli(DaemonTest):
         with open(definition, "w") as f:
             json.dump({"name": "CLI-1", "alert_radius_m": 3000,
                        "units": {"author": "C-A1", "protected": "C-P1", "bracelet": "C-B1"},
+                       "decision": decision(),
                        "zones": [{"id": 1, "category": "school", "shape": "circle",
                                   "center": [47.2, -1.56], "alert_radius_m": 1000,
                                   "windows": [{"days": ["wed"], "start": "16:00",

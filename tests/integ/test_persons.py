@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_users import CHEAP, PASSWORD, Client  # noqa: E402
-from vigie_harness import Daemon, binary  # noqa: E402
+from vigie_harness import Daemon, binary, decision  # noqa: E402
 
 CLAIRE = {
     "identity": {"last_name": "Martin", "first_names": "Claire", "birth_date": "1988-04-02",
@@ -183,7 +183,8 @@ class Persons(unittest.TestCase):
             return inst.request("POST", "/api/v1/measures", {
                 "name": name, "court": court, "alert_radius_m": 2000,
                 "units": {"author": name + "-A", "protected": name + "-P"},
-                "persons": {"author": author, "protected": protected_person}})
+                "persons": {"author": author, "protected": protected_person},
+                "decision": decision()})
 
         self.assertEqual(measure("M-A", "TJ-A", bernard, claire)[0], 201)
         status, doc, _ = measure("M-B", "TJ-B", bernard + 1 if bernard + 1 not in

@@ -16,7 +16,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from vigie_harness import Daemon, binary  # noqa: E402
+from vigie_harness import Daemon, binary, decision  # noqa: E402
 
 # Argon2id at its floor: the tests log in dozens of times under ASan
 CHEAP = ["--password-memory-kib", "8192", "--password-iterations", "1"]
@@ -248,7 +248,8 @@ class Permissions(UsersTest):
         self.add("u-magistrate-b", "magistrate", court="TJ-B")
         for name, court in (("M-A", "TJ-A"), ("M-B", "TJ-B")):
             definition = {"name": name, "court": court, "alert_radius_m": 2000,
-                          "units": {"author": name + "-A", "protected": name + "-P"}}
+                          "units": {"author": name + "-A", "protected": name + "-P"},
+                          "decision": decision()}
             status, body = self.d.http("POST", "/api/v1/measures", json.dumps(definition).encode())
             self.assertEqual(status, 201, body)
 
@@ -262,21 +263,39 @@ class Permissions(UsersTest):
             ("POST", "/api/v1/users"): {"administrator"},
             ("PATCH", "/api/v1/users/u-statistician"): {"administrator"},
             ("GET", "/api/v1/session"): set(ROLES),
+            ("GET", "/api/v1/measures/M-A"): {"operator", "supervisor", "installer", "magistrate",
+                                              "administrator"},
+            ("GET", "/api/v1/measures/M-A/versions"): {"operator", "supervisor", "installer",
+                                                       "magistrate", "administrator"},
+            # through to the measure's own checks: a definition that breaks
+            # the rules (400), a pending measure that cannot resume (409)
+            ("PUT", "/api/v1/measures/M-A"): {"installer", "magistrate", "administrator"},
+            ("POST", "/api/v1/measures/M-A/resume"): {"installer", "magistrate", "administrator"},
         }
+        ok = {("PUT", "/api/v1/measures/M-A"): (400,),
+              ("POST", "/api/v1/measures/M-A/resume"): (409,)}
+        ids = {m["name"]: m["id"] for m in json.loads(self.d.http("GET", "/api/v1/measures")[1])}
         for role in ROLES:
             c = self.session("u-" + role)
-            for (method, path), who in allowed.items():
+            for (method, route), who in allowed.items():
+                path = route.replace("M-A", str(ids["M-A"]))
                 body = None
                 if path == "/api/v1/measures" and method == "POST":
                     body = {"name": "M-" + role, "alert_radius_m": 1000,
-                            "units": {"author": role + "-A", "protected": role + "-P"}}
+                            "units": {"author": role + "-A", "protected": role + "-P"},
+                            "decision": decision()}
                 elif path == "/api/v1/users" and method == "POST":
                     body = {"name": "new-by-" + role, "role": "operator"}
                 elif method == "PATCH":
                     body = {"court": "TJ-" + role}
+                elif method == "PUT":
+                    body = {"based_on": 1, "note": "x", "definition": {"name": "M-A"}}
+                elif route.endswith("/resume"):
+                    body = {"based_on": 1, "note": "x"}
                 status, doc, _ = c.request(method, path, body)
                 if role in who:
-                    self.assertIn(status, (200, 201), "%s %s %s: %s" % (role, method, path, doc))
+                    self.assertIn(status, ok.get((method, route), (200, 201)),
+                                  "%s %s %s: %s" % (role, method, path, doc))
                 else:
                     self.assertEqual((status, doc["error"]["code"]), (403, "forbidden"),
                                      "%s %s %s" % (role, method, path))

@@ -6,6 +6,7 @@ The protocol is implemented here again, in Python, from docs/PROTOCOL.md:
 the tests then check the C codec against an independent reading of the
 spec, not against itself.
 """
+import datetime
 import json
 import os
 import re
@@ -22,6 +23,23 @@ import urllib.error
 import urllib.request
 
 BUILD = os.environ.get("VIGIE_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
+
+
+def decision(start=None, days=150, author_home=(47.45, -0.55),
+             protected_home=(47.2184, -1.5536)):
+    """A lawful judicial decision for a measure's definition: a judicial
+    control (pre-sentencing) from yesterday for `days` days (at most six
+    months), for a misdemeanour punishable by 5 years, both consents given,
+    both persons adults whose homes are far apart."""
+    start = start or datetime.date.today() - datetime.timedelta(days=1)
+    day = start.isoformat()
+    return {"magistrate": "Mme J. Durand, JLD", "offence": "misdemeanour",
+            "offence_penalty_years": 5,
+            "author": {"birth_date": "1980-02-01", "home": list(author_home)},
+            "protected": {"birth_date": "1985-05-06", "home": list(protected_home)},
+            "periods": [{"stage": "pre_sentencing", "decision_date": day, "start": day,
+                         "end": (start + datetime.timedelta(days=days)).isoformat(),
+                         "consents": {"protected": day, "author": day}}]}
 
 
 def binary(name):
@@ -62,12 +80,14 @@ def event_body(t_ms, kind):
     return field(1, "Q", t_ms) + field(2, "B", kind)
 
 
-def status_body(t_ms, battery=None, strap=None, subject=0):
+def status_body(t_ms, battery=None, strap=None, subject=0, link=None):
     body = field(1, "Q", t_ms)
     if battery is not None:
         body += field(2, "B", battery)
     if strap is not None:
         body += field(4, "B", strap)
+    if link is not None:
+        body += field(6, "B", link)
     if subject:
         body += field(7, "B", subject)
     return body
@@ -190,14 +210,20 @@ class Daemon:
         self.proc = None
         self.log_path = os.path.join(self.dir, "vigied.log")
 
-    def start(self, devices_port=0, http_port=0):
+    def start(self, devices_port=0, http_port=0, days_later=0):
+        """days_later: vigied's clock that many days ahead (faketime; the
+        sanitizer's runtime then does not come first, which it is told)."""
         self.log = open(self.log_path, "ab")
         skip = self.log.tell()  # earlier runs' lines
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "abort_on_error=1:detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        wrap = []
+        if days_later:
+            wrap = ["faketime", "-f", "+%dd" % days_later]
+            env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
         self.proc = subprocess.Popen(
-            [binary("vigied"), "--data-dir", self.dir, "--devices", "127.0.0.1:%d" % devices_port,
+            wrap + [binary("vigied"), "--data-dir", self.dir, "--devices", "127.0.0.1:%d" % devices_port,
              "--http", "127.0.0.1:%d" % http_port] + self.extra,
             stdout=self.log, stderr=self.log, env=env)
         end = time.time() + 60
@@ -287,7 +313,8 @@ class Daemon:
     def create_measure(self, name, author, protected_person, radius=2000, home=(47.2184, -1.5536),
                        zones=None):
         definition = {"name": name, "alert_radius_m": radius,
-                      "units": {"author": author, "protected": protected_person}}
+                      "units": {"author": author, "protected": protected_person},
+                      "decision": decision()}
         if zones is not None:
             definition["zones"] = zones
         status, body = self.http("POST", "/api/v1/measures", json.dumps(definition).encode())

@@ -1358,7 +1358,8 @@ static void test_provisioning(void **state)
 {
     struct fx *fx = *state;
     struct vg_store *s = open_store(fx);
-    struct vg_store_measure_def ms[2] = {{"M-A", "{\"a\":1}", 0}, {"M-B", "{\"b\":2}", 0}};
+    struct vg_store_measure_def ms[2] = {{.name = "M-A", .definition = "{\"a\":1}"},
+                                         {.name = "M-B", .definition = "{\"b\":2}"}};
     struct vg_store_unit_def us[3] = {{"AUTH-1", VG_ROLE_AUTHOR, "M-A", 0},
                                       {"PROT-1", VG_ROLE_PROTECTED, "M-A", 0},
                                       {"SPARE-1", VG_ROLE_BRACELET, NULL, 0}};
@@ -1385,7 +1386,7 @@ static void test_provisioning(void **state)
     assert_int_equal(c.role, VG_ROLE_AUTHOR);
 
     /* refused: an unknown measure name (nothing of the batch stays), a bad role */
-    struct vg_store_measure_def extra = {"M-C", "{}", 0};
+    struct vg_store_measure_def extra = {.name = "M-C", .definition = "{}"};
     struct vg_store_unit_def lost[2] = {{"NEW-1", VG_ROLE_AUTHOR, "M-C", 0},
                                         {"NEW-2", VG_ROLE_AUTHOR, "no such measure", 0}};
     b = (struct vg_store_batch){.measures = &extra, .n_measures = 1, .units = lost, .n_units = 2};
@@ -1398,7 +1399,7 @@ static void test_provisioning(void **state)
     struct vg_store_unit_def bad_role = {"NEW-3", 9, "M-A", 0};
     b = (struct vg_store_batch){.units = &bad_role, .n_units = 1};
     assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_EINVAL);
-    struct vg_store_measure_def unnamed = {"", "{}", 0};
+    struct vg_store_measure_def unnamed = {.name = "", .definition = "{}"};
     b = (struct vg_store_batch){.measures = &unnamed, .n_measures = 1};
     assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_EINVAL);
 
@@ -1416,7 +1417,8 @@ static void test_duplicate_measure_fails_alone(void **state)
 
     /* batch A: a new measure and a duplicate; batch B: records, an alarm,
      * a state, an ack; batch C: a good new measure — one group */
-    struct vg_store_measure_def a_defs[2] = {{"M-NEW", "{}", 0}, {"M-1", "{}", 0}};
+    struct vg_store_measure_def a_defs[2] = {{.name = "M-NEW", .definition = "{}"},
+                                             {.name = "M-1", .definition = "{}"}};
     struct vg_store_batch a = {.measures = a_defs, .n_measures = 2};
     struct vg_store_record recs[4] = {simple_fix(u[0], 1, T0), simple_fix(u[0], 2, T0),
                                       simple_fix(u[1], 1, T0), simple_fix(u[1], 2, T0)};
@@ -1432,7 +1434,7 @@ static void test_duplicate_measure_fails_alone(void **state)
                                .n_states = 1,
                                .acks = &ack,
                                .n_acks = 1};
-    struct vg_store_measure_def c_def = {"M-2", "{}", 0};
+    struct vg_store_measure_def c_def = {.name = "M-2", .definition = "{}"};
     struct vg_store_batch c = {.measures = &c_def, .n_measures = 1};
     struct vg_store_batch *bs[3] = {&a, &b, &c};
     struct waiter ws[3];
@@ -1815,7 +1817,7 @@ static void durability_child(const char *loc, int fd)
     char err[256];
     if (vg_store_open(loc, &s, err, sizeof err) != 0)
         _exit(2);
-    struct vg_store_measure_def m = {"D", "{}", 0};
+    struct vg_store_measure_def m = {.name = "D", .definition = "{}"};
     struct vg_store_unit_def u = {"D-U1", VG_ROLE_AUTHOR, "D", 0};
     struct waiter w = {.m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER};
     struct vg_store_batch p = {
@@ -1926,7 +1928,6 @@ static void test_durability_after_kill(void **state)
     }
 }
 
-
 /* A group ends with its last urgent batch (an alarm's): what is queued
  * behind it goes in the next transaction, in order. */
 static void test_urgent_batch_ends_its_group(void **state)
@@ -2002,10 +2003,11 @@ static void test_journal_chained_with_its_batch(void **state)
 
     struct vg_store_journal_entry ja[2] = {jentry("measure.create", "{\"n\":1}"),
                                            jentry("measure.read", "{\"n\":2}")};
-    struct vg_store_measure_def a_def = {"M-A", "{}", 0};
+    struct vg_store_measure_def a_def = {.name = "M-A", .definition = "{}"};
     struct vg_store_batch a = {.measures = &a_def, .n_measures = 1, .journal = ja, .n_journal = 2};
     struct vg_store_journal_entry jb = jentry("measure.create", "{\"n\":\"failed\"}");
-    struct vg_store_measure_def b_def = {"M-1", "{}", 0}; /* a duplicate: the batch fails */
+    struct vg_store_measure_def b_def = {.name = "M-1",
+                                         .definition = "{}"}; /* a duplicate: the batch fails */
     struct vg_store_batch b = {.measures = &b_def, .n_measures = 1, .journal = &jb, .n_journal = 1};
     struct vg_store_journal_entry jc = jentry("alarm.raised", "{\"n\":3}");
     struct vg_store_batch c = {.journal = &jc, .n_journal = 1};
@@ -2074,7 +2076,8 @@ static void test_journal_tampering_detected(void **state)
          "UPDATE journal SET detail = '{\"i\":3}' WHERE id = 3", 3, "modified"},
         {"UPDATE journal SET at_ms = at_ms + 1 WHERE id = 2",
          "UPDATE journal SET at_ms = at_ms - 1 WHERE id = 2", 2, "modified"},
-        {"CREATE TABLE keep AS SELECT * FROM journal WHERE id = 2; DELETE FROM journal WHERE id = 2",
+        {"CREATE TABLE keep AS SELECT * FROM journal WHERE id = 2; DELETE FROM journal WHERE id = "
+         "2",
          "INSERT INTO journal SELECT * FROM keep; DROP TABLE keep", 3, "missing"},
         /* 2 and 3 swap places (their ids exchanged) */
         {"UPDATE journal SET id = -2 WHERE id = 2; UPDATE journal SET id = 2 WHERE id = 3; "
@@ -2095,8 +2098,7 @@ static void test_journal_tampering_detected(void **state)
         struct journal_read r = read_journal(s);
         if (r.check.bad_id != cases[k].bad || !strstr(r.check.why, cases[k].why))
             fail_msg("case %zu: bad entry %lld (%s), expected %lld (%s)", k,
-                     (long long)r.check.bad_id, r.check.why, (long long)cases[k].bad,
-                     cases[k].why);
+                     (long long)r.check.bad_id, r.check.why, (long long)cases[k].bad, cases[k].why);
         vg_store_close(s);
         fx->s = NULL;
         assert_int_equal(backend->exec(fx->loc, cases[k].undo), 0);
@@ -2109,6 +2111,100 @@ static void test_journal_tampering_detected(void **state)
         vg_store_close(s);
         fx->s = NULL;
     }
+}
+
+/* ---- measures' versions and status ------------------------------------------------------ */
+
+struct version_list {
+    int64_t versions[8];
+    char status[8][32];
+    char note[8][32];
+    size_t n;
+};
+
+static int collect_version(void *arg, const struct vg_store_measure_version_row *v)
+{
+    struct version_list *l = arg;
+    if (l->n < 8) {
+        l->versions[l->n] = v->version;
+        snprintf(l->status[l->n], sizeof l->status[0], "%s", v->status);
+        snprintf(l->note[l->n], sizeof l->note[0], "%s", v->note);
+        l->n++;
+    }
+    return 0;
+}
+
+struct measure_seen {
+    int64_t version;
+    char status[32], end_reason[16], installation[128], definition[64];
+};
+
+static int seen_measure(void *arg, const struct vg_store_measure_row *m)
+{
+    struct measure_seen *x = arg;
+    x->version = m->version;
+    snprintf(x->status, sizeof x->status, "%s", m->status);
+    snprintf(x->end_reason, sizeof x->end_reason, "%s", m->end_reason);
+    snprintf(x->installation, sizeof x->installation, "%s", m->installation);
+    snprintf(x->definition, sizeof x->definition, "%s", m->definition);
+    return 0;
+}
+
+static void test_measure_versions_and_status(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    struct vg_store_measure_def m = {.name = "V", .definition = "{\"r\":1}", .actor = "u-inst"};
+    struct vg_store_batch b = {.measures = &m, .n_measures = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    /* the checklist alone makes no version */
+    struct vg_store_measure_change inst = {
+        .measure_id = m.id, .installation = "{\"author_fix_ms\":5}", .actor = "centre"};
+    b = (struct vg_store_batch){.measure_changes = &inst, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(inst.version, 1);
+    /* a new definition from version 1, then a status */
+    struct vg_store_measure_change amend = {.measure_id = m.id,
+                                            .based_on = 1,
+                                            .definition = "{\"r\":2}",
+                                            .note = "revision",
+                                            .actor = "u-inst"};
+    struct vg_store_measure_change lift = {.measure_id = m.id,
+                                           .status = "ended",
+                                           .end_reason = "lifted",
+                                           .note = "order",
+                                           .actor = "u-m"};
+    b = (struct vg_store_batch){.measure_changes = &amend, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(amend.version, 2);
+    /* made from version 1 again: stale, nothing changed */
+    struct vg_store_measure_change old = amend;
+    old.definition = "{\"r\":9}";
+    b = (struct vg_store_batch){.measure_changes = &old, .n_measure_changes = 1};
+    char err[256];
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_ESTALE);
+    assert_non_null(strstr(err, "version 2"));
+    struct vg_store_measure_change none = {.measure_id = 999, .status = "active", .actor = "x"};
+    b = (struct vg_store_batch){.measure_changes = &none, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), VG_ENOTFOUND);
+    b = (struct vg_store_batch){.measure_changes = &lift, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(lift.version, 3);
+    struct measure_seen seen = {0};
+    assert_int_equal(vg_store_measures(s, seen_measure, &seen), 0);
+    assert_int_equal(seen.version, 3);
+    assert_string_equal(seen.status, "ended");
+    assert_string_equal(seen.end_reason, "lifted");
+    assert_string_equal(seen.definition, "{\"r\":2}");
+    assert_string_equal(seen.installation, "{\"author_fix_ms\":5}");
+    struct version_list l = {0};
+    assert_int_equal(vg_store_measure_versions(s, m.id, collect_version, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.versions[0], 3);
+    assert_string_equal(l.status[0], "ended");
+    assert_string_equal(l.note[1], "revision");
+    assert_string_equal(l.status[2], "pending_installation");
+    assert_int_equal(vg_store_measure_versions(s, 999, collect_version, &l), VG_ENOTFOUND);
 }
 
 int main(int argc, char **argv)
@@ -2148,6 +2244,7 @@ int main(int argc, char **argv)
         T(test_urgent_batch_ends_its_group),
         T(test_journal_chained_with_its_batch),
         T(test_journal_tampering_detected),
+        T(test_measure_versions_and_status),
 #undef T
     };
     return cmocka_run_group_tests_name(name, tests, NULL, NULL);

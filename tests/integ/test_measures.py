@@ -1,0 +1,536 @@
+"""Measures as case files through the API (docs/API.md, core/lifecycle.h):
+the judicial decision checked against every legal rule with the rules'
+names and messages; the persons' facts taken from their files; the
+installation checklist filled by the units' own reports and the activation
+it brings; which alarms a measure raises where it stands (pending,
+active, suspended, ended); new versions (revision, renewal) made from the
+version read, every version kept; lifting; who may change what."""
+import copy
+import datetime
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_users import CHEAP, PASSWORD, Client  # noqa: E402
+from vigie_harness import (ACK, EVENT, FIX, SOS, STATUS, Daemon, connect_ready,  # noqa: E402
+                           decision, event_body, fix_body, now_ms, record, records,
+                           status_body)
+
+HOME = (47.2184, -1.5536)  # hers, in Nantes
+FAR = (47.45, -0.55)       # his, near Angers (80 km)
+TODAY = datetime.date.today()
+
+
+def day(offset):
+    return (TODAY + datetime.timedelta(days=offset)).isoformat()
+
+
+def period(stage="pre_sentencing", start=-1, end=150, decided=None, protected=None, author=None):
+    decided = day(start) if decided is None else decided
+    p = {"stage": stage, "decision_date": decided, "start": day(start), "end": day(end),
+         "consents": {}}
+    if protected is not False:
+        p["consents"]["protected"] = protected or decided
+    if author is not False:
+        p["consents"]["author"] = author or decided
+    return p
+
+
+class MeasuresTest(unittest.TestCase):
+    def setUp(self):
+        self.d = Daemon(extra=CHEAP)
+        self.d.start()
+        self.addCleanup(self.d.cleanup)
+        self.n = 0
+
+    def api(self, method, path, body=None):
+        status, text = self.d.http(method, path,
+                                   json.dumps(body).encode() if body is not None else None)
+        return status, json.loads(text) if text.strip() else None
+
+    def definition(self, name=None, radius=2000, bracelet=False, **kw):
+        self.n += 1
+        name = name or "M-%d" % self.n
+        units = {"author": name + "-A", "protected": name + "-P"}
+        if bracelet:
+            units["bracelet"] = name + "-B"
+        d = {"name": name, "alert_radius_m": radius, "court": "TJ-Nantes", "units": units,
+             "decision": decision()}
+        d.update(kw)
+        return d
+
+    def create(self, definition):
+        status, doc = self.api("POST", "/api/v1/measures", definition)
+        self.assertEqual(status, 201, doc)
+        return doc["id"]
+
+    def refused(self, definition, rule):
+        status, doc = self.api("POST", "/api/v1/measures", definition)
+        self.assertEqual(status, 422, doc)
+        self.assertEqual(doc["error"]["code"], "rule_violation")
+        rules = [v["rule"] for v in doc["error"]["violations"] if v["severity"] == "error"]
+        self.assertIn(rule, rules, doc)
+        v = [v for v in doc["error"]["violations"] if v["rule"] == rule][0]
+        self.assertTrue(v["message"] and v["message_fr"], v)
+        return doc
+
+    def get(self, mid):
+        status, doc = self.api("GET", "/api/v1/measures/%d" % mid)
+        self.assertEqual(status, 200, doc)
+        return doc
+
+    def alarm_kinds(self, mid):
+        return [k for (k,) in self.d.query("SELECT kind FROM alarms WHERE measure_id = ? "
+                                           "ORDER BY seq", mid)]
+
+    def wait(self, cond, what, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            if cond():
+                return
+            time.sleep(0.05)
+        self.fail("timed out waiting for " + what)
+
+    def units(self, name):
+        self.d.issue(name + "-A")
+        self.d.issue(name + "-P")
+        a, _ = connect_ready(self.d, name + "-A")
+        p, _ = connect_ready(self.d, name + "-P")
+        self.addCleanup(a.close)
+        self.addCleanup(p.close)
+        return a, p
+
+    def send(self, unit, *recs):
+        unit.send(records(*recs))
+        unit.expect(ACK)
+
+
+class LegalRules(MeasuresTest):
+    def test_the_decision_is_required(self):
+        d = self.definition()
+        del d["decision"]
+        status, doc = self.api("POST", "/api/v1/measures", d)
+        self.assertEqual(status, 400)
+        self.assertIn("decision", doc["error"]["message"])
+
+    def test_malformed_decisions(self):
+        for change, where in (
+                (lambda d: d.update(magistrate=""), "decision.magistrate"),
+                (lambda d: d.update(offence="felony"), "decision.offence"),
+                (lambda d: d.update(periods=[]), "decision.periods"),
+                (lambda d: d["periods"][0].update(stage="probation"), "stage"),
+                (lambda d: d["periods"][0].update(end="2026-02-30"), "periods[0].end"),
+                (lambda d: d["periods"][0].update(start="tomorrow"), "periods[0].start"),
+                (lambda d: d["periods"][0]["consents"].update(victim=day(0)), "unknown key"),
+                (lambda d: d.update(color="red"), "unknown key"),
+                (lambda d: d["author"].update(home=[91, 0]), "decision.author.home")):
+            d = self.definition()
+            change(d["decision"])
+            status, doc = self.api("POST", "/api/v1/measures", d)
+            self.assertEqual(status, 400, (where, doc))
+            self.assertIn(where, doc["error"]["message"])
+        self.assertEqual(self.api("GET", "/api/v1/measures")[1], [])  # none declared
+
+    def test_every_rule_through_the_api(self):
+        def with_decision(**changes):
+            d = self.definition()
+            for key, value in changes.items():
+                d["decision"][key] = value
+            return d
+
+        # a period over six months
+        self.refused(with_decision(periods=[period(end=200)]), "period_too_long")
+        # the homes closer than R
+        d = self.definition()
+        d["decision"]["author"]["home"] = [HOME[0] + 0.01, HOME[1]]
+        self.refused(d, "homes_within_alert")
+        # a minor
+        d = self.definition()
+        d["decision"]["protected"]["birth_date"] = day(-365 * 10)
+        self.refused(d, "protected_not_adult")
+        d = self.definition()
+        d["decision"]["author"]["birth_date"] = day(-365 * 17)
+        self.refused(d, "author_not_adult")
+        # no consent of hers
+        self.refused(with_decision(periods=[period(protected=False)]),
+                     "protected_consent_missing")
+        # her consent after the decision
+        self.refused(with_decision(periods=[period(protected=day(2), start=-1)]),
+                     "consent_date_invalid")
+        # penal: an offence punishable by less than three years, or none
+        self.refused(with_decision(offence_penalty_years=2), "offence_penalty")
+        d = self.definition()
+        del d["decision"]["offence"]
+        self.refused(d, "offence_missing")
+        # civil: his consent is needed, and given again for a renewal
+        civil = self.definition()
+        civil["decision"].pop("offence")
+        civil["decision"].pop("offence_penalty_years")
+        civil["decision"]["periods"] = [period("protection_order", author=False)]
+        self.refused(civil, "author_consent_missing")
+        civil["decision"]["periods"] = [
+            period("protection_order", start=-100, end=50),
+            period("protection_order", start=50, end=150, decided=day(-1),
+                   protected=day(-100), author=day(-1))]
+        self.refused(civil, "consent_not_renewed")
+        # judicial control beyond two years in all
+        periods, start = [], -720
+        while start < 60:
+            periods.append(period(start=start, end=start + 180, decided=day(start)))
+            start += 180
+        self.refused(with_decision(periods=periods), "pre_sentencing_cap")
+        # periods that overlap, stages that go back
+        self.refused(with_decision(periods=[period(start=-10, end=100),
+                                            period(start=50, end=150, decided=day(-10))]),
+                     "periods_overlap")
+        self.refused(with_decision(periods=[period("post_sentencing", start=-10, end=20),
+                                            period(start=20, end=150, decided=day(-10))]),
+                     "stage_order")
+        # a fixed zone out of the legal range of R
+        d = self.definition(zones=[{"id": 1, "category": "school", "shape": "circle",
+                                    "center": [47.19, -1.56], "alert_radius_m": 500}])
+        status, doc = self.api("POST", "/api/v1/measures", d)
+        self.assertIn(status, (400, 422), doc)
+        self.assertEqual(self.api("GET", "/api/v1/measures")[1], [])  # nothing declared
+
+    def test_warnings_are_returned_with_the_creation(self):
+        d = self.definition(radius=2000)
+        d["decision"]["author"]["home"] = [HOME[0] + 0.027, HOME[1]]  # 3 km: within 2R
+        status, doc = self.api("POST", "/api/v1/measures", d)
+        self.assertEqual(status, 201, doc)
+        self.assertEqual([w["rule"] for w in doc["warnings"]], ["homes_within_prealert"])
+        self.assertEqual(doc["status"], "pending_installation")
+
+    def test_facts_from_the_persons_files(self):
+        def person(last, birth, home=None):
+            p = {"identity": {"last_name": last, "first_names": "X", "birth_date": birth}}
+            if home:
+                p["addresses"] = [{"label": "home", "text": "somewhere",
+                                   "location": list(home)}]
+            status, doc = self.api("POST", "/api/v1/persons", p)
+            self.assertEqual(status, 201, doc)
+            return doc["id"]
+
+        her = person("Martin", "1985-05-06", HOME)
+        him = person("Bernard", "1980-02-01", FAR)
+        d = self.definition(persons={"author": him, "protected": her})
+        del d["decision"]["author"]
+        del d["decision"]["protected"]
+        self.create(d)
+        # his file says he lives 1 km from her: the law refuses it
+        near = person("Durand", "1980-02-01", (HOME[0] + 0.009, HOME[1]))
+        d = self.definition(persons={"author": near, "protected": her})
+        del d["decision"]["author"]
+        del d["decision"]["protected"]
+        self.refused(d, "homes_within_alert")
+        # a file without a home's location, and none in the decision
+        nowhere = person("Petit", "1980-02-01")
+        d = self.definition(persons={"author": nowhere, "protected": her})
+        del d["decision"]["author"]
+        status, doc = self.api("POST", "/api/v1/measures", d)
+        self.assertEqual(status, 400, doc)
+        self.assertIn("decision.author.home", doc["error"]["message"])
+
+
+class Lifecycle(MeasuresTest):
+    def test_checklist_activation_and_what_each_status_raises(self):
+        mid = self.create(self.definition("L1", bracelet=True))
+        m = self.get(mid)
+        self.assertEqual((m["status"], m["version"], m["raising"]),
+                         ("pending_installation", 1, "safety"))
+        self.assertFalse(m["installation"]["complete"])
+        self.assertIsNone(m["installation"]["author_fix"])
+        a, p = self.units("L1")
+        t = now_ms()
+        # during the installation: the devices' health is not raised...
+        self.send(a, record(STATUS, 1, status_body(t, battery=3)))
+        # ...the persons' safety is: both within R of each other
+        self.send(a, record(FIX, 2, fix_body(t, HOME[0] + 0.005, HOME[1])))
+        self.send(p, record(FIX, 1, fix_body(t, HOME[0], HOME[1])))
+        self.wait(lambda: 3 in self.alarm_kinds(mid), "the alert while pending")
+        kinds = self.alarm_kinds(mid)
+        self.assertFalse({9, 10} & set(kinds))  # battery low/critical: not during installation
+        m = self.get(mid)
+        self.assertEqual(m["status"], "pending_installation")  # the bracelet is not paired yet
+        self.assertTrue(m["installation"]["author_fix"] and m["installation"]["protected_fix"])
+        # the bracelet: paired, then its strap closed: the checklist is complete
+        self.send(a, record(STATUS, 3, status_body(t, link=1)))
+        self.assertEqual(self.get(mid)["status"], "pending_installation")
+        self.send(a, record(STATUS, 4, status_body(t, strap=1, subject=1)))
+        self.wait(lambda: self.get(mid)["status"] == "active", "activation")
+        m = self.get(mid)
+        self.assertEqual((m["version"], m["raising"], m["in_force"]), (2, "all", True))
+        self.assertTrue(m["installation"]["complete"])
+        # active: every alarm, the devices' health too
+        self.send(a, record(STATUS, 5, status_body(now_ms(), battery=3)))
+        self.wait(lambda: {9, 10} & set(self.alarm_kinds(mid)), "the battery once active")
+
+        # suspended: his approach is not raised, her SOS is
+        status, doc = self.api("POST", "/api/v1/measures/%d/suspend" % mid, {"based_on": 2})
+        self.assertEqual(status, 400, doc)  # a note is required
+        status, doc = self.api("POST", "/api/v1/measures/%d/suspend" % mid,
+                               {"based_on": 1, "note": "hospitalised"})
+        self.assertEqual((status, doc["error"]["code"]), (409, "stale"))
+        status, doc = self.api("POST", "/api/v1/measures/%d/suspend" % mid,
+                               {"based_on": 2, "note": "hospitalised (order of 3 Dec)"})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["version"], 3)
+        self.assertEqual(self.get(mid)["raising"], "persons")
+        before = len(self.alarm_kinds(mid))
+        t = now_ms()
+        self.send(a, record(FIX, 6, fix_body(t, HOME[0] + 0.02, HOME[1])))
+        self.send(a, record(FIX, 7, fix_body(t + 1000, HOME[0] + 0.001, HOME[1])))
+        self.send(p, record(EVENT, 2, event_body(t, SOS)))
+        self.wait(lambda: 20 in self.alarm_kinds(mid)[before:], "her SOS while suspended")
+        time.sleep(0.5)
+        self.assertEqual(self.alarm_kinds(mid)[before:], [20])
+        status, doc = self.api("POST", "/api/v1/measures/%d/suspend" % mid,
+                               {"based_on": 3, "note": "again"})
+        self.assertEqual((status, doc["error"]["code"]), (409, "state"))
+        # resumed: he is inside the zone now, and that is raised at once
+        status, doc = self.api("POST", "/api/v1/measures/%d/resume" % mid,
+                               {"based_on": 3, "note": "out of hospital"})
+        self.assertEqual(status, 200, doc)
+        self.wait(lambda: 3 in self.alarm_kinds(mid)[before:], "the alert on resumption")
+
+        # lifted: ended, nothing raised, nothing more changes
+        status, doc = self.api("POST", "/api/v1/measures/%d/lift" % mid,
+                               {"based_on": 4, "note": "mainlevée, order of 4 Dec"})
+        self.assertEqual(status, 200, doc)
+        m = self.get(mid)
+        self.assertEqual((m["status"], m["end_reason"], m["raising"]), ("ended", "lifted", "none"))
+        n = len(self.alarm_kinds(mid))
+        self.send(p, record(EVENT, 3, event_body(now_ms(), SOS)))
+        time.sleep(0.5)
+        self.assertEqual(len(self.alarm_kinds(mid)), n)
+        for action in ("resume", "suspend", "lift", "revoke"):
+            status, doc = self.api("POST", "/api/v1/measures/%d/%s" % (mid, action),
+                                   {"based_on": 5, "note": "x"})
+            self.assertEqual((status, doc["error"]["code"]), (409, "state"), action)
+        status, doc = self.api("PUT", "/api/v1/measures/%d" % mid,
+                               {"based_on": 5, "note": "x", "definition": m["definition"]})
+        self.assertEqual(status, 409, doc)
+        # every version kept, newest first, with who and why
+        status, versions = self.api("GET", "/api/v1/measures/%d/versions" % mid)
+        self.assertEqual(status, 200)
+        self.assertEqual([(v["version"], v["status"]) for v in versions],
+                         [(5, "ended"), (4, "active"), (3, "suspended"), (2, "active"),
+                          (1, "pending_installation")])
+        self.assertEqual(versions[0]["note"], "mainlevée, order of 4 Dec")
+        self.assertEqual(versions[3]["actor"], "centre")  # the activation
+        # the units of an ended measure serve a new one
+        self.create(self.definition("L1-bis", units={"author": "L1-A", "protected": "L1-P"}))
+        actions = [r[0] for r in self.d.query("SELECT action FROM journal WHERE subject = 'L1' "
+                                              "ORDER BY id")]
+        for expected in ("measure.create", "measure.installation", "measure.activate",
+                         "measure.suspend", "measure.resume", "measure.lift", "measure.read",
+                         "measure.versions"):
+            self.assertIn(expected, actions)
+
+    def test_a_measure_without_bracelet_activates_on_both_fixes(self):
+        mid = self.create(self.definition("L2"))
+        a, p = self.units("L2")
+        self.send(a, record(FIX, 1, fix_body(now_ms(), *FAR)))
+        self.assertEqual(self.get(mid)["status"], "pending_installation")
+        # a "no fix" record is not a first fix
+        self.send(p, record(FIX, 1, fix_body(now_ms(), 0, 0, quality=0)))
+        self.assertEqual(self.get(mid)["status"], "pending_installation")
+        self.send(p, record(FIX, 2, fix_body(now_ms(), *HOME)))
+        self.wait(lambda: self.get(mid)["status"] == "active", "activation")
+
+    def test_a_decision_not_yet_in_force(self):
+        d = self.definition("L3")
+        d["decision"]["periods"] = [period(start=3, end=100, decided=day(-1))]
+        mid = self.create(d)
+        a, p = self.units("L3")
+        t = now_ms()
+        self.send(a, record(FIX, 1, fix_body(t, HOME[0] + 0.005, HOME[1])))
+        self.send(p, record(FIX, 1, fix_body(t, *HOME)))
+        self.send(p, record(EVENT, 2, event_body(t, SOS)))
+        self.wait(lambda: 20 in self.alarm_kinds(mid), "her SOS")
+        time.sleep(0.3)
+        m = self.get(mid)
+        # installed, but the decision starts in three days: not active, and
+        # only a person's call for help is raised
+        self.assertEqual((m["status"], m["raising"]), ("pending_installation", "persons"))
+        self.assertTrue(m["installation"]["complete"])
+        self.assertEqual(self.alarm_kinds(mid), [20])
+
+
+class Expiry(MeasuresTest):
+    def test_a_measure_expires_after_its_last_period(self):
+        d = self.definition("E1")
+        d["decision"]["periods"] = [period(start=-1, end=30)]
+        ended = self.create(d)
+        d = self.definition("E2")
+        d["decision"]["periods"] = [period(start=-1, end=30),
+                                    period(start=30, end=60, decided=day(0))]
+        renewed = self.create(d)
+        self.d.stop()
+        # vigied again, 40 days later: the first has expired (its last
+        # period ended on day 30), the renewed one has not
+        self.d.start(days_later=40)
+        m = self.get(ended)
+        self.assertEqual((m["status"], m["end_reason"], m["raising"]),
+                         ("ended", "expired", "none"))
+        self.assertEqual(self.get(renewed)["status"], "pending_installation")
+        versions = self.api("GET", "/api/v1/measures/%d/versions" % ended)[1]
+        self.assertEqual((versions[0]["actor"], versions[0]["status"]), ("centre", "ended"))
+        self.assertIn(("centre", "measure.expire", "E1"),
+                      self.d.query("SELECT actor, action, subject FROM journal"))
+        self.d.stop()
+        self.d.start(days_later=70)
+        self.assertEqual(self.get(renewed)["end_reason"], "expired")
+
+
+class Versions(MeasuresTest):
+    def test_revision_renewal_and_what_a_version_may_not_change(self):
+        d = self.definition("V1")
+        mid = self.create(d)
+        put = lambda body: self.api("PUT", "/api/v1/measures/%d" % mid, body)  # noqa: E731
+        # a revision of R
+        revised = copy.deepcopy(d)
+        revised["alert_radius_m"] = 5000
+        status, doc = put({"based_on": 1, "note": "R to 5 km, order of 2 Dec",
+                           "definition": revised})
+        self.assertEqual((status, doc["version"]), (200, 2), doc)
+        self.assertEqual(self.get(mid)["definition"]["alert_radius_m"], 5000)
+        self.assertEqual(self.get(mid)["alert_radius_m"], 5000)
+        # made from an old version: refused, nothing changed
+        status, doc = put({"based_on": 1, "note": "x", "definition": d})
+        self.assertEqual((status, doc["error"]["code"]), (409, "stale"))
+        # a renewal adds a period
+        renewed = copy.deepcopy(revised)
+        renewed["decision"]["periods"].append(period(start=149, end=300, decided=day(0)))
+        status, doc = put({"based_on": 2, "note": "renewal", "definition": renewed})
+        self.assertEqual((status, doc["version"]), (200, 3), doc)
+        # the law still holds across versions: a third period over the two-year cap
+        capped = copy.deepcopy(renewed)
+        capped["decision"]["periods"] += [period(start=s, end=s + 180, decided=day(0))
+                                          for s in (299, 479, 659)]
+        status, doc = put({"based_on": 3, "note": "x", "definition": capped})
+        self.assertEqual(status, 422, doc)
+        self.assertIn("pre_sentencing_cap", [v["rule"] for v in doc["error"]["violations"]])
+        # what a version may not change
+        for change, word in ((lambda x: x["units"].update(author="OTHER-A"), "units"),
+                             (lambda x: x.update(name="V1-renamed"), "name"),
+                             (lambda x: x["decision"]["periods"][0].update(end=day(100)),
+                              "periods[0]"),
+                             (lambda x: x["decision"]["periods"].pop(), "periods")):
+            bad = copy.deepcopy(renewed)
+            change(bad)
+            status, doc = put({"based_on": 3, "note": "x", "definition": bad})
+            self.assertEqual(status, 400, (word, doc))
+            self.assertIn(word, doc["error"]["message"])
+        for body in ({"note": "x", "definition": renewed}, {"based_on": 3, "note": "x"},
+                     {"based_on": 3, "definition": renewed, "extra": 1},
+                     {"based_on": "3", "definition": renewed}):
+            self.assertEqual(put(body)[0], 400, body)
+        status, versions = self.api("GET", "/api/v1/measures/%d/versions" % mid)
+        self.assertEqual([v["version"] for v in versions], [3, 2, 1])
+        self.assertEqual([v["definition"]["alert_radius_m"] for v in versions],
+                         [5000, 5000, 2000])
+        self.assertEqual(versions[1]["note"], "R to 5 km, order of 2 Dec")
+        self.assertEqual(self.api("GET", "/api/v1/measures/999")[0], 404)
+        self.assertEqual(self.api("GET", "/api/v1/measures/%d/nothing" % mid)[0], 404)
+        self.assertEqual(self.api("DELETE", "/api/v1/measures/%d" % mid)[0], 405)
+
+
+class Cli(MeasuresTest):
+    def vigie(self, *args, check=True):
+        return self.d.vigie("measure", *args, "--http", "127.0.0.1:%d" % self.d.http_port,
+                            "--data-dir", self.d.dir, check=check)
+
+    def test_the_whole_life_through_the_cli(self):
+        path = os.path.join(self.d.dir, "m.json")
+        d = self.definition("C1", bracelet=True)
+        with open(path, "w") as f:
+            json.dump(d, f)
+        res = self.vigie("create", path)
+        self.assertIn("pending installation", res.stdout)
+        mid = int(res.stdout.split("id ")[1].split(",")[0])
+        res = self.vigie("create", path, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("exists already", res.stderr)
+        bad = copy.deepcopy(d)
+        bad["name"] = "C2"
+        bad["units"] = {"author": "C2-A", "protected": "C2-P"}
+        bad["decision"]["periods"] = [period(end=250)]
+        with open(path, "w") as f:
+            json.dump(bad, f)
+        res = self.vigie("create", path, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("period_too_long", res.stderr)  # each broken rule on its line
+        out = self.vigie("show", str(mid)).stdout
+        for text in ("C1", "pending_installation", "[ ] first fix of the author's unit",
+                     "bracelet's strap closed", "pre_sentencing", "Mme J. Durand, JLD",
+                     "misdemeanour, punishable by 5 years"):
+            self.assertIn(text, out)
+        self.assertEqual(json.loads(self.vigie("show", str(mid), "--json").stdout)["version"], 1)
+        d["alert_radius_m"] = 3000
+        with open(path, "w") as f:
+            json.dump(d, f)
+        res = self.vigie("update", str(mid), path, "--based-on", "1", check=False)
+        self.assertEqual(res.returncode, 2)  # no note
+        self.assertIn("--note", res.stderr)
+        res = self.vigie("update", str(mid), path, "--based-on", "1", "--note", "R to 3 km")
+        self.assertIn("version 2", res.stdout)
+        res = self.vigie("lift", str(mid), "--based-on", "1", "--note", "x", check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("read it again", res.stderr)
+        self.vigie("lift", str(mid), "--based-on", "2", "--note", "mainlevée")
+        out = self.vigie("versions", str(mid)).stdout
+        self.assertIn("ended/lifted", out)
+        self.assertIn("R to 3 km", out)
+        self.assertIn("3000", out)
+        self.assertEqual(len(json.loads(self.vigie("versions", str(mid), "--json").stdout)), 3)
+        out = self.vigie("list").stdout
+        self.assertIn("ended", out)
+        self.assertEqual(self.vigie("show", "abc", check=False).returncode, 2)
+        self.assertEqual(self.vigie("show", "99", check=False).returncode, 1)
+        self.assertEqual(self.vigie("frobnicate", check=False).returncode, 2)
+
+
+class Roles(MeasuresTest):
+    def session(self, name, role, court=None):
+        body = {"name": name, "role": role, "password": PASSWORD}
+        if court:
+            body["court"] = court
+        c = Client(self.d.http_port)
+        self.assertEqual(c.request("POST", "/api/v1/users", body, bearer=self.d.token)[0], 201)
+        self.assertEqual(c.login(name, PASSWORD)[0], 200)
+        return c
+
+    def test_who_may_read_and_change_a_measure(self):
+        mine = self.create(self.definition("R-A", court="TJ-A"))
+        other = self.create(self.definition("R-B", court="TJ-B"))
+        body = {"based_on": 1, "note": "order"}
+        for role, court, may_change in (("operator", None, False), ("supervisor", None, False),
+                                        ("statistician", None, False),
+                                        ("installer", None, True),
+                                        ("magistrate", "TJ-A", True),
+                                        ("administrator", None, True)):
+            c = self.session("u-" + role, role, court)
+            status, doc, _ = c.request("GET", "/api/v1/measures/%d" % mine)
+            self.assertEqual(status, 403 if role == "statistician" else 200, (role, doc))
+            status, doc, _ = c.request("GET", "/api/v1/measures/%d/versions" % other)
+            want = {"statistician": 403, "magistrate": 404}.get(role, 200)
+            self.assertEqual(status, want, (role, doc))
+            # a magistrate of another court: as if the measure did not exist;
+            # the others get through to the lifecycle (a pending measure
+            # does not resume) or are refused the right
+            status, doc, _ = c.request("POST", "/api/v1/measures/%d/resume" % other, body)
+            want = 404 if role == "magistrate" else 409 if may_change else 403
+            self.assertEqual(status, want, (role, doc))
+            status, doc, _ = c.request("POST", "/api/v1/measures/%d/suspend" % mine, body,
+                                       csrf=False)
+            self.assertEqual(status, 403, (role, doc))  # no CSRF token, or no right
+        self.assertEqual([v["version"] for v in
+                          self.api("GET", "/api/v1/measures/%d/versions" % mine)[1]], [1])
+
+
+if __name__ == "__main__":
+    unittest.main()
