@@ -23,7 +23,8 @@ static const bool may[VG_USER__COUNT][VG_PERM__COUNT] = {
                            [VG_PERM_MEASURE_CREATE] = true,
                            [VG_PERM_MEASURE_CHANGE] = true,
                            [VG_PERM_PERSON_READ] = true,
-                           [VG_PERM_PERSON_WRITE] = true},
+                           [VG_PERM_PERSON_WRITE] = true,
+                           [VG_PERM_UNIT_ISSUE] = true},
     [VG_USER_MAGISTRATE] = {[VG_PERM_MEASURE_READ] = true,
                             [VG_PERM_MEASURE_CHANGE] = true,
                             [VG_PERM_STATISTICS] = true,
@@ -35,7 +36,11 @@ static const bool may[VG_USER__COUNT][VG_PERM__COUNT] = {
                                [VG_PERM_MEASURE_CHANGE] = true,
                                [VG_PERM_USER_ADMIN] = true,
                                [VG_PERM_PERSON_READ] = true,
-                               [VG_PERM_PERSON_WRITE] = true},
+                               [VG_PERM_PERSON_WRITE] = true,
+                               [VG_PERM_UNIT_ISSUE] = true,
+                               [VG_PERM_MEASURE_TRANSFER] = true,
+                               /* the token's tools (vigie stats): aggregates only */
+                               [VG_PERM_STATISTICS] = true},
 };
 
 const char *vg_role_name(unsigned role)

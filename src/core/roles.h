@@ -4,8 +4,9 @@
  *
  *   operator       handles alarms; reads every measure's file
  *   supervisor     runs a shift; reads every measure's file
- *   installer      the probation officer: declares measures, installs units,
- *                  records the decisions that change them
+ *   installer      the probation officer: declares measures, installs units
+ *                  (issues and revokes their certificates), records the
+ *                  decisions that change them
  *   magistrate     reads and changes only the measures of his own court, and
  *                  reads their persons
  *   statistician   aggregates only: no measure's file, no person
@@ -29,15 +30,18 @@ enum vg_user_role {
 };
 
 enum vg_permission {
-    VG_PERM_MEASURE_READ,   /* a measure's file: names, units, persons (court-scoped for
-                               magistrates: see vg_role_court_scoped) */
-    VG_PERM_MEASURE_CREATE, /* declare a measure and its units */
-    VG_PERM_MEASURE_CHANGE, /* a new version (revision, renewal), suspend, resume, lift, revoke
-                               (court-scoped for magistrates) */
-    VG_PERM_USER_ADMIN,     /* list, add, change, disable accounts */
-    VG_PERM_STATISTICS,     /* aggregated, anonymised figures */
-    VG_PERM_PERSON_READ,    /* a person's file: identity, addresses, household */
-    VG_PERM_PERSON_WRITE,   /* create a person, change it (a new version) */
+    VG_PERM_MEASURE_READ,     /* a measure's file: names, units, persons (court-scoped for
+                                 magistrates: see vg_role_court_scoped) */
+    VG_PERM_MEASURE_CREATE,   /* declare a measure and its units */
+    VG_PERM_MEASURE_CHANGE,   /* a new version (revision, renewal), suspend, resume, lift, revoke
+                                 (court-scoped for magistrates) */
+    VG_PERM_USER_ADMIN,       /* list, add, change, disable accounts */
+    VG_PERM_STATISTICS,       /* aggregated, anonymised figures (core/stats.h; court-scoped
+                                 for magistrates) */
+    VG_PERM_PERSON_READ,      /* a person's file: identity, addresses, household */
+    VG_PERM_PERSON_WRITE,     /* create a person, change it (a new version) */
+    VG_PERM_UNIT_ISSUE,       /* issue a unit's certificate and key, revoke it */
+    VG_PERM_MEASURE_TRANSFER, /* export a measure's whole file (and import it, offline) */
     VG_PERM__COUNT
 };
 

@@ -1064,6 +1064,40 @@ int vg_center_list_measures(struct vg_center *c,
     return VG_OK;
 }
 
+int vg_center_list_units(struct vg_center *c,
+                         int (*cb)(void *arg, const struct vg_center_unit_info *info), void *arg)
+{
+    for (size_t h = 0; h < UNIT_BUCKETS; h++)
+        for (struct unit *u = c->unit_hash[h]; u; u = u->hash_next) {
+            const struct measure *m = u->m;
+            struct vg_center_unit_info info = {
+                .serial = u->serial,
+                .role = u->role,
+                .connected = u->conn != NULL,
+                .acked_seq = u->acked_seq,
+            };
+            if (m) {
+                /* the engine keeps one state per device: the bracelet's
+                 * comes through the author's unit, which is also how it is
+                 * connected */
+                enum vg_unit eu = u->role == VG_ROLE_PROTECTED  ? VG_UNIT_PROTECTED
+                                  : u->role == VG_ROLE_BRACELET ? VG_UNIT_BRACELET
+                                                                : VG_UNIT_AUTHOR;
+                if (eu == VG_UNIT_BRACELET)
+                    info.connected = m->author && m->author->conn;
+                info.measure_id = m->id;
+                info.measure_name = m->def.name;
+                info.court = m->def.court;
+                info.measure_status = m->status;
+                info.state = &m->st.unit[eu];
+            }
+            int rc = cb(arg, &info);
+            if (rc)
+                return rc;
+        }
+    return VG_OK;
+}
+
 /* ---- loading ------------------------------------------------------------------------------ */
 
 static int load_unit(void *arg, const struct vg_store_unit_row *r)
@@ -1125,6 +1159,8 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
 {
     struct load_ctx *x = arg;
     struct vg_center *c = x->c;
+    if (r->archived)
+        return 0; /* in the intermediate archive: read from the store, never judged */
     char err[256];
     struct measure *m = vg__center_measure_build(c, r->id, r->definition, err, sizeof err);
     if (!m) {

@@ -137,10 +137,38 @@ struct vg_center_measure_info {
 int vg_center_journal(struct vg_center *c, const char *actor, const char *action,
                       const char *subject, const char *detail, char *err, size_t err_len);
 
+/* Let go of an ended measure (archived or deleted by the retention job):
+ * it is no longer listed nor judged; its units serve nothing. VG_ENOTFOUND
+ * if the centre does not hold it, VG_ESTATE if it has not ended or still
+ * has a state on its way to the store (try later). */
+int vg_center_forget_measure(struct vg_center *c, int64_t id);
+
 /* Call cb for each measure; a non-zero return stops and is returned. */
 int vg_center_list_measures(struct vg_center *c,
                             int (*cb)(void *arg, const struct vg_center_measure_info *info),
                             void *arg);
+
+struct vg_center_unit_info {
+    const char *serial;
+    uint8_t role; /* enum vg_unit_role (store/store.h) */
+    bool connected;
+    uint64_t acked_seq; /* every record up to it is durable */
+    /* the measure it serves, or served last if that one has ended (0 and
+     * NULLs: none) */
+    int64_t measure_id;
+    const char *measure_name;
+    const char *court;      /* "" if not given */
+    uint8_t measure_status; /* enum vg_measure_status */
+    /* its supervision in that measure's engine (last heard, battery,
+     * sensors, losses); NULL without a measure */
+    const struct vg_unit_state *state;
+};
+
+/* Call cb for each unit the centre knows (declared by a measure), in no
+ * particular order; a non-zero return stops and is returned. The info and
+ * its strings are valid during the call only. */
+int vg_center_list_units(struct vg_center *c,
+                         int (*cb)(void *arg, const struct vg_center_unit_info *info), void *arg);
 
 const struct vg_center_metrics *vg_center_metrics(struct vg_center *c);
 

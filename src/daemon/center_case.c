@@ -535,8 +535,16 @@ static int run_change(struct vg_center *c, struct vg_store_measure_change *ch,
     return rc;
 }
 
-static int stale(const struct measure *m, int64_t based_on, char *err, size_t err_len)
+/* The measure a change is made to, if it is still at the version the
+ * change was made from (based_on; 0: no check). */
+static int to_change(struct vg_center *c, int64_t id, int64_t based_on, struct measure **out,
+                     char *err, size_t err_len)
 {
+    struct measure *m = find_measure(c, id);
+    if (!m) {
+        snprintf(err, err_len, "no measure %lld", (long long)id);
+        return VG_ENOTFOUND;
+    }
     if (based_on && based_on != m->version) {
         snprintf(err, err_len,
                  "measure %lld is at version %lld, the change was made from version %lld: "
@@ -544,6 +552,7 @@ static int stale(const struct measure *m, int64_t based_on, char *err, size_t er
                  (long long)m->id, (long long)m->version, (long long)based_on);
         return VG_ESTALE;
     }
+    *out = m;
     return VG_OK;
 }
 
@@ -552,12 +561,8 @@ int vg_center_amend_measure(struct vg_center *c, const char *actor, int64_t id, 
                             json_t **violations, char *err, size_t err_len)
 {
     *violations = NULL;
-    struct measure *m = find_measure(c, id);
-    if (!m) {
-        snprintf(err, err_len, "no measure %lld", (long long)id);
-        return VG_ENOTFOUND;
-    }
-    int rc = stale(m, based_on, err, err_len);
+    struct measure *m = NULL;
+    int rc = to_change(c, id, based_on, &m, err, err_len);
     if (rc != VG_OK)
         return rc;
     if (m->status == VG_STATUS_ENDED) {
@@ -597,12 +602,8 @@ int vg_center_act_on_measure(struct vg_center *c, const char *actor, int64_t id,
                              enum vg_lifecycle_action action, const char *note, int64_t *version,
                              char *err, size_t err_len)
 {
-    struct measure *m = find_measure(c, id);
-    if (!m) {
-        snprintf(err, err_len, "no measure %lld", (long long)id);
-        return VG_ENOTFOUND;
-    }
-    int rc = stale(m, based_on, err, err_len);
+    struct measure *m = NULL;
+    int rc = to_change(c, id, based_on, &m, err, err_len);
     if (rc != VG_OK)
         return rc;
     enum vg_measure_status ns;
@@ -642,5 +643,29 @@ int vg_center_act_on_measure(struct vg_center *c, const char *actor, int64_t id,
     *version = m->version;
     vg_log(VG_LOG_INFO, "measure status changed", "measure", m->def.name, "action",
            vg_action_name(action), "by", actor, NULL);
+    return VG_OK;
+}
+
+int vg_center_forget_measure(struct vg_center *c, int64_t id)
+{
+    struct measure **pp = &c->measures;
+    while (*pp && (*pp)->id != id)
+        pp = &(*pp)->next;
+    struct measure *m = *pp;
+    if (!m)
+        return VG_ENOTFOUND;
+    if (m->status != VG_STATUS_ENDED || m->dirty || m->stale)
+        return VG_ESTATE;
+    /* nothing in flight refers to it: an ended measure raises nothing, and
+     * its last state has been stored (neither dirty nor stale) */
+    *pp = m->next;
+    struct unit *units[3] = {m->author, m->protected_person,
+                             m->def.bracelet[0] ? vg__center_unit_find(c, m->def.bracelet) : NULL};
+    for (int i = 0; i < 3; i++)
+        if (units[i] && units[i]->m == m)
+            units[i]->m = NULL;
+    c->metrics.measures--;
+    vg_log(VG_LOG_INFO, "measure let go (retention)", "measure", m->def.name, NULL);
+    vg__center_measure_free(m);
     return VG_OK;
 }

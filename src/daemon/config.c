@@ -20,6 +20,7 @@ void vg_daemon_config_default(struct vg_daemon_config *cfg)
     vg_center_options_default(&cfg->center);
     vg_engine_params_default(&cfg->engine);
     vg_auth_options_default(&cfg->auth);
+    cfg->retention_check_ms = 3600000;
 }
 
 void vg_daemon_config_usage(FILE *out)
@@ -34,6 +35,7 @@ void vg_daemon_config_usage(FILE *out)
         "              [--gnss-loss-after-ms N] [--comm-loss-after-ms N]\n"
         "              [--password-memory-kib N] [--password-iterations N]\n"
         "              [--session-idle-ms N] [--session-max-ms N] [--https HOST:PORT|none]\n"
+        "              [--retention-check-ms N]\n"
         "\n"
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
@@ -120,6 +122,8 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
         rc = set_int(value, 1000, 86400000, &v) ? -1 : (cfg->auth.session_idle_ms = v, 0);
     else if (key_is(key, "session_max_ms"))
         rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->auth.session_max_ms = v, 0);
+    else if (key_is(key, "retention_check_ms"))
+        rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->retention_check_ms = v, 0);
     else {
         snprintf(err, err_len, "unknown setting '%s' (vigied --help lists them)", key);
         return -1;

@@ -31,6 +31,8 @@ struct vg_daemon_config {
     /* accounts and sessions: password_memory_kib, password_iterations,
      * session_idle_ms, session_max_ms */
     struct vg_auth_options auth;
+    /* retention_check_ms: how often the retention job runs (and at start) */
+    int64_t retention_check_ms;
 };
 
 void vg_daemon_config_default(struct vg_daemon_config *cfg);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 
 #include "core/engine.h"
@@ -50,7 +51,22 @@ struct daemon {
  * VG_ESTATE if the daemon is stopping (then fn has not run). */
 int vg__daemon_on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg);
 
+/* The retention job (retention.c): a thread that applies the schedule of
+ * core/retention.h at start and every period_ms. */
+struct vg_retention;
+int vg__retention_start(struct daemon *d, int64_t period_ms, struct vg_retention **out);
+void vg__retention_stop(struct vg_retention *r);
+
+/* A measure's whole file, for GET /api/v1/measures/ID/export
+ * (measure_export.c): read from the store on the calling thread, journaled. */
+int vg__daemon_export_measure(struct daemon *d, const struct vg_identity *who, int64_t id,
+                              json_t **out, char *err, size_t err_len);
+
 /* The measures' hooks (measure_hooks.c) into h (h->arg is the daemon). */
 void vg__daemon_measure_hooks(struct vg_http_hooks *h);
+
+/* The units' hooks (unit_hooks.c): their list, certificates issued and
+ * revoked in pki_dir. */
+void vg__daemon_unit_hooks(struct vg_http_hooks *h);
 
 #endif

@@ -204,12 +204,81 @@ static int find_visible(struct daemon *d, struct one_call *o, char *err, size_t 
     return VG_OK;
 }
 
-static int hook_get(void *arg, const struct vg_identity *who, int64_t id, json_t **out, char *err,
-                    size_t err_len)
+/* ---- an archived measure (core/retention.h): from the store, for an
+ * administrator giving a reason, journaled with it ---- */
+
+struct archived_call {
+    int64_t id;
+    json_t *file; /* set if the measure is archived */
+};
+
+static int add_version(void *arg, const struct vg_store_measure_version_row *v);
+
+static int archived_one(void *arg, const struct vg_store_measure_row *m)
+{
+    struct archived_call *a = arg;
+    if (m->id != a->id)
+        return 0;
+    if (m->archived) {
+        json_t *def = json_loads(m->definition, 0, NULL);
+        a->file = json_pack("{s:I,s:s,s:s,s:s,s:I,s:b,s:o,s:I,s:I,s:[]}", "id", (json_int_t)m->id,
+                            "name", m->name, "status", m->status, "end_reason", m->end_reason,
+                            "version", (json_int_t)m->version, "archived", 1, "definition",
+                            def ? def : json_null(), "created_ms", (json_int_t)m->created_ms,
+                            "ended_ms", (json_int_t)m->ended_ms, "versions");
+    }
+    return 1;
+}
+
+static int get_archived(struct daemon *d, const struct vg_identity *who, int64_t id,
+                        const char *reason, json_t **out, char *err, size_t err_len)
+{
+    struct archived_call a = {.id = id};
+    int rc = vg_store_measures(d->store, archived_one, &a);
+    if (rc > 0)
+        rc = VG_OK; /* found: the walk stopped there */
+    if (rc != VG_OK || !a.file || who->role != VG_USER_ADMINISTRATOR) {
+        json_decref(a.file);
+        snprintf(err, err_len, "no measure %lld", (long long)id);
+        return rc == VG_OK ? VG_ENOTFOUND : rc;
+    }
+    if (!reason || !reason[0]) {
+        json_decref(a.file);
+        snprintf(err, err_len,
+                 "measure %lld is archived (art. R. 631-11): an administrator reads "
+                 "it giving a reason (?reason=...), which is journaled",
+                 (long long)id);
+        return VG_EINVAL;
+    }
+    if ((rc = vg_store_measure_versions(d->store, id, add_version,
+                                        json_object_get(a.file, "versions"))) != VG_OK) {
+        json_decref(a.file);
+        snprintf(err, err_len, "cannot read the versions: %s", vg_strerror(rc));
+        return rc;
+    }
+    json_t *dj = json_pack("{s:s}", "reason", reason);
+    char *detail = dj ? json_dumps(dj, JSON_COMPACT) : NULL;
+    json_decref(dj);
+    rc = vg_center_journal(d->center, who->name, "measure.read_archive",
+                           json_string_value(json_object_get(a.file, "name")),
+                           detail ? detail : "{}", err, err_len);
+    free(detail);
+    if (rc != VG_OK) {
+        json_decref(a.file);
+        return rc;
+    }
+    *out = a.file;
+    return VG_OK;
+}
+
+static int hook_get(void *arg, const struct vg_identity *who, int64_t id, const char *reason,
+                    json_t **out, char *err, size_t err_len)
 {
     struct daemon *d = arg;
     struct one_call o = {.who = who, .id = id};
     int rc = find_visible(d, &o, err, err_len);
+    if (rc == VG_ENOTFOUND)
+        return get_archived(d, who, id, reason, out, err, err_len);
     if (rc != VG_OK)
         return rc;
     if (!o.file) {
@@ -358,8 +427,15 @@ static int hook_act(void *arg, const struct vg_identity *who, int64_t id, int64_
     return run_change(arg, do_act, &c);
 }
 
+static int hook_export(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                       char *err, size_t err_len)
+{
+    return vg__daemon_export_measure(arg, who, id, out, err, err_len);
+}
+
 void vg__daemon_measure_hooks(struct vg_http_hooks *h)
 {
+    h->export_measure = hook_export;
     h->list_measures = hook_list;
     h->person_visible = hook_person_visible;
     h->create_measure = hook_create;

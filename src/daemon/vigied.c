@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +254,17 @@ static int run(struct daemon *d)
                strerror(errno), NULL);
         return 1;
     }
+    /* one vigied per data directory, and no offline import while it runs
+     * (`vigie measure import` takes the same lock): two writers would fork
+     * the journal's chain. Held until the process exits. */
+    char lock_path[VG_PATH_MAX + 16];
+    snprintf(lock_path, sizeof lock_path, "%s/vigied.lock", d->cfg.data_dir);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        vg_log(VG_LOG_ERROR, "the data directory is in use (another vigied, or an import)", "lock",
+               lock_path, "reason", strerror(errno), NULL);
+        return 1;
+    }
     if (ensure_pki(d, err, sizeof err) || ensure_token(d, err, sizeof err)) {
         vg_log(VG_LOG_ERROR, "cannot prepare the data directory", "reason", err, NULL);
         return 1;
@@ -296,6 +308,7 @@ static int run(struct daemon *d)
     vg_center_set_gateway(d->center, d->gateway);
     struct vg_http_hooks hh = {.arg = d, .health = hook_health, .metrics = hook_metrics};
     vg__daemon_measure_hooks(&hh);
+    vg__daemon_unit_hooks(&hh);
     char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
     snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);
     snprintf(https_key, sizeof https_key, "%s/servers/%s.key", d->pki_dir, d->cfg.server_name);
@@ -322,6 +335,11 @@ static int run(struct daemon *d)
     snprintf(dev_port, sizeof dev_port, "%d", vg_gateway_port(d->gateway));
     snprintf(http_port, sizeof http_port, "%d", vg_http_port(d->http));
     snprintf(https_port, sizeof https_port, "%d", vg_http_https_port(d->http));
+    struct vg_retention *retention = NULL;
+    if (vg__retention_start(d, d->cfg.retention_check_ms, &retention) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot start the retention job", NULL);
+        return 1;
+    }
     log_journal_head(d->store, "journal head at start");
     vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
            d->cfg.http, "http_port", http_port, "https_port", https_port, "db", d->cfg.db, NULL);
@@ -330,6 +348,7 @@ static int run(struct daemon *d)
     /* Stop answering HTTP (its calls to the loop fail from now on), stop
      * taking records, commit what was taken, then let go. */
     vg_http_stop(d->http);
+    vg__retention_stop(retention); /* its calls to the loop fail from now on too */
     vg_gateway_free(d->gateway);
     d->gateway = NULL;
     vg_center_set_gateway(d->center, NULL);

@@ -1,7 +1,8 @@
 /* The HTTP API (api.h): the listeners (HTTP, HTTPS), the thread and its
  * event base, the router, /healthz and /metrics. Accounts and sessions are
- * in accounts.c, measures in measures.c, persons in persons.c, what they
- * share in request.c (http_internal.h). */
+ * in accounts.c, measures in measures.c, persons in persons.c, units in
+ * units.c, the statistics in statistics.c, what they share in request.c
+ * (http_internal.h). */
 #include "http/api.h"
 #include "http/http_internal.h"
 
@@ -82,6 +83,12 @@ static void on_request(struct evhttp_request *req, void *arg)
         vg__http_on_session(h, req, cmd, door->tls);
         return;
     }
+    if (strcmp(path, "/api/v1/statistics") == 0) {
+        struct vg_identity who;
+        if (vg__http_identify(h, req, &who))
+            vg__http_on_statistics(h, req, cmd, &who);
+        return;
+    }
     static const char persons_prefix[] = "/api/v1/persons/";
     if (strcmp(path, "/api/v1/persons") == 0 ||
         strncmp(path, persons_prefix, sizeof persons_prefix - 1) == 0) {
@@ -121,6 +128,30 @@ static void on_request(struct evhttp_request *req, void *arg)
             vg__http_on_measure(h, req, cmd, &who, id, end && *end ? end + 1 : "");
         return;
     }
+    static const char units_prefix[] = "/api/v1/units/";
+    if (strcmp(path, "/api/v1/units") == 0 ||
+        strncmp(path, units_prefix, sizeof units_prefix - 1) == 0) {
+        struct vg_identity who;
+        if (!vg__http_identify(h, req, &who))
+            return;
+        if (path[sizeof units_prefix - 2] != '/') {
+            vg__http_on_units(h, req, cmd, &who);
+            return;
+        }
+        /* SERIAL/WHAT: a serial has no '/' nor anything to decode */
+        const char *rest = path + sizeof units_prefix - 1;
+        const char *slash = strchr(rest, '/');
+        char serial[80];
+        size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+        if (n == 0 || n >= sizeof serial) {
+            vg__http_reply_error(req, 404, "Not Found", "not_found", "no such unit");
+            return;
+        }
+        memcpy(serial, rest, n);
+        serial[n] = '\0';
+        vg__http_on_unit(h, req, cmd, &who, serial, slash ? slash + 1 : "");
+        return;
+    }
     static const char users_prefix[] = "/api/v1/users/";
     bool users = strcmp(path, "/api/v1/users") == 0;
     bool user = strncmp(path, users_prefix, sizeof users_prefix - 1) == 0;
@@ -141,6 +172,17 @@ static void on_request(struct evhttp_request *req, void *arg)
             vg__http_on_user(h, req, cmd, &who, name);
         free(name);
     }
+}
+
+/* Stop from within the loop: an active event waits for the loop if it has
+ * not started yet, where a loopbreak from another thread before the loop
+ * starts would be forgotten (and the join would wait for ever). */
+static void on_stop_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct vg_http *h = arg;
+    event_base_loopbreak(h->base);
 }
 
 static void *http_main(void *arg)
@@ -254,7 +296,8 @@ int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *h
         rc = vg_auth_new(o->store, o->token, &o->auth, &h->auth, err, err_len);
     if (rc == VG_OK) {
         h->base = event_base_new();
-        if (!h->base) {
+        h->stop_ev = h->base ? event_new(h->base, -1, 0, on_stop_event, h) : NULL;
+        if (!h->base || !h->stop_ev) {
             snprintf(err, err_len, "cannot create the HTTP event loop");
             rc = VG_ENOSPC;
         }
@@ -297,7 +340,7 @@ void vg_http_stop(struct vg_http *h)
 {
     if (!h || !h->running)
         return;
-    event_base_loopbreak(h->base);
+    event_active(h->stop_ev, EV_READ, 0);
     pthread_join(h->thread, NULL);
     h->running = false;
 }
@@ -311,6 +354,8 @@ void vg_http_free(struct vg_http *h)
         evhttp_free(h->plain.http);
     if (h->secure.http)
         evhttp_free(h->secure.http);
+    if (h->stop_ev)
+        event_free(h->stop_ev);
     if (h->base)
         event_base_free(h->base);
     SSL_CTX_free(h->ssl);

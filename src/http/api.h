@@ -20,7 +20,11 @@
  *   PUT    /api/v1/measures/ID    a new version            (installer, administrator, magistrate)
  *   GET    /api/v1/measures/ID/versions
  *   POST   /api/v1/measures/ID/{suspend,resume,lift,revoke}
+ *   GET    /api/v1/measures/ID/export                       (administrator)
  *   GET/POST /api/v1/persons, GET/PUT /api/v1/persons/ID[/versions]
+ *   GET    /api/v1/units          the units and their health (court-scoped)
+ *   POST   /api/v1/units          issue a unit's certificate and key (installer, administrator)
+ *   POST   /api/v1/units/SERIAL/revoke                      (installer, administrator)
  *
  * Credentials: the session cookie, or `Authorization: Bearer <admin token>`.
  * Errors are JSON: {"error": {"code": "invalid", "message": "..."}}
@@ -61,9 +65,11 @@ struct vg_http_hooks {
     int (*create_measure)(void *arg, const struct vg_identity *who, const char *json, int64_t *id,
                           json_t **violations, char *err, size_t err_len);
     /* One measure's file as a JSON object (to json_decref), journaled;
-     * VG_ENOTFOUND when there is none or who may not see it. */
-    int (*get_measure)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
-                       char *err, size_t err_len);
+     * VG_ENOTFOUND when there is none or who may not see it. An archived
+     * measure (core/retention.h) is read by an administrator giving a
+     * reason (NULL or "": VG_EINVAL saying so). */
+    int (*get_measure)(void *arg, const struct vg_identity *who, int64_t id, const char *reason,
+                       json_t **out, char *err, size_t err_len);
     /* Every version of a measure, newest first (a JSON array), journaled. */
     int (*measure_versions)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
                             char *err, size_t err_len);
@@ -71,10 +77,27 @@ struct vg_http_hooks {
     int (*amend_measure)(void *arg, const struct vg_identity *who, int64_t id, int64_t based_on,
                          const char *json, const char *note, int64_t *version, json_t **violations,
                          char *err, size_t err_len);
+    /* A measure's whole file (an open JSON document, docs/API.md), journaled. */
+    int (*export_measure)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                          char *err, size_t err_len);
     /* suspend, resume, lift, revoke (VG_ENOTFOUND for another word). */
     int (*act_on_measure)(void *arg, const struct vg_identity *who, int64_t id, int64_t based_on,
                           const char *action, const char *note, int64_t *version, char *err,
                           size_t err_len);
+    /* The units `who` may see, with their health: a JSON array (to
+     * json_decref), journaled durably before it is answered. */
+    int (*list_units)(void *arg, const struct vg_identity *who, json_t **out, char *err,
+                      size_t err_len);
+    /* Issue a unit's certificate and key in the daemon's PKI: *out
+     * {"serial", "certificate", "key", "ca"} (PEM; to json_decref), once
+     * journaled. VG_EDUPLICATE if the serial already has a certificate. */
+    int (*issue_unit)(void *arg, const struct vg_identity *who, const char *serial, json_t **out,
+                      char *err, size_t err_len);
+    /* Revoke a unit's certificate and reload the CRL: the gateway refuses
+     * the unit from its next connection. VG_ENOTFOUND if none was issued,
+     * VG_ESTATE if already revoked. */
+    int (*revoke_unit)(void *arg, const struct vg_identity *who, const char *serial,
+                       const char *note, char *err, size_t err_len);
 };
 
 struct vg_http_options {

@@ -30,6 +30,7 @@ struct door {
 
 struct vg_http {
     struct event_base *base;
+    struct event *stop_ev; /* made active by vg_http_stop: the loop breaks */
     struct door plain, secure;
     SSL_CTX *ssl;
     struct vg_http_hooks hooks;
@@ -89,5 +90,16 @@ void vg__http_on_persons(struct vg_http *h, struct evhttp_request *req, enum evh
                          const struct vg_identity *who);
 void vg__http_on_person(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                         const struct vg_identity *who, int64_t id, bool versions);
+
+/* ---- statistics.c: /api/v1/statistics ---- */
+void vg__http_on_statistics(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                            const struct vg_identity *who);
+
+/* ---- units.c: /api/v1/units ---- */
+void vg__http_on_units(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                       const struct vg_identity *who);
+/* /api/v1/units/SERIAL/WHAT (what: "revoke"; anything else is 404). */
+void vg__http_on_unit(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                      const struct vg_identity *who, const char *serial, const char *what);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "core/err.h"
@@ -82,8 +83,26 @@ static void on_read(struct vg_http *h, struct evhttp_request *req, const struct 
         return;
     json_t *out = NULL;
     char err[512] = "";
+    /* ?reason=... : why an administrator reads an archived measure */
+    char *reason = NULL;
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (q && !versions) {
+        struct evkeyvalq params;
+        if (evhttp_parse_query_str(q, &params) == 0) {
+            const char *r = evhttp_find_header(&params, "reason");
+            reason = r ? strdup(r) : NULL;
+            evhttp_clear_headers(&params);
+        }
+        if (!reason || strlen(reason) > 500) {
+            free(reason);
+            vg__http_reply_error(req, 400, "Bad Request", "invalid",
+                                 "the only parameter is ?reason= (up to 500 bytes)");
+            return;
+        }
+    }
     int rc = versions ? h->hooks.measure_versions(h->hooks.arg, who, id, &out, err, sizeof err)
-                      : h->hooks.get_measure(h->hooks.arg, who, id, &out, err, sizeof err);
+                      : h->hooks.get_measure(h->hooks.arg, who, id, reason, &out, err, sizeof err);
+    free(reason);
     if (rc != VG_OK)
         vg__http_reply_vg_error(req, rc, err);
     else
@@ -161,6 +180,22 @@ void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evh
             on_change(h, req, who, id, NULL);
         else
             vg__http_method_not_allowed(req, "GET, PUT");
+        return;
+    }
+    if (strcmp(what, "export") == 0) {
+        if (cmd != EVHTTP_REQ_GET) {
+            vg__http_method_not_allowed(req, "GET");
+            return;
+        }
+        if (!vg__http_permitted(req, who, VG_PERM_MEASURE_TRANSFER))
+            return;
+        json_t *out = NULL;
+        char err[512] = "";
+        int rc = h->hooks.export_measure(h->hooks.arg, who, id, &out, err, sizeof err);
+        if (rc != VG_OK)
+            vg__http_reply_vg_error(req, rc, err);
+        else
+            vg__http_reply_value(req, 200, "OK", out);
         return;
     }
     if (strcmp(what, "versions") == 0) {

@@ -270,6 +270,31 @@ static const char MIGRATION_6[] =
     "  actor, created_ms) SELECT id, 1, definition, 'active', '', "
     "  'declared before measures had versions', 'migration', created_ms FROM measures;";
 
+/* Retention (core/retention.h): when a measure ended, and whether it is in
+ * the intermediate archive. */
+static const char MIGRATION_7[] =
+    "ALTER TABLE measures ADD COLUMN ended_ms BIGINT;"
+    "ALTER TABLE measures ADD COLUMN archived SMALLINT NOT NULL DEFAULT 0;"
+    "UPDATE measures SET ended_ms = (SELECT max(v.created_ms) FROM measure_versions v "
+    "  WHERE v.measure_id = measures.id AND v.status = 'ended') WHERE status = 'ended';";
+
+/* Measures brought from another centre (vigie measure import): the
+ * source's journal entries about them, kept as they were (their hashes
+ * still check against their content). */
+static const char MIGRATION_8[] = "CREATE TABLE imported_journal ("
+                                  "  source TEXT NOT NULL,"
+                                  "  measure_name TEXT NOT NULL,"
+                                  "  id BIGINT NOT NULL,"
+                                  "  at_ms BIGINT NOT NULL,"
+                                  "  actor TEXT NOT NULL,"
+                                  "  action TEXT NOT NULL,"
+                                  "  subject TEXT NOT NULL,"
+                                  "  detail TEXT NOT NULL,"
+                                  "  prev_hash @BLOB@ NOT NULL,"
+                                  "  hash @BLOB@ NOT NULL,"
+                                  "  PRIMARY KEY (source, id)"
+                                  ");";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
@@ -277,6 +302,8 @@ const struct vg__store_migration vg__store_migrations[] = {
     {4, "users' accounts", MIGRATION_4},
     {5, "persons and their versions", MIGRATION_5},
     {6, "measures' versions, status and installation", MIGRATION_6},
+    {7, "measures' end and archive (retention)", MIGRATION_7},
+    {8, "journal entries of imported measures", MIGRATION_8},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -758,6 +785,19 @@ int vg_store_replay(struct vg_store *s, int64_t measure_id, int64_t since_ms,
     return rc;
 }
 
+int vg_store_unit_records(struct vg_store *s, int64_t unit_id, int64_t from_ms, int64_t to_ms,
+                          int (*cb)(void *arg, const struct vg_store_record *r), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->unit_records(s->be, unit_id, from_ms, to_ms, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
 int vg_store_count_records(struct vg_store *s, int64_t unit_id, int64_t *n)
 {
     if (!s || !n)
@@ -803,6 +843,19 @@ int vg_store_journal(struct vg_store *s, int64_t after_id,
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->journal(s->be, after_id, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_statistics(struct vg_store *s, int64_t from_ms, int64_t to_ms,
+                        int (*cb)(void *arg, const struct vg_store_stats_row *r), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->statistics(s->be, from_ms, to_ms, cb, arg);
         read_end(s);
     }
     return rc;

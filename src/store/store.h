@@ -133,6 +133,53 @@ struct vg_store_journal_entry {
     int64_t id;         /* out: its number in the journal once done (0 if failed) */
 };
 
+/* A measure brought from another centre (vigie measure import), as it was:
+ * every version with its time and author, the persons' files with every
+ * version, and the source's journal entries about it (kept apart: they
+ * belong to the source's chain, not to this one). Its units are declared
+ * in the same batch (units[], naming it). */
+struct vg_store_measure_version_row;
+struct vg_store_person_row;
+
+struct vg_store_import {
+    const char *name;
+    const char *definition; /* the current version's */
+    const char *status;
+    const char *end_reason;
+    const char *installation;
+    int64_t version;
+    int64_t created_ms;
+    int64_t ended_ms;                                    /* 0: not ended */
+    const struct vg_store_measure_version_row *versions; /* oldest first */
+    size_t n_versions;
+    const struct vg_store_person_row *persons; /* each version of each file, oldest first */
+    size_t n_persons;
+    const char *source; /* the source centre, as the document names it */
+    const struct vg_journal_entry *journal;
+    size_t n_journal;
+    int64_t id; /* out */
+};
+
+/* The retention job's steps on an ended measure (core/retention.h). */
+enum vg_store_retention_action {
+    VG_STORE_ARCHIVE = 1, /* into the intermediate archive (access restricted) */
+    /* Delete up to `limit` of the records its units sent while they
+     * served it (from its declaration to the next measure they served):
+     * repeated until none is left, so that no transaction holds the writer
+     * long (alarms never wait behind bulk work). */
+    VG_STORE_PURGE_RECORDS = 2,
+    /* Then the rest: alarms, engine state, versions, the measure, and the
+     * persons' files no other measure names. The journal stays. */
+    VG_STORE_DELETE_MEASURE = 3,
+};
+
+struct vg_store_retention_step {
+    int64_t measure_id;
+    uint8_t action; /* enum vg_store_retention_action */
+    int64_t limit;  /* PURGE_RECORDS: at most this many rows per table */
+    int64_t done;   /* out: rows deleted (PURGE_RECORDS), 1 if archived or deleted */
+};
+
 struct vg_store_batch {
     /* In: everything is borrowed from the caller until done() is called. */
     const struct vg_store_record *records;
@@ -155,6 +202,10 @@ struct vg_store_batch {
     size_t n_person_defs;
     struct vg_store_measure_change *measure_changes;
     size_t n_measure_changes;
+    struct vg_store_retention_step *retention;
+    size_t n_retention;
+    struct vg_store_import *imports;
+    size_t n_imports;
     /* An alarm waits on this batch: its transaction ends with it (the
      * batches queued after it go in the next one), so that what it waits
      * for is as small as the order of batches allows. */
@@ -214,6 +265,9 @@ struct vg_store_measure_row {
     const char *status;       /* core/lifecycle.h's name */
     const char *end_reason;   /* "" unless ended */
     const char *installation; /* JSON */
+    int64_t created_ms;
+    int64_t ended_ms; /* 0 unless ended */
+    bool archived;
 };
 
 struct vg_store_measure_version_row {
@@ -275,6 +329,11 @@ int vg_store_measures(struct vg_store *s,
 int vg_store_replay(struct vg_store *s, int64_t measure_id, int64_t since_ms,
                     int (*cb)(void *arg, const struct vg_store_record *r), void *arg);
 
+/* The records one unit sent, received in [from_ms, to_ms), in the order
+ * they were received (a measure's export). */
+int vg_store_unit_records(struct vg_store *s, int64_t unit_id, int64_t from_ms, int64_t to_ms,
+                          int (*cb)(void *arg, const struct vg_store_record *r), void *arg);
+
 /* Counts, for tests and tools: records stored for a unit (all kinds), alarms
  * of a measure. */
 int vg_store_count_records(struct vg_store *s, int64_t unit_id, int64_t *n);
@@ -293,5 +352,29 @@ int vg_store_journal_head(struct vg_store *s, int64_t *id, uint8_t hash[VG_JOURN
  * later the API). */
 int vg_store_alarms(struct vg_store *s, int64_t measure_id, uint32_t after_seq,
                     int (*cb)(void *arg, const struct vg_store_alarm *a), void *arg);
+
+/* What the statistics are made of (core/stats.h): a row is either one
+ * version of a measure or a count of its alarms. Nothing that names or
+ * places anyone: no measure name, unit, person, position. */
+struct vg_store_stats_row {
+    int64_t measure_id; /* to group a measure's rows; not for publishing */
+    bool alarms;        /* false: a version; true: a count of alarms */
+    /* a version */
+    const char *court; /* the current definition's "court", "" if none */
+    int64_t version;
+    const char *status;     /* core/lifecycle.h's name */
+    const char *end_reason; /* "" unless ended */
+    int64_t created_ms;
+    /* a count: the measure's alarms of `kind` raised in one UTC month */
+    uint16_t kind;
+    int64_t raised_ms; /* the first of them (an instant of that month) */
+    int64_t count;
+};
+
+/* Every measure in id order: its versions in version order, then its
+ * alarms raised in [from_ms, to_ms) counted by UTC month and kind (in no
+ * particular order). Strings valid during the call. */
+int vg_store_statistics(struct vg_store *s, int64_t from_ms, int64_t to_ms,
+                        int (*cb)(void *arg, const struct vg_store_stats_row *r), void *arg);
 
 #endif

@@ -70,11 +70,16 @@ struct vg_store_ops {
                    int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
     int (*person)(struct vg_store_backend *be, int64_t id, int64_t version, bool all,
                   int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
+    int (*unit_records)(struct vg_store_backend *be, int64_t unit_id, int64_t from_ms,
+                        int64_t to_ms, int (*cb)(void *arg, const struct vg_store_record *r),
+                        void *arg);
     int (*measure_versions)(struct vg_store_backend *be, int64_t id,
                             int (*cb)(void *arg, const struct vg_store_measure_version_row *v),
                             void *arg);
     int (*users)(struct vg_store_backend *be,
                  int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg);
+    int (*statistics)(struct vg_store_backend *be, int64_t from_ms, int64_t to_ms,
+                      int (*cb)(void *arg, const struct vg_store_stats_row *r), void *arg);
     int (*journal)(struct vg_store_backend *be, int64_t after_id,
                    int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg);
     /* The last entry's id (0 if none) and hash. */

@@ -82,6 +82,21 @@ enum {
     W_MEASURE_CHANGE,
     W_MEASURE_CURRENT,
     W_MEASURE_VERSION,
+    W_ARCHIVE,
+    W_IMPORT_MEASURE,
+    W_IMPORT_PERSON,
+    W_IMPORT_JOURNAL,
+    W_MEASURE_ENDED,
+    W_PURGE_FIXES,
+    W_PURGE_STATUSES,
+    W_PURGE_EVENTS,
+    W_DELETE_PERSON_VERSIONS,
+    W_DELETE_PERSONS,
+    W_DELETE_ALARMS,
+    W_DELETE_STATE,
+    W_DELETE_VERSIONS,
+    W_UNASSIGN_UNITS,
+    W_DELETE_MEASURE,
     W__COUNT
 };
 
@@ -94,6 +109,27 @@ enum {
     "author_heading_deg, author_quality, "                                                         \
     "protected_t_ms, protected_lat_deg, protected_lon_deg, protected_accuracy_m, "                 \
     "protected_speed_mps, protected_heading_deg, protected_quality"
+
+/* The records a measure's units sent while they served it: from its
+ * declaration to the declaration of the next measure naming the unit. */
+#define PURGE(table)                                                                               \
+    "WITH me AS (SELECT created_ms, json_extract(definition, '$.units.author') AS a, "             \
+    "json_extract(definition, '$.units.protected') AS p FROM measures WHERE id = ?1), "            \
+    "mine AS (SELECT u.id AS unit_id, me.created_ms AS since, coalesce((SELECT min(o.created_ms) " \
+    "FROM measures o WHERE o.created_ms > me.created_ms AND u.serial IN "                          \
+    "(json_extract(o.definition, '$.units.author'), "                                              \
+    "json_extract(o.definition, '$.units.protected'))), 9223372036854775807) AS until "            \
+    "FROM units u, me WHERE u.serial IN (me.a, me.p)) "                                            \
+    "DELETE FROM " table " WHERE (unit_id, seq) IN (SELECT x.unit_id, x.seq FROM " table " x "     \
+    "JOIN mine ON mine.unit_id = x.unit_id WHERE x.received_ms >= mine.since "                     \
+    "AND x.received_ms < mine.until LIMIT ?2)"
+/* The persons' files named by the versions of measure ?1 (op "=") or of any
+ * other measure (op "<>"). */
+#define PERSONS_OF(op)                                                                             \
+    "SELECT json_extract(definition, '$.persons.author') FROM measure_versions "                   \
+    "WHERE measure_id " op " ?1 AND json_extract(definition, '$.persons.author') IS NOT NULL "     \
+    "UNION SELECT json_extract(definition, '$.persons.protected') FROM measure_versions "          \
+    "WHERE measure_id " op " ?1 AND json_extract(definition, '$.persons.protected') IS NOT NULL"
 
 static const char *const write_sql[W__COUNT] = {
     [W_BEGIN] = "BEGIN IMMEDIATE",
@@ -126,7 +162,8 @@ static const char *const write_sql[W__COUNT] = {
     [W_MEASURE_CHANGE] = "UPDATE measures SET version = version + ?6, "
                          "definition = coalesce(?2, definition), status = coalesce(?3, status), "
                          "end_reason = coalesce(?4, end_reason), "
-                         "installation = coalesce(?5, installation), updated_ms = ?7 "
+                         "installation = coalesce(?5, installation), updated_ms = ?7, "
+                         "ended_ms = CASE WHEN ?3 = 'ended' THEN ?7 ELSE ended_ms END "
                          "WHERE id = ?1 AND (?8 = 0 OR version = ?8) "
                          "RETURNING version, definition, status, end_reason",
     [W_MEASURE_CURRENT] = "SELECT version FROM measures WHERE id = ?1",
@@ -150,6 +187,33 @@ static const char *const write_sql[W__COUNT] = {
     [W_PERSON_VERSION] = "INSERT INTO person_versions (person_id, version, data, actor, "
                          "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     [W_PERSON_CURRENT] = "SELECT version FROM persons WHERE id = ?1",
+    [W_ARCHIVE] = "UPDATE measures SET archived = 1 WHERE id = ?1 AND status = 'ended'",
+    [W_IMPORT_MEASURE] = "INSERT INTO measures (name, definition, created_ms, updated_ms, status, "
+                         "version, end_reason, installation, ended_ms) "
+                         "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+    /* a person's file: created at its first version, moved on at each next */
+    [W_IMPORT_PERSON] = "INSERT INTO persons (id, version, display, created_ms, updated_ms) "
+                        "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (id) DO UPDATE SET "
+                        "version = excluded.version, display = excluded.display, "
+                        "updated_ms = excluded.updated_ms",
+    [W_IMPORT_JOURNAL] = "INSERT INTO imported_journal (source, measure_name, id, at_ms, actor, "
+                         "action, subject, detail, prev_hash, hash) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [W_MEASURE_ENDED] = "SELECT 1 FROM measures WHERE id = ?1 AND status = 'ended'",
+    [W_PURGE_FIXES] = PURGE("fixes"),
+    [W_PURGE_STATUSES] = PURGE("statuses"),
+    [W_PURGE_EVENTS] = PURGE("events"),
+    /* the persons this measure named, that no other measure names */
+    [W_DELETE_PERSON_VERSIONS] = "DELETE FROM person_versions WHERE person_id IN (" PERSONS_OF(
+        "=") ") AND person_id NOT IN (" PERSONS_OF("<>") ")",
+    [W_DELETE_PERSONS] =
+        "DELETE FROM persons WHERE id IN (" PERSONS_OF("=") ") "
+                                                            "AND id NOT IN (" PERSONS_OF("<>") ")",
+    [W_DELETE_ALARMS] = "DELETE FROM alarms WHERE measure_id = ?1",
+    [W_DELETE_STATE] = "DELETE FROM engine_states WHERE measure_id = ?1",
+    [W_DELETE_VERSIONS] = "DELETE FROM measure_versions WHERE measure_id = ?1",
+    [W_UNASSIGN_UNITS] = "UPDATE units SET measure_id = NULL WHERE measure_id = ?1",
+    [W_DELETE_MEASURE] = "DELETE FROM measures WHERE id = ?1 AND status = 'ended'",
     [W_JOURNAL] = "INSERT INTO journal (id, at_ms, actor, action, subject, detail, prev_hash, "
                   "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 };
@@ -169,34 +233,42 @@ enum {
     R_PERSON,
     R_PERSON_VERSIONS,
     R_MEASURE_VERSIONS,
+    R_UNIT_RECORDS,
+    R_STATISTICS,
     R__COUNT
 };
 
 /* Replay: the three record tables as one list of (received, unit, seq,
  * type, time, up to eight values). */
-#define REPLAY_ONE(table, type, values)                                                            \
+#define RECORDS_ONE(table, type, values, where)                                                    \
     "SELECT x.received_ms AS received_ms, x.unit_id AS unit_id, x.seq AS seq, " type " AS type, "  \
-    "x.t_ms AS t_ms, " values " FROM " table " x JOIN units u ON u.id = x.unit_id "                \
-    "WHERE u.measure_id = ?1 AND x.received_ms >= ?2"
+    "x.t_ms AS t_ms, " values " FROM " table " x JOIN units u ON u.id = x.unit_id WHERE " where
+#define RECORDS_ALL(where)                                                                         \
+    RECORDS_ONE("fixes", "1",                                                                      \
+                "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, x.speed_cms, "                      \
+                "x.heading_cdeg, NULL, NULL",                                                      \
+                where)                                                                             \
+    " UNION ALL " RECORDS_ONE(                                                                     \
+        "statuses", "2",                                                                           \
+        "x.subject, x.battery, x.charging, "                                                       \
+        "x.strap_closed, x.skin_contact, x.bracelet_link, "                                        \
+        "x.beacon_heard, x.beacon_range_m",                                                        \
+        where) " UNION ALL " RECORDS_ONE("events", "3",                                            \
+                                         "x.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL",       \
+                                         where) " ORDER BY received_ms, unit_id, seq"
 
 // clang-format off
 static const char *const read_sql[R__COUNT] = {
     [R_UNITS] = "SELECT id, serial, role, measure_id, acked_seq FROM units ORDER BY id",
     [R_MEASURES] = "SELECT m.id, m.name, m.definition, s.version, s.state, m.version, m.status, "
-                   "m.end_reason, m.installation FROM measures m "
+                   "m.end_reason, m.installation, m.created_ms, m.ended_ms, m.archived "
+                   "FROM measures m "
                    "LEFT JOIN engine_states s ON s.measure_id = m.id ORDER BY m.id",
     [R_MEASURE_VERSIONS] = "SELECT measure_id, version, definition, status, end_reason, note, "
                            "actor, created_ms FROM measure_versions WHERE measure_id = ?1 "
                            "ORDER BY version DESC",
-    [R_REPLAY] = REPLAY_ONE("fixes", "1", "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, "
-                                          "x.speed_cms, x.heading_cdeg, NULL, NULL")
-        " UNION ALL " REPLAY_ONE("statuses", "2", "x.subject, x.battery, x.charging, "
-                                                  "x.strap_closed, x.skin_contact, "
-                                                  "x.bracelet_link, x.beacon_heard, "
-                                                  "x.beacon_range_m")
-        " UNION ALL " REPLAY_ONE("events", "3", "x.kind, NULL, NULL, NULL, NULL, NULL, NULL, "
-                                                "NULL")
-        " ORDER BY received_ms, unit_id, seq",
+    [R_REPLAY] = RECORDS_ALL("u.measure_id = ?1 AND x.received_ms >= ?2"),
+    [R_UNIT_RECORDS] = RECORDS_ALL("x.unit_id = ?1 AND x.received_ms >= ?2 AND x.received_ms < ?3"),
     [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes WHERE unit_id = ?1) + "
                         "(SELECT count(*) FROM statuses WHERE unit_id = ?1) + "
                         "(SELECT count(*) FROM events WHERE unit_id = ?1)",
@@ -215,6 +287,20 @@ static const char *const read_sql[R__COUNT] = {
     [R_PERSON_VERSIONS] = "SELECT p.id, v.version, p.display, v.data, v.actor, v.created_ms "
                           "FROM persons p JOIN person_versions v ON v.person_id = p.id "
                           "WHERE p.id = ?1 ORDER BY v.version DESC",
+    /* (measure, 0 = a version | 1 = alarms, court, version, status, end
+     * reason, created, kind, first raised, count). A definition that is not
+     * JSON has no court rather than failing every statistic. Alarms are
+     * counted here, by UTC month: there are thousands a day. */
+    [R_STATISTICS] = "SELECT m.id, 0, coalesce(CASE WHEN json_valid(m.definition) THEN "
+                     "json_extract(m.definition, '$.court') END, ''), v.version, v.status, "
+                     "v.end_reason, v.created_ms, 0, 0, 0 "
+                     "FROM measures m JOIN measure_versions v ON v.measure_id = m.id "
+                     "UNION ALL "
+                     "SELECT a.measure_id, 1, '', 0, '', '', 0, a.kind, min(a.raised_ms), "
+                     "count(*) FROM alarms a WHERE a.raised_ms >= ?1 AND a.raised_ms < ?2 "
+                     "GROUP BY a.measure_id, a.kind, "
+                     "strftime('%Y-%m', a.raised_ms / 1000, 'unixepoch') "
+                     "ORDER BY 1, 2, 4",
 };
 // clang-format on
 
@@ -1180,6 +1266,157 @@ static int put_persons(struct vg_store_backend *be, struct vg_store_batch *b, in
     return VG_OK;
 }
 
+/* Measures brought from another centre, as they were. */
+static int put_imports(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
+                       size_t err_len)
+{
+    for (size_t i = 0; i < b->n_imports; i++) {
+        struct vg_store_import *m = &b->imports[i];
+        if (!m->name || !m->definition || !m->status || !m->source || m->n_versions == 0) {
+            vg__store_err(err, err_len,
+                          "import %zu: a name, a definition, a status, a source "
+                          "and versions are needed",
+                          i);
+            return VG_EINVAL;
+        }
+        sqlite3_stmt *st = be->ws[W_IMPORT_MEASURE];
+        sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, m->definition, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, m->created_ms);
+        sqlite3_bind_text(st, 4, m->status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, m->version);
+        sqlite3_bind_text(st, 6, m->end_reason ? m->end_reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, m->installation ? m->installation : "{}", -1, SQLITE_STATIC);
+        bind_opt(st, 8, m->ended_ms > 0, m->ended_ms);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            m->id = sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE) {
+            int vrc = map_rc(sqlite3_extended_errcode(be->w));
+            vg__store_err(err, err_len, "import of measure '%s': %s", m->name,
+                          vrc == VG_EDUPLICATE ? "a measure of that name exists here"
+                                               : sqlite3_errmsg(be->w));
+            sqlite3_reset(st);
+            return vrc;
+        }
+        sqlite3_reset(st);
+        for (size_t k = 0; k < m->n_versions; k++) {
+            const struct vg_store_measure_version_row *v = &m->versions[k];
+            sqlite3_stmt *vs = be->ws[W_MEASURE_VERSION];
+            sqlite3_bind_int64(vs, 1, m->id);
+            sqlite3_bind_int64(vs, 2, v->version);
+            sqlite3_bind_text(vs, 3, v->definition, -1, SQLITE_STATIC);
+            sqlite3_bind_text(vs, 4, v->status, -1, SQLITE_STATIC);
+            sqlite3_bind_text(vs, 5, v->end_reason ? v->end_reason : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(vs, 6, v->note ? v->note : "", -1, SQLITE_STATIC);
+            sqlite3_bind_text(vs, 7, v->actor ? v->actor : "", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(vs, 8, v->created_ms);
+            if ((rc = step_write(be, vs, err, err_len, "imported version", k)) < 0)
+                return rc;
+        }
+        for (size_t k = 0; k < m->n_persons; k++) {
+            const struct vg_store_person_row *p = &m->persons[k];
+            sqlite3_stmt *ps = be->ws[W_IMPORT_PERSON];
+            sqlite3_bind_int64(ps, 1, p->id);
+            sqlite3_bind_int64(ps, 2, p->version);
+            sqlite3_bind_text(ps, 3, p->display, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ps, 4, p->created_ms);
+            if ((rc = step_write(be, ps, err, err_len, "imported person", k)) < 0)
+                return rc;
+            ps = be->ws[W_PERSON_VERSION];
+            sqlite3_bind_int64(ps, 1, p->id);
+            sqlite3_bind_int64(ps, 2, p->version);
+            sqlite3_bind_text(ps, 3, p->data, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ps, 4, p->actor ? p->actor : "", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ps, 5, p->created_ms);
+            if ((rc = step_write(be, ps, err, err_len, "imported person version", k)) < 0)
+                return rc; /* the file exists here already: refused, not merged */
+        }
+        for (size_t k = 0; k < m->n_journal; k++) {
+            const struct vg_journal_entry *e = &m->journal[k];
+            sqlite3_stmt *js = be->ws[W_IMPORT_JOURNAL];
+            sqlite3_bind_text(js, 1, m->source, -1, SQLITE_STATIC);
+            sqlite3_bind_text(js, 2, m->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(js, 3, e->id);
+            sqlite3_bind_int64(js, 4, e->at_ms);
+            sqlite3_bind_text(js, 5, e->actor, -1, SQLITE_STATIC);
+            sqlite3_bind_text(js, 6, e->action, -1, SQLITE_STATIC);
+            sqlite3_bind_text(js, 7, e->subject, -1, SQLITE_STATIC);
+            sqlite3_bind_text(js, 8, e->detail, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(js, 9, e->prev, VG_JOURNAL_HASH_LEN, SQLITE_STATIC);
+            sqlite3_bind_blob(js, 10, e->hash, VG_JOURNAL_HASH_LEN, SQLITE_STATIC);
+            if ((rc = step_write(be, js, err, err_len, "imported journal entry", k)) < 0)
+                return rc;
+        }
+    }
+    return VG_OK;
+}
+
+/* One statement on measure ?1 (and ?2 = limit when it takes one); the rows it changed. */
+static int run_on_measure(struct vg_store_backend *be, int which, int64_t id, int64_t limit,
+                          int64_t *changed, char *err, size_t err_len, size_t index)
+{
+    sqlite3_stmt *st = be->ws[which];
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, limit);
+    int rc = step_write(be, st, err, err_len, "retention step", index);
+    if (rc < 0)
+        return rc;
+    *changed += sqlite3_changes(be->w);
+    return VG_OK;
+}
+
+/* The retention job's steps (core/retention.h). */
+static int put_retention(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
+                         size_t err_len)
+{
+    static const int purge[] = {W_PURGE_FIXES, W_PURGE_STATUSES, W_PURGE_EVENTS};
+    static const int erase[] = {W_DELETE_PERSON_VERSIONS, W_DELETE_PERSONS,  W_DELETE_ALARMS,
+                                W_DELETE_STATE,           W_DELETE_VERSIONS, W_UNASSIGN_UNITS};
+    for (size_t i = 0; i < b->n_retention; i++) {
+        struct vg_store_retention_step *r = &b->retention[i];
+        r->done = 0;
+        /* only an ended measure: a mistaken step never touches a live one */
+        sqlite3_stmt *ended = be->ws[W_MEASURE_ENDED];
+        sqlite3_bind_int64(ended, 1, r->measure_id);
+        bool is_ended = sqlite3_step(ended) == SQLITE_ROW;
+        sqlite3_reset(ended);
+        if (!is_ended) {
+            vg__store_err(err, err_len, "retention step %zu: measure %lld has not ended", i,
+                          (long long)r->measure_id);
+            return VG_ESTATE;
+        }
+        int rc = VG_OK;
+        int64_t ignored = 0;
+        switch (r->action) {
+        case VG_STORE_ARCHIVE:
+            rc = run_on_measure(be, W_ARCHIVE, r->measure_id, 0, &r->done, err, err_len, i);
+            break;
+        case VG_STORE_PURGE_RECORDS:
+            for (size_t k = 0; k < 3 && rc == VG_OK; k++)
+                rc = run_on_measure(be, purge[k], r->measure_id, r->limit > 0 ? r->limit : 1,
+                                    &r->done, err, err_len, i);
+            break;
+        case VG_STORE_DELETE_MEASURE:
+            for (size_t k = 0; k < sizeof erase / sizeof erase[0] && rc == VG_OK; k++)
+                rc = run_on_measure(be, erase[k], r->measure_id, 0, &ignored, err, err_len, i);
+            if (rc == VG_OK)
+                rc = run_on_measure(be, W_DELETE_MEASURE, r->measure_id, 0, &r->done, err, err_len,
+                                    i);
+            break;
+        default:
+            vg__store_err(err, err_len, "retention step %zu: unknown action %u", i, r->action);
+            return VG_EINVAL;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
 /* The batch's journal entries, numbered and chained by store.c. */
 static int put_journal(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
                        size_t err_len)
@@ -1209,6 +1446,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
 {
     int rc;
     if ((rc = put_measures(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_imports(be, b, err, err_len)) < 0 ||
         (rc = put_units(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_records(be, b, err, err_len)) < 0 || (rc = put_alarms(be, b, err, err_len)) < 0 ||
         (rc = put_states(be, b, now_ms, err, err_len)) < 0 ||
@@ -1216,6 +1454,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_users(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_persons(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_measure_changes(be, b, now_ms, err, err_len)) < 0 ||
+        (rc = put_retention(be, b, err, err_len)) < 0 ||
         (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
@@ -1315,6 +1554,9 @@ static int sq_measures(struct vg_store_backend *be,
             .status = column_str(st, 6),
             .end_reason = column_str(st, 7),
             .installation = column_str(st, 8),
+            .created_ms = sqlite3_column_int64(st, 9),
+            .ended_ms = sqlite3_column_int64(st, 10), /* NULL reads 0 */
+            .archived = sqlite3_column_int64(st, 11) != 0,
         };
         if (column_has(st, 4)) {
             m.state_version = (uint32_t)sqlite3_column_int64(st, 3);
@@ -1328,15 +1570,34 @@ static int sq_measures(struct vg_store_backend *be,
     return read_end(st, one_off, rc, cb_rc);
 }
 
+/* The records a statement of RECORDS_ALL selects (?1, ?2 and ?3 bound). */
+static int read_records(struct vg_store_backend *be, int which, int64_t a, int64_t b, int64_t c,
+                        int (*cb)(void *arg, const struct vg_store_record *r), void *arg);
+
 static int sq_replay(struct vg_store_backend *be, int64_t measure_id, int64_t since_ms,
                      int (*cb)(void *arg, const struct vg_store_record *r), void *arg)
 {
+    return read_records(be, R_REPLAY, measure_id, since_ms, 0, cb, arg);
+}
+
+static int sq_unit_records(struct vg_store_backend *be, int64_t unit_id, int64_t from_ms,
+                           int64_t to_ms, int (*cb)(void *arg, const struct vg_store_record *r),
+                           void *arg)
+{
+    return read_records(be, R_UNIT_RECORDS, unit_id, from_ms, to_ms, cb, arg);
+}
+
+static int read_records(struct vg_store_backend *be, int which, int64_t a, int64_t b, int64_t c,
+                        int (*cb)(void *arg, const struct vg_store_record *r), void *arg)
+{
     bool one_off;
-    sqlite3_stmt *st = read_begin(be, R_REPLAY, &one_off);
+    sqlite3_stmt *st = read_begin(be, which, &one_off);
     if (!st)
         return VG__STORE_EDB;
-    sqlite3_bind_int64(st, 1, measure_id);
-    sqlite3_bind_int64(st, 2, since_ms);
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    if (sqlite3_bind_parameter_count(st) >= 3)
+        sqlite3_bind_int64(st, 3, c);
     int rc = SQLITE_DONE, cb_rc = 0;
     while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct vg_store_record r = {
@@ -1556,6 +1817,34 @@ static int sq_measure_versions(struct vg_store_backend *be, int64_t id,
     return rc == VG_OK && n == 0 ? VG_ENOTFOUND : rc;
 }
 
+static int sq_statistics(struct vg_store_backend *be, int64_t from_ms, int64_t to_ms,
+                         int (*cb)(void *arg, const struct vg_store_stats_row *r), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_STATISTICS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_stats_row r = {
+            .measure_id = sqlite3_column_int64(st, 0),
+            .alarms = sqlite3_column_int(st, 1) != 0,
+            .court = column_str(st, 2),
+            .version = sqlite3_column_int64(st, 3),
+            .status = column_str(st, 4),
+            .end_reason = column_str(st, 5),
+            .created_ms = sqlite3_column_int64(st, 6),
+            .kind = (uint16_t)sqlite3_column_int(st, 7),
+            .raised_ms = sqlite3_column_int64(st, 8),
+            .count = sqlite3_column_int64(st, 9),
+        };
+        cb_rc = cb(arg, &r);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
 static int sq_users(struct vg_store_backend *be,
                     int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg)
 {
@@ -1638,7 +1927,9 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .persons = sq_persons,
     .person = sq_person,
     .measure_versions = sq_measure_versions,
+    .unit_records = sq_unit_records,
     .users = sq_users,
+    .statistics = sq_statistics,
     .journal = sq_journal,
     .journal_tail = sq_journal_tail,
 };

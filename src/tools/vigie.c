@@ -24,6 +24,8 @@
 #include "tools/vigie_journal.h"
 #include "tools/vigie_measure.h"
 #include "tools/vigie_person.h"
+#include "tools/vigie_stats.h"
+#include "tools/vigie_units.h"
 #include "tools/vigie_user.h"
 #include "util/pki.h"
 
@@ -421,6 +423,10 @@ static const struct command commands[] = {
      vigie_measure_main},
     {"person", "list|add|show|versions|update", "persons' files (vigie person --help)",
      vigie_person_main},
+    {"units", "list|issue|revoke [ARGS]",
+     "units: their health, certificates issued and revoked (vigie units --help)", vigie_units_main},
+    {"stats", "[--from|--to YYYY-MM] [--csv|--json]",
+     "the measures' figures by court and month, anonymised (vigie stats --help)", vigie_stats_main},
     {"user", "list|add|passwd|set|disable|enable", "users' accounts (vigie user --help)",
      vigie_user_main},
     {"journal", "verify [ARGS]", "check the journal's hash chain (vigie journal --help)",

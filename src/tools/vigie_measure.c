@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "tools/vigie_http.h"
+#include "tools/vigie_import.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -42,6 +43,8 @@ static void usage(FILE *out)
           "       vigie measure versions ID [--json]\n"
           "       vigie measure update ID FILE|- --based-on N --note TEXT\n"
           "       vigie measure suspend|resume|lift|revoke ID --based-on N --note TEXT\n"
+          "       vigie measure export ID            (its whole file as JSON, on stdout)\n"
+          "       vigie measure import FILE|- [--data-dir D] [--db LOCATION] [--source NAME]\n"
           "options: --http HOST:PORT, --token-file F | --data-dir D\n\n"
           "A measure's definition is JSON: name, court, alert_radius_m, units, persons, zones\n"
           "and the judicial decision (docs/API.md, \"Measures\"). It starts pending\n"
@@ -237,14 +240,16 @@ int vigie_measure_main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "import") == 0)
+        return vigie_measure_import(argc - 1, argv + 1);
     static const char *const actions[] = {"suspend", "resume", "lift", "revoke"};
     bool action = false;
     for (size_t i = 0; i < 4; i++)
         action = action || strcmp(cmd, actions[i]) == 0;
     bool create = strcmp(cmd, "create") == 0, list = strcmp(cmd, "list") == 0;
     bool show = strcmp(cmd, "show") == 0, versions = strcmp(cmd, "versions") == 0;
-    bool update = strcmp(cmd, "update") == 0;
-    if (!create && !list && !show && !versions && !update && !action) {
+    bool update = strcmp(cmd, "update") == 0, export = strcmp(cmd, "export") == 0;
+    if (!create && !list && !show && !versions && !update && !action && !export) {
         fprintf(stderr, "vigie measure: unknown command '%s' (try: vigie measure --help)\n", cmd);
         return EXIT_USAGE;
     }

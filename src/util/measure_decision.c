@@ -1,21 +1,11 @@
 #include "util/measure_decision.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, int rc,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+#include "util/json_check.h"
 
 int vg_date_parse(const char *s, struct vg_date *out)
 {
@@ -39,23 +29,6 @@ void vg_date_format(struct vg_date d, char out[11])
              (unsigned)d.day % 100);
 }
 
-static int only_keys(json_t *obj, const char *const *allowed, const char *where, char *err,
-                     size_t len)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach(obj, key, value)
-    {
-        (void)value;
-        bool known = false;
-        for (const char *const *a = allowed; *a; a++)
-            known = known || strcmp(*a, key) == 0;
-        if (!known)
-            return fail(err, len, VG_EINVAL, "%s: unknown key \"%s\"", where, key);
-    }
-    return VG_OK;
-}
-
 /* An optional date member: 0 absent (*present false), or parsed. */
 static int get_date(json_t *o, const char *key, bool required, struct vg_date *out, bool *present,
                     const char *where, char *err, size_t len)
@@ -64,17 +37,18 @@ static int get_date(json_t *o, const char *key, bool required, struct vg_date *o
     if (present)
         *present = v != NULL;
     if (!v)
-        return required ? fail(err, len, VG_EINVAL, "%s.%s is required (YYYY-MM-DD)", where, key)
-                        : VG_OK;
+        return required
+                   ? vg_json_fail(err, len, VG_EINVAL, "%s.%s is required (YYYY-MM-DD)", where, key)
+                   : VG_OK;
     if (!json_is_string(v))
-        return fail(err, len, VG_EINVAL, "%s.%s: a date, YYYY-MM-DD", where, key);
+        return vg_json_fail(err, len, VG_EINVAL, "%s.%s: a date, YYYY-MM-DD", where, key);
     int rc = vg_date_parse(json_string_value(v), out);
     if (rc == VG_EFORMAT)
-        return fail(err, len, rc, "%s.%s: a date, YYYY-MM-DD (\"%.12s\")", where, key,
-                    json_string_value(v));
+        return vg_json_fail(err, len, rc, "%s.%s: a date, YYYY-MM-DD (\"%.12s\")", where, key,
+                            json_string_value(v));
     if (rc != VG_OK)
-        return fail(err, len, rc, "%s.%s: %.12s is not a day between %d and %d", where, key,
-                    json_string_value(v), VG_CIVIL_MIN_YEAR, VG_CIVIL_MAX_YEAR);
+        return vg_json_fail(err, len, rc, "%s.%s: %.12s is not a day between %d and %d", where, key,
+                            json_string_value(v), VG_CIVIL_MIN_YEAR, VG_CIVIL_MAX_YEAR);
     return VG_OK;
 }
 
@@ -82,9 +56,9 @@ static int parse_person(json_t *o, int k, struct vg_measure_decision *d, char *e
 {
     const char *where = k ? "decision.protected" : "decision.author";
     if (!json_is_object(o))
-        return fail(err, len, VG_EINVAL, "%s: {\"birth_date\", \"home\"}", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: {\"birth_date\", \"home\"}", where);
     static const char *const keys[] = {"birth_date", "home", NULL};
-    int rc = only_keys(o, keys, where, err, len);
+    int rc = vg_json_only_keys(o, keys, where, err, len);
     if (rc ||
         (rc = get_date(o, "birth_date", false, &d->birth[k], &d->has_birth[k], where, err, len)))
         return rc;
@@ -93,12 +67,13 @@ static int parse_person(json_t *o, int k, struct vg_measure_decision *d, char *e
         return VG_OK;
     if (!json_is_array(h) || json_array_size(h) != 2 || !json_is_number(json_array_get(h, 0)) ||
         !json_is_number(json_array_get(h, 1)))
-        return fail(err, len, VG_EINVAL, "%s.home: [latitude, longitude] in degrees", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s.home: [latitude, longitude] in degrees",
+                            where);
     d->home[k] = (struct vg_geo_point){json_number_value(json_array_get(h, 0)),
                                        json_number_value(json_array_get(h, 1))};
     if (vg_geo_point_check(d->home[k]) != VG_OK)
-        return fail(err, len, VG_ERANGE, "%s.home: [%g, %g] is not a position", where,
-                    d->home[k].lat_deg, d->home[k].lon_deg);
+        return vg_json_fail(err, len, VG_ERANGE, "%s.home: [%g, %g] is not a position", where,
+                            d->home[k].lat_deg, d->home[k].lon_deg);
     d->has_home[k] = true;
     return VG_OK;
 }
@@ -111,9 +86,9 @@ static int parse_period(json_t *p, size_t i, struct vg_measure_period *out, char
     char where[48];
     snprintf(where, sizeof where, "decision.periods[%zu]", i);
     if (!json_is_object(p))
-        return fail(err, len, VG_EINVAL, "%s: a period is an object", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: a period is an object", where);
     static const char *const keys[] = {"stage", "decision_date", "start", "end", "consents", NULL};
-    int rc = only_keys(p, keys, where, err, len);
+    int rc = vg_json_only_keys(p, keys, where, err, len);
     if (rc)
         return rc;
     json_t *st = json_object_get(p, "stage");
@@ -122,8 +97,9 @@ static int parse_period(json_t *p, size_t i, struct vg_measure_period *out, char
         if (strcmp(sn, stage_names[s]) == 0)
             out->stage = s;
     if (!out->stage)
-        return fail(err, len, VG_EINVAL,
-                    "%s.stage: one of protection_order, pre_sentencing, post_sentencing", where);
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "%s.stage: one of protection_order, pre_sentencing, post_sentencing",
+                            where);
     if ((rc = get_date(p, "decision_date", true, &out->decision_date, NULL, where, err, len)) ||
         (rc = get_date(p, "start", true, &out->start, NULL, where, err, len)) ||
         (rc = get_date(p, "end", true, &out->end, NULL, where, err, len)))
@@ -134,9 +110,9 @@ static int parse_period(json_t *p, size_t i, struct vg_measure_period *out, char
     char cw[64];
     snprintf(cw, sizeof cw, "%s.consents", where);
     if (!json_is_object(c))
-        return fail(err, len, VG_EINVAL, "%s: {\"protected\": date, \"author\": date}", cw);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: {\"protected\": date, \"author\": date}", cw);
     static const char *const ckeys[] = {"protected", "author", NULL};
-    if ((rc = only_keys(c, ckeys, cw, err, len)) ||
+    if ((rc = vg_json_only_keys(c, ckeys, cw, err, len)) ||
         (rc = get_date(c, "protected", false, &out->protected_consent.date,
                        &out->protected_consent.given, cw, err, len)) ||
         (rc = get_date(c, "author", false, &out->author_consent.date, &out->author_consent.given,
@@ -157,22 +133,23 @@ void vg_measure_decision_cleanup(struct vg_measure_decision *d)
 int vg_measure_decision_parse(json_t *v, struct vg_measure_decision *d, char *err, size_t len)
 {
     if (!json_is_object(v))
-        return fail(err, len, VG_EINVAL, "decision: an object (magistrate, offence, periods...)");
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "decision: an object (magistrate, offence, periods...)");
     static const char *const keys[] = {
         "magistrate", "offence", "offence_penalty_years", "author", "protected", "periods", NULL};
-    int rc = only_keys(v, keys, "decision", err, len);
+    int rc = vg_json_only_keys(v, keys, "decision", err, len);
     if (rc)
         return rc;
     json_t *mag = json_object_get(v, "magistrate");
     if (!json_is_string(mag) || json_string_length(mag) == 0 ||
         json_string_length(mag) > VG_MAGISTRATE_MAX)
-        return fail(err, len, VG_EINVAL,
-                    "decision.magistrate: who ordered the measure, 1 to %d characters",
-                    VG_MAGISTRATE_MAX);
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "decision.magistrate: who ordered the measure, 1 to %d characters",
+                            VG_MAGISTRATE_MAX);
     const char *ms = json_string_value(mag);
     for (const char *c = ms; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            return fail(err, len, VG_EINVAL, "decision.magistrate: no control characters");
+            return vg_json_fail(err, len, VG_EINVAL, "decision.magistrate: no control characters");
     snprintf(d->magistrate, sizeof d->magistrate, "%s", ms);
     json_t *off = json_object_get(v, "offence");
     if (off) {
@@ -182,13 +159,15 @@ int vg_measure_decision_parse(json_t *v, struct vg_measure_decision *d, char *er
         else if (strcmp(on, "crime") == 0)
             d->offence = VG_OFFENCE_CRIME;
         else
-            return fail(err, len, VG_EINVAL, "decision.offence: \"misdemeanour\" or \"crime\"");
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "decision.offence: \"misdemeanour\" or \"crime\"");
     }
     json_t *py = json_object_get(v, "offence_penalty_years");
     if (py) {
         if (!json_is_integer(py) || json_integer_value(py) < 0 || json_integer_value(py) > 100)
-            return fail(err, len, VG_EINVAL,
-                        "decision.offence_penalty_years: whole years of imprisonment, 0..100");
+            return vg_json_fail(
+                err, len, VG_EINVAL,
+                "decision.offence_penalty_years: whole years of imprisonment, 0..100");
         d->offence_penalty_years = (uint8_t)json_integer_value(py);
     }
     static const char *const who[] = {"author", "protected"};
@@ -200,12 +179,12 @@ int vg_measure_decision_parse(json_t *v, struct vg_measure_decision *d, char *er
     json_t *ps = json_object_get(v, "periods");
     if (!json_is_array(ps) || json_array_size(ps) == 0 ||
         json_array_size(ps) > VG_MEASURE_MAX_PERIODS)
-        return fail(err, len, VG_EINVAL,
-                    "decision.periods: the decision and its renewals, 1 to %d periods",
-                    VG_MEASURE_MAX_PERIODS);
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "decision.periods: the decision and its renewals, 1 to %d periods",
+                            VG_MEASURE_MAX_PERIODS);
     d->periods = calloc(json_array_size(ps), sizeof *d->periods);
     if (!d->periods)
-        return fail(err, len, VG_ENOSPC, "out of memory");
+        return vg_json_fail(err, len, VG_ENOSPC, "out of memory");
     d->n_periods = json_array_size(ps);
     for (size_t i = 0; i < d->n_periods; i++)
         if ((rc = parse_period(json_array_get(ps, i), i, &d->periods[i], err, len))) {

@@ -2,22 +2,12 @@
 
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, int rc,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, len, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+#include "util/json_check.h"
 
 int vg_name_check(const char *name)
 {
@@ -33,25 +23,6 @@ int vg_name_check(const char *name)
     return VG_OK;
 }
 
-/* Refuse keys that are not in `allowed` (NULL-terminated). */
-static int only_keys(json_t *obj, const char *const *allowed, const char *where, char *err,
-                     size_t len)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach(obj, key, value)
-    {
-        (void)value;
-        bool known = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, key) == 0)
-                known = true;
-        if (!known)
-            return fail(err, len, VG_EINVAL, "%s: unknown key \"%s\"", where, key);
-    }
-    return VG_OK;
-}
-
 static int get_name(json_t *obj, const char *key, bool required, char *out, const char *where,
                     char *err, size_t len)
 {
@@ -59,13 +30,14 @@ static int get_name(json_t *obj, const char *key, bool required, char *out, cons
     out[0] = '\0';
     if (!v) {
         if (required)
-            return fail(err, len, VG_EINVAL, "%s: \"%s\" is required", where, key);
+            return vg_json_fail(err, len, VG_EINVAL, "%s: \"%s\" is required", where, key);
         return VG_OK;
     }
     if (!json_is_string(v) || vg_name_check(json_string_value(v)) != VG_OK)
-        return fail(err, len, VG_EINVAL,
-                    "%s: \"%s\" must be 1 to 64 characters of letters, digits, '.', '_' or '-'",
-                    where, key);
+        return vg_json_fail(
+            err, len, VG_EINVAL,
+            "%s: \"%s\" must be 1 to 64 characters of letters, digits, '.', '_' or '-'", where,
+            key);
     strcpy(out, json_string_value(v));
     return VG_OK;
 }
@@ -75,12 +47,12 @@ static int get_number(json_t *obj, const char *key, double *out, const char *whe
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
-        return fail(err, len, VG_EINVAL, "%s: \"%s\" is required", where, key);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: \"%s\" is required", where, key);
     if (!json_is_number(v))
-        return fail(err, len, VG_EINVAL, "%s: \"%s\" must be a number", where, key);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: \"%s\" must be a number", where, key);
     *out = json_number_value(v);
     if (!isfinite(*out))
-        return fail(err, len, VG_EINVAL, "%s: \"%s\" must be finite", where, key);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: \"%s\" must be finite", where, key);
     return VG_OK;
 }
 
@@ -88,13 +60,15 @@ static int get_point(json_t *v, struct vg_geo_point *p, const char *where, char 
 {
     if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(json_array_get(v, 0)) ||
         !json_is_number(json_array_get(v, 1)))
-        return fail(err, len, VG_EINVAL, "%s: a point is [latitude, longitude] in degrees", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: a point is [latitude, longitude] in degrees",
+                            where);
     p->lat_deg = json_number_value(json_array_get(v, 0));
     p->lon_deg = json_number_value(json_array_get(v, 1));
     if (vg_geo_point_check(*p) != VG_OK)
-        return fail(err, len, VG_ERANGE,
-                    "%s: [%g, %g] is not a position (latitude -90..90, longitude -180..180)", where,
-                    p->lat_deg, p->lon_deg);
+        return vg_json_fail(
+            err, len, VG_ERANGE,
+            "%s: [%g, %g] is not a position (latitude -90..90, longitude -180..180)", where,
+            p->lat_deg, p->lon_deg);
     return VG_OK;
 }
 
@@ -124,10 +98,10 @@ static int parse_window(json_t *w, const struct vg_tz *tz, struct vg_window *out
                         char *err, size_t len)
 {
     if (!json_is_object(w))
-        return fail(err, len, VG_EINVAL, "%s: a window is an object", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: a window is an object", where);
     if (json_object_get(w, "days")) {
         static const char *const keys[] = {"days", "start", "end", NULL};
-        int rc = only_keys(w, keys, where, err, len);
+        int rc = vg_json_only_keys(w, keys, where, err, len);
         if (rc)
             return rc;
         static const char *const names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -136,8 +110,8 @@ static int parse_window(json_t *w, const struct vg_tz *tz, struct vg_window *out
         size_t i;
         json_t *d;
         if (!json_is_array(days) || json_array_size(days) == 0)
-            return fail(err, len, VG_EINVAL, "%s: \"days\" is a non-empty list like [\"wed\"]",
-                        where);
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: \"days\" is a non-empty list like [\"wed\"]", where);
         json_array_foreach(days, i, d)
         {
             unsigned bit = 0;
@@ -145,8 +119,8 @@ static int parse_window(json_t *w, const struct vg_tz *tz, struct vg_window *out
                 if (json_is_string(d) && strcmp(json_string_value(d), names[k]) == 0)
                     bit = 1u << k;
             if (!bit)
-                return fail(err, len, VG_EINVAL, "%s: days are mon, tue, wed, thu, fri, sat, sun",
-                            where);
+                return vg_json_fail(err, len, VG_EINVAL,
+                                    "%s: days are mon, tue, wed, thu, fri, sat, sun", where);
             mask |= bit;
         }
         json_t *start = json_object_get(w, "start"), *end = json_object_get(w, "end");
@@ -154,27 +128,29 @@ static int parse_window(json_t *w, const struct vg_tz *tz, struct vg_window *out
         if (!json_is_string(start) || !json_is_string(end) ||
             parse_hhmm(json_string_value(start), &s) != VG_OK ||
             parse_hhmm(json_string_value(end), &e) != VG_OK || s >= 1440)
-            return fail(err, len, VG_EINVAL, "%s: \"start\" and \"end\" are local times \"HH:MM\"",
-                        where);
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: \"start\" and \"end\" are local times \"HH:MM\"", where);
         if (vg_window_init_weekly(out, mask, s, e) != VG_OK)
-            return fail(err, len, VG_EINVAL, "%s: a slot cannot start and end at the same time",
-                        where);
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: a slot cannot start and end at the same time", where);
         return VG_OK;
     }
     static const char *const keys[] = {"from", "to", NULL};
-    int rc = only_keys(w, keys, where, err, len);
+    int rc = vg_json_only_keys(w, keys, where, err, len);
     if (rc)
-        return fail(err, len, VG_EINVAL,
-                    "%s: a window is {\"days\", \"start\", \"end\"} or {\"from\", \"to\"}", where);
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "%s: a window is {\"days\", \"start\", \"end\"} or {\"from\", \"to\"}",
+                            where);
     json_t *from = json_object_get(w, "from"), *to = json_object_get(w, "to");
     struct vg_local_time a, b;
     if (!json_is_string(from) || !json_is_string(to) ||
         parse_local(json_string_value(from), &a) != VG_OK ||
         parse_local(json_string_value(to), &b) != VG_OK)
-        return fail(err, len, VG_EINVAL,
-                    "%s: \"from\" and \"to\" are local date-times \"YYYY-MM-DDTHH:MM\"", where);
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "%s: \"from\" and \"to\" are local date-times \"YYYY-MM-DDTHH:MM\"",
+                            where);
     if (vg_window_init_once(out, tz, &a, &b) != VG_OK)
-        return fail(err, len, VG_ERANGE, "%s: the window ends before it starts", where);
+        return vg_json_fail(err, len, VG_ERANGE, "%s: the window ends before it starts", where);
     return VG_OK;
 }
 
@@ -195,55 +171,56 @@ static int parse_zone(json_t *z, size_t index, const struct vg_tz *tz, struct vg
     char where[64];
     snprintf(where, sizeof where, "zones[%zu]", index);
     if (!json_is_object(z))
-        return fail(err, len, VG_EINVAL, "%s: a zone is an object", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: a zone is an object", where);
     static const char *const keys[] = {"id",       "category",       "shape",   "center",
                                        "vertices", "alert_radius_m", "windows", NULL};
-    int rc = only_keys(z, keys, where, err, len);
+    int rc = vg_json_only_keys(z, keys, where, err, len);
     if (rc)
         return rc;
     json_t *id = json_object_get(z, "id");
     if (!json_is_integer(id) || json_integer_value(id) < 1 || json_integer_value(id) > UINT32_MAX)
-        return fail(err, len, VG_EINVAL, "%s: \"id\" is a positive integer", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: \"id\" is a positive integer", where);
     for (size_t k = 0; k < index; k++)
         if (def->zones[k].id == (uint32_t)json_integer_value(id))
-            return fail(err, len, VG_EDUPLICATE, "%s: zone id %lld is used twice", where,
-                        (long long)json_integer_value(id));
+            return vg_json_fail(err, len, VG_EDUPLICATE, "%s: zone id %lld is used twice", where,
+                                (long long)json_integer_value(id));
     json_t *cat = json_object_get(z, "category");
     int category = -1;
     for (size_t k = 0; k < sizeof categories / sizeof categories[0]; k++)
         if (json_is_string(cat) && strcmp(json_string_value(cat), categories[k].name) == 0)
             category = (int)categories[k].category;
     if (category < 0)
-        return fail(err, len, VG_EINVAL,
-                    "%s: \"category\" is protected_home, protected_workplace, school, "
-                    "frequented_place or other",
-                    where);
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "%s: \"category\" is protected_home, protected_workplace, school, "
+                            "frequented_place or other",
+                            where);
     double radius;
     if ((rc = get_number(z, "alert_radius_m", &radius, where, err, len)))
         return rc;
     if (radius < VG_ALERT_RADIUS_MIN_M || radius > VG_ALERT_RADIUS_MAX_M)
-        return fail(err, len, VG_ERANGE,
-                    "%s: alert_radius_m = %g m is outside the legal range 1000..10000 m", where,
-                    radius);
+        return vg_json_fail(err, len, VG_ERANGE,
+                            "%s: alert_radius_m = %g m is outside the legal range 1000..10000 m",
+                            where, radius);
     json_t *shape = json_object_get(z, "shape");
     struct vg_zone *zone = &def->zones[index];
     uint32_t zid = (uint32_t)json_integer_value(id);
     if (json_is_string(shape) && strcmp(json_string_value(shape), "circle") == 0) {
         struct vg_geo_point c;
         if (json_object_get(z, "vertices"))
-            return fail(err, len, VG_EINVAL, "%s: a circle has a \"center\", no \"vertices\"",
-                        where);
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: a circle has a \"center\", no \"vertices\"", where);
         if ((rc = get_point(json_object_get(z, "center"), &c, where, err, len)))
             return rc;
         vg_zone_init_circle(zone, zid, (enum vg_zone_category)category, c, radius);
     } else if (json_is_string(shape) && strcmp(json_string_value(shape), "polygon") == 0) {
         json_t *vs = json_object_get(z, "vertices");
         if (json_object_get(z, "center"))
-            return fail(err, len, VG_EINVAL, "%s: a polygon has \"vertices\", no \"center\"",
-                        where);
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: a polygon has \"vertices\", no \"center\"", where);
         if (!json_is_array(vs) || json_array_size(vs) < 3 ||
             json_array_size(vs) > VG_POLYGON_MAX_VERTICES + 1)
-            return fail(err, len, VG_EINVAL, "%s: \"vertices\" is a list of 3 to 64 points", where);
+            return vg_json_fail(err, len, VG_EINVAL, "%s: \"vertices\" is a list of 3 to 64 points",
+                                where);
         struct vg_geo_point *v = def->vertices + *vertex_used;
         size_t n = json_array_size(vs);
         for (size_t k = 0; k < n; k++)
@@ -252,16 +229,18 @@ static int parse_zone(json_t *z, size_t index, const struct vg_tz *tz, struct vg
         const char *why = "invalid";
         rc = vg_zone_init_polygon(zone, zid, (enum vg_zone_category)category, v, n, radius, &why);
         if (rc)
-            return fail(err, len, rc, "%s: %s", where, why);
+            return vg_json_fail(err, len, rc, "%s: %s", where, why);
         *vertex_used += n;
     } else {
-        return fail(err, len, VG_EINVAL, "%s: \"shape\" is \"circle\" or \"polygon\"", where);
+        return vg_json_fail(err, len, VG_EINVAL, "%s: \"shape\" is \"circle\" or \"polygon\"",
+                            where);
     }
     json_t *ws = json_object_get(z, "windows");
     if (ws) {
         if (!json_is_array(ws) || json_array_size(ws) > VG_ZONE_MAX_WINDOWS)
-            return fail(err, len, VG_EINVAL, "%s: \"windows\" is a list of at most %d windows",
-                        where, VG_ZONE_MAX_WINDOWS);
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: \"windows\" is a list of at most %d windows", where,
+                                VG_ZONE_MAX_WINDOWS);
         struct vg_window *w = def->windows + *window_used;
         size_t n = json_array_size(ws);
         for (size_t k = 0; k < n; k++) {
@@ -271,7 +250,7 @@ static int parse_zone(json_t *z, size_t index, const struct vg_tz *tz, struct vg
                 return rc;
         }
         if ((rc = vg_zone_set_windows(zone, w, n)))
-            return fail(err, len, rc, "%s: invalid windows", where);
+            return vg_json_fail(err, len, rc, "%s: invalid windows", where);
         *window_used += n;
     }
     return VG_OK;
@@ -282,12 +261,12 @@ static json_t *load(const char *json, char *err, size_t len)
     json_error_t je;
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        fail(err, len, VG_EFORMAT, "not valid JSON: %s (line %d)", je.text, je.line);
+        vg_json_fail(err, len, VG_EFORMAT, "not valid JSON: %s (line %d)", je.text, je.line);
         return NULL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        fail(err, len, VG_EFORMAT, "a measure definition is a JSON object");
+        vg_json_fail(err, len, VG_EFORMAT, "a measure definition is a JSON object");
         return NULL;
     }
     return root;
@@ -304,7 +283,8 @@ int vg_measure_json_timezone(const char *json, char *out, size_t cap, char *err,
         snprintf(out, cap, "%s", VG_TZ_DEFAULT_NAME);
     else if (!json_is_string(tz) || strlen(json_string_value(tz)) >= cap ||
              strlen(json_string_value(tz)) == 0)
-        rc = fail(err, err_len, VG_EINVAL, "\"timezone\" is an IANA name like \"Europe/Paris\"");
+        rc = vg_json_fail(err, err_len, VG_EINVAL,
+                          "\"timezone\" is an IANA name like \"Europe/Paris\"");
     else
         snprintf(out, cap, "%s", json_string_value(tz));
     json_decref(root);
@@ -332,7 +312,7 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     int rc;
     static const char *const keys[] = {"name",    "court", "alert_radius_m", "timezone", "units",
                                        "persons", "zones", "decision",       NULL};
-    if ((rc = only_keys(root, keys, "measure", err, err_len)))
+    if ((rc = vg_json_only_keys(root, keys, "measure", err, err_len)))
         goto done;
     if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)) ||
         (rc = get_name(root, "court", false, def->court, "measure", err, err_len)))
@@ -341,10 +321,10 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
         goto done;
     if (def->alert_radius_m < VG_ALERT_RADIUS_MIN_M ||
         def->alert_radius_m > VG_ALERT_RADIUS_MAX_M) {
-        rc = fail(err, err_len, VG_ERANGE,
-                  "measure: alert_radius_m = %g m is outside the legal range 1000..10000 m "
-                  "(the pre-alert distance is always twice R)",
-                  def->alert_radius_m);
+        rc = vg_json_fail(err, err_len, VG_ERANGE,
+                          "measure: alert_radius_m = %g m is outside the legal range 1000..10000 m "
+                          "(the pre-alert distance is always twice R)",
+                          def->alert_radius_m);
         goto done;
     }
     json_t *tzv = json_object_get(root, "timezone");
@@ -352,12 +332,13 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
              json_is_string(tzv) ? json_string_value(tzv) : VG_TZ_DEFAULT_NAME);
     json_t *units = json_object_get(root, "units");
     if (!json_is_object(units)) {
-        rc = fail(err, err_len, VG_EINVAL,
-                  "measure: \"units\" is required: {\"author\", \"protected\", \"bracelet\"}");
+        rc = vg_json_fail(
+            err, err_len, VG_EINVAL,
+            "measure: \"units\" is required: {\"author\", \"protected\", \"bracelet\"}");
         goto done;
     }
     static const char *const unit_keys[] = {"author", "protected", "bracelet", NULL};
-    if ((rc = only_keys(units, unit_keys, "units", err, err_len)) ||
+    if ((rc = vg_json_only_keys(units, unit_keys, "units", err, err_len)) ||
         (rc = get_name(units, "author", true, def->author_unit, "units", err, err_len)) ||
         (rc = get_name(units, "protected", true, def->protected_unit, "units", err, err_len)) ||
         (rc = get_name(units, "bracelet", false, def->bracelet, "units", err, err_len)))
@@ -365,13 +346,13 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     if (strcmp(def->author_unit, def->protected_unit) == 0 ||
         (def->bracelet[0] && (strcmp(def->bracelet, def->author_unit) == 0 ||
                               strcmp(def->bracelet, def->protected_unit) == 0))) {
-        rc = fail(err, err_len, VG_EINVAL, "units: each unit serves one role");
+        rc = vg_json_fail(err, err_len, VG_EINVAL, "units: each unit serves one role");
         goto done;
     }
     json_t *persons = json_object_get(root, "persons");
     if (persons) {
         static const char *const person_keys[] = {"author", "protected", NULL};
-        if ((rc = only_keys(persons, person_keys, "persons", err, err_len)))
+        if ((rc = vg_json_only_keys(persons, person_keys, "persons", err, err_len)))
             goto done;
         int64_t *dst[2] = {&def->author_person, &def->protected_person};
         for (int k = 0; k < 2; k++) {
@@ -379,24 +360,25 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
             if (!v)
                 continue;
             if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-                rc = fail(err, err_len, VG_EINVAL, "persons: \"%s\" is a person's id",
-                          person_keys[k]);
+                rc = vg_json_fail(err, err_len, VG_EINVAL, "persons: \"%s\" is a person's id",
+                                  person_keys[k]);
                 goto done;
             }
             *dst[k] = json_integer_value(v);
         }
         if (def->author_person && def->author_person == def->protected_person) {
-            rc = fail(err, err_len, VG_EINVAL,
-                      "persons: the author and the protected person are "
-                      "two persons");
+            rc = vg_json_fail(err, err_len, VG_EINVAL,
+                              "persons: the author and the protected person are "
+                              "two persons");
             goto done;
         }
     }
     json_t *zones = json_object_get(root, "zones");
     if (zones) {
         if (!json_is_array(zones) || json_array_size(zones) > VG_ENGINE_MAX_FIXED_ZONES) {
-            rc = fail(err, err_len, VG_ERANGE, "measure: \"zones\" is a list of at most %d zones",
-                      VG_ENGINE_MAX_FIXED_ZONES);
+            rc = vg_json_fail(err, err_len, VG_ERANGE,
+                              "measure: \"zones\" is a list of at most %d zones",
+                              VG_ENGINE_MAX_FIXED_ZONES);
             goto done;
         }
         size_t n = json_array_size(zones), n_vertices = 0, n_windows = 0;
@@ -410,7 +392,7 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
         def->vertices = calloc(n_vertices ? n_vertices : 1, sizeof *def->vertices);
         def->windows = calloc(n_windows ? n_windows : 1, sizeof *def->windows);
         if (!def->vertices || !def->windows) {
-            rc = fail(err, err_len, VG_ENOSPC, "out of memory");
+            rc = vg_json_fail(err, err_len, VG_ENOSPC, "out of memory");
             goto done;
         }
         size_t vu = 0, wu = 0;

@@ -386,6 +386,168 @@ class Expiry(MeasuresTest):
         self.assertEqual(self.get(renewed)["end_reason"], "expired")
 
 
+class Retention(MeasuresTest):
+    def person(self, last, home):
+        p = {"identity": {"last_name": last, "first_names": "X", "birth_date": "1984-01-01"},
+             "addresses": [{"label": "home", "text": "somewhere", "location": list(home)}]}
+        status, doc = self.api("POST", "/api/v1/persons", p)
+        self.assertEqual(status, 201, doc)
+        return doc["id"]
+
+    def test_archive_after_a_month_then_deletion_after_six_years(self):
+        her, him = self.person("Martin", HOME), self.person("Bernard", FAR)
+        d = self.definition("R1", persons={"author": him, "protected": her})
+        del d["decision"]["author"], d["decision"]["protected"]
+        mid = self.create(d)
+        a, p = self.units("R1")
+        t = now_ms()
+        self.send(a, record(FIX, 1, fix_body(t, *FAR)))
+        self.send(p, record(FIX, 1, fix_body(t, *HOME)), record(EVENT, 2, event_body(t, SOS)))
+        self.wait(lambda: self.alarm_kinds(mid), "her SOS")
+        self.wait(lambda: self.get(mid)["status"] == "active", "activation")
+        status, doc = self.api("POST", "/api/v1/measures/%d/lift" % mid,
+                               {"based_on": 2, "note": "mainlevée"})
+        self.assertEqual(status, 200, doc)
+        # the same units and her file serve a new measure, which keeps its records
+        time.sleep(0.05)
+        d2 = self.definition("R2", persons={"protected": her},
+                             units={"author": "R1-A", "protected": "R1-P"})
+        del d2["decision"]["protected"]
+        m2 = self.create(d2)
+        self.send(a, record(FIX, 3, fix_body(now_ms(), *FAR)))
+        self.send(p, record(FIX, 3, fix_body(now_ms(), *HOME)))
+        a.close()
+        p.close()
+        units = [u for (u,) in self.d.query("SELECT id FROM units WHERE serial LIKE 'R1-%'")]
+        count = ("SELECT (SELECT count(*) FROM fixes WHERE unit_id IN (%s)) + "
+                 "(SELECT count(*) FROM events WHERE unit_id IN (%s))" %
+                 ((",".join(map(str, units)),) * 2))
+        self.assertEqual(self.d.query(count)[0][0], 5)
+        self.d.stop()
+
+        # a month and more after the end: archived, out of the active base
+        self.d.start(days_later=40)
+        self.assertEqual([m["name"] for m in self.api("GET", "/api/v1/measures")[1]], ["R2"])
+        status, doc = self.api("GET", "/api/v1/measures/%d" % mid)
+        self.assertEqual(status, 400, doc)  # the administrator must say why
+        self.assertIn("reason", doc["error"]["message"])
+        status, doc = self.api("GET", "/api/v1/measures/%d?reason=appeal%%20of%%203%%20Jan" % mid)
+        self.assertEqual(status, 200, doc)
+        self.assertTrue(doc["archived"])
+        self.assertEqual([v["version"] for v in doc["versions"]], [3, 2, 1])
+        op = Client(self.d.http_port)
+        self.assertEqual(op.request("POST", "/api/v1/users", {"name": "u-op", "role": "operator",
+                                                              "password": PASSWORD},
+                                    bearer=self.d.token)[0], 201)
+        self.assertEqual(op.login("u-op", PASSWORD)[0], 200)
+        self.assertEqual(op.request("GET", "/api/v1/measures/%d?reason=x" % mid)[0], 404)
+        journal = self.d.query("SELECT actor, action, subject, detail FROM journal")
+        self.assertIn(("retention", "retention.archive", "R1"), [j[:3] for j in journal])
+        self.assertIn(("admin-token", "measure.read_archive", "R1", '{"reason":"appeal of 3 Jan"}'),
+                      journal)
+        self.d.stop()
+
+        # six years after the end: deleted, but what the new measure holds stays
+        self.d.start(days_later=6 * 366 + 40)
+        self.assertEqual(self.api("GET", "/api/v1/measures/%d?reason=x" % mid)[0], 404)
+        for table in ("measures", "measure_versions", "alarms", "engine_states"):
+            column = "id" if table == "measures" else "measure_id"
+            self.assertEqual(self.d.query("SELECT count(*) FROM %s WHERE %s = ?" % (table, column),
+                                          mid)[0][0], 0, table)
+        self.assertEqual(self.d.query(count)[0][0], 2)  # R2's two fixes
+        self.assertEqual(self.d.query("SELECT id FROM persons ORDER BY id"), [(her,)])
+        self.assertEqual(self.d.query("SELECT count(*) FROM person_versions WHERE person_id = ?",
+                                      him)[0][0], 0)
+        self.assertEqual(self.get(m2)["name"], "R2")
+        journal = self.d.query("SELECT actor, action, subject, detail FROM journal")
+        deleted = [j for j in journal if j[1] == "retention.delete"]
+        self.assertEqual(len(deleted), 1)
+        self.assertEqual(json.loads(deleted[0][3])["records"], 3)
+        self.d.stop()
+        res = self.d.vigie("journal", "verify", "--data-dir", self.d.dir)
+        self.assertIn("journal intact", res.stdout)
+
+
+class Transfer(MeasuresTest):
+    def test_export_then_import_into_another_centre_loses_nothing(self):
+        her, him = Retention.person(self, "Martin", HOME), Retention.person(self, "Bernard", FAR)
+        d = self.definition("T1", persons={"author": him, "protected": her})
+        del d["decision"]["author"], d["decision"]["protected"]
+        mid = self.create(d)
+        a, p = self.units("T1")
+        t = now_ms()
+        self.send(a, record(FIX, 1, fix_body(t, *FAR)), record(STATUS, 2, status_body(t, battery=55)))
+        self.send(p, record(FIX, 1, fix_body(t, *HOME)), record(EVENT, 2, event_body(t, SOS)))
+        self.wait(lambda: self.get(mid)["status"] == "active", "activation")
+        self.wait(lambda: self.alarm_kinds(mid), "her SOS")
+        d["alert_radius_m"] = 3000
+        status, doc = self.api("PUT", "/api/v1/measures/%d" % mid,
+                               {"based_on": 2, "note": "R to 3 km", "definition": d})
+        self.assertEqual(status, 200, doc)
+        status, export = self.api("GET", "/api/v1/measures/%d/export" % mid)
+        self.assertEqual(status, 200, export)
+        self.assertEqual((export["format"], export["format_version"]), ("vigie.measure-export", 1))
+        self.assertEqual([v["version"] for v in export["measure"]["versions"]], [1, 2, 3])
+        self.assertEqual(sorted(p_["id"] for p_ in export["persons"]), sorted([her, him]))
+        self.assertEqual(sum(len(u["records"]) for u in export["units"]), 4)
+        self.assertEqual([al["kind_name"] for al in export["alarms"]],
+                         [k for k in ["sos"]])
+        subjects = {e["subject"] for e in export["journal"]}
+        self.assertEqual(subjects, {"T1", "person/%d" % her, "person/%d" % him})
+        self.assertIn(("admin-token", "measure.export", "T1"),
+                      self.d.query("SELECT actor, action, subject FROM journal"))
+        installer = Client(self.d.http_port)
+        installer.request("POST", "/api/v1/users", {"name": "u-i", "role": "installer",
+                                                    "password": PASSWORD}, bearer=self.d.token)
+        self.assertEqual(installer.login("u-i", PASSWORD)[0], 200)
+        self.assertEqual(installer.request("GET", "/api/v1/measures/%d/export" % mid)[0], 403)
+        path = os.path.join(self.d.dir, "t1.json")
+        with open(path, "w") as f:
+            json.dump(export, f)
+        a.close()
+        p.close()
+
+        other = Daemon(extra=CHEAP)
+        other.start()
+        self.addCleanup(other.cleanup)
+        imp = lambda *args: other.vigie("measure", "import", *args, "--data-dir",  # noqa: E731
+                                        other.dir, check=False)
+        res = imp(path)
+        self.assertEqual(res.returncode, 1)  # vigied runs on it
+        self.assertIn("in use", res.stderr)
+        other.stop()
+        # an altered document is refused, and nothing is written
+        altered = copy.deepcopy(export)
+        altered["journal"][1]["detail"] += " "
+        bad = os.path.join(self.d.dir, "bad.json")
+        with open(bad, "w") as f:
+            json.dump(altered, f)
+        res = imp(bad)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("altered", res.stderr)
+        res = imp(path)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("3 versions, 4 records, 1 alarms", res.stdout)
+        res = imp(path)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("exists here already", res.stderr)
+        other.start()
+        listed = json.loads(other.http("GET", "/api/v1/measures")[1])
+        self.assertEqual([(m["name"], m["status"], m["version"], m["alert_radius_m"])
+                          for m in listed], [("T1", "active", 3, 3000)])
+        nid = listed[0]["id"]
+        again = json.loads(other.http("GET", "/api/v1/measures/%d/export" % nid)[1])
+        for key in ("measure", "persons", "units", "alarms"):
+            self.assertEqual(again[key], export[key], key)
+        self.assertEqual(other.query("SELECT count(*) FROM imported_journal")[0][0],
+                         len(export["journal"]))
+        self.assertIn(("vigie-import", "measure.import", "T1"),
+                      other.query("SELECT actor, action, subject FROM journal"))
+        other.stop()
+        res = other.vigie("journal", "verify", "--data-dir", other.dir)
+        self.assertIn("journal intact", res.stdout)
+
+
 class Versions(MeasuresTest):
     def test_revision_renewal_and_what_a_version_may_not_change(self):
         d = self.definition("V1")

@@ -2150,6 +2150,13 @@ static int seen_measure(void *arg, const struct vg_store_measure_row *m)
     return 0;
 }
 
+static int count_person(void *arg, const struct vg_store_person_row *p)
+{
+    (void)arg;
+    (void)p;
+    return 0;
+}
+
 static void test_measure_versions_and_status(void **state)
 {
     struct fx *fx = *state;
@@ -2207,6 +2214,257 @@ static void test_measure_versions_and_status(void **state)
     assert_int_equal(vg_store_measure_versions(s, 999, collect_version, &l), VG_ENOTFOUND);
 }
 
+/* ---- retention: the records of a measure's time, then the measure -------------------------- */
+
+struct created_at {
+    const char *name;
+    int64_t created_ms;
+};
+
+static int find_created(void *arg, const struct vg_store_measure_row *m)
+{
+    struct created_at *c = arg;
+    if (strcmp(m->name, c->name) == 0)
+        c->created_ms = m->created_ms;
+    return 0;
+}
+
+static int64_t retention_step(struct vg_store *s, int64_t id, uint8_t action, int64_t limit,
+                              int want_rc)
+{
+    struct vg_store_retention_step st = {.measure_id = id, .action = action, .limit = limit};
+    struct vg_store_batch b = {.retention = &st, .n_retention = 1};
+    assert_int_equal(run_batch(s, &b), want_rc);
+    return st.done;
+}
+
+static void test_retention_purges_a_measures_time_only(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    struct vg_store_person_def persons[2] = {
+        {.id = 11, .create = true, .display = "B", .data = "{}", .actor = "t"},
+        {.id = 12, .create = true, .display = "M", .data = "{}", .actor = "t"}};
+    struct vg_store_measure_def ma = {.name = "RA",
+                                      .definition =
+                                          "{\"units\":{\"author\":\"RA-A\",\"protected\":\"RA-P\"},"
+                                          "\"persons\":{\"author\":11,\"protected\":12}}"};
+    struct vg_store_unit_def ua[2] = {
+        {.serial = "RA-A", .role = VG_ROLE_AUTHOR, .measure = "RA"},
+        {.serial = "RA-P", .role = VG_ROLE_PROTECTED, .measure = "RA"}};
+    struct vg_store_batch b = {.person_defs = persons,
+                               .n_person_defs = 2,
+                               .measures = &ma,
+                               .n_measures = 1,
+                               .units = ua,
+                               .n_units = 2};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct created_at ca = {"RA", 0};
+    assert_int_equal(vg_store_measures(s, find_created, &ca), 0);
+    struct vg_store_record recs[5];
+    for (uint64_t i = 0; i < 5; i++)
+        recs[i] = simple_fix(ua[0].id, i + 1, ca.created_ms + 1 + (int64_t)i);
+    b = (struct vg_store_batch){.records = recs, .n_records = 5};
+    assert_int_equal(run_batch(s, &b), 0);
+    /* a live measure is never touched */
+    retention_step(s, ma.id, VG_STORE_PURGE_RECORDS, 100, VG_ESTATE);
+    retention_step(s, ma.id, VG_STORE_DELETE_MEASURE, 0, VG_ESTATE);
+    struct vg_store_measure_change end = {
+        .measure_id = ma.id, .status = "ended", .end_reason = "lifted", .actor = "t"};
+    b = (struct vg_store_batch){.measure_changes = &end, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    /* the same units serve a later measure, with records of their own */
+    usleep(20000); /* RB declared after RA's records came */
+    struct vg_store_measure_def mb = {.name = "RB",
+                                      .definition =
+                                          "{\"units\":{\"author\":\"RA-A\",\"protected\":\"RA-P\"},"
+                                          "\"persons\":{\"protected\":12}}"};
+    struct vg_store_unit_def ub[2] = {
+        {.serial = "RA-A", .role = VG_ROLE_AUTHOR, .measure = "RB"},
+        {.serial = "RA-P", .role = VG_ROLE_PROTECTED, .measure = "RB"}};
+    b = (struct vg_store_batch){.measures = &mb, .n_measures = 1, .units = ub, .n_units = 2};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct created_at cb = {"RB", 0};
+    assert_int_equal(vg_store_measures(s, find_created, &cb), 0);
+    assert_true(cb.created_ms > ca.created_ms);
+    struct vg_store_record later[3];
+    for (uint64_t i = 0; i < 3; i++)
+        later[i] = simple_fix(ua[0].id, 10 + i, cb.created_ms + 1000 + (int64_t)i);
+    b = (struct vg_store_batch){.records = later, .n_records = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(count_records(s, ua[0].id), 8);
+
+    assert_int_equal(retention_step(s, ma.id, VG_STORE_ARCHIVE, 0, 0), 1);
+    /* two rows per table and step: 2, 2, 1, then nothing */
+    int64_t steps[4];
+    for (int i = 0; i < 4; i++)
+        steps[i] = retention_step(s, ma.id, VG_STORE_PURGE_RECORDS, 2, 0);
+    assert_int_equal(steps[0], 2);
+    assert_int_equal(steps[1], 2);
+    assert_int_equal(steps[2], 1);
+    assert_int_equal(steps[3], 0);
+    assert_int_equal(count_records(s, ua[0].id), 3); /* RB's */
+    assert_int_equal(retention_step(s, ma.id, VG_STORE_DELETE_MEASURE, 0, 0), 1);
+    struct created_at gone = {"RA", 0};
+    assert_int_equal(vg_store_measures(s, find_created, &gone), 0);
+    assert_int_equal(gone.created_ms, 0);
+    struct version_list l = {0};
+    assert_int_equal(vg_store_measure_versions(s, ma.id, collect_version, &l), VG_ENOTFOUND);
+    /* his file went with the measure; hers stays: RB names it */
+    assert_int_equal(vg_store_person(s, 11, 0, false, count_person, NULL), VG_ENOTFOUND);
+    assert_int_equal(vg_store_person(s, 12, 0, false, count_person, NULL), 0);
+}
+
+/* ---- statistics: versions, and alarms by month and kind ---------------------------------- */
+
+struct stats_copy {
+    int64_t measure;
+    bool alarms;
+    char court[80];
+    int64_t version;
+    char status[32];
+    char end_reason[16];
+    int64_t created_ms;
+    uint16_t kind;
+    int64_t raised_ms;
+    int64_t count;
+};
+
+struct stats_list {
+    struct stats_copy v[32];
+    size_t n;
+};
+
+static int collect_stats(void *arg, const struct vg_store_stats_row *r)
+{
+    struct stats_list *l = arg;
+    if (l->n == 32)
+        return -1;
+    struct stats_copy *c = &l->v[l->n++];
+    *c = (struct stats_copy){.measure = r->measure_id,
+                             .alarms = r->alarms,
+                             .version = r->version,
+                             .created_ms = r->created_ms,
+                             .kind = r->kind,
+                             .raised_ms = r->raised_ms,
+                             .count = r->count};
+    snprintf(c->court, sizeof c->court, "%s", r->court);
+    snprintf(c->status, sizeof c->status, "%s", r->status);
+    snprintf(c->end_reason, sizeof c->end_reason, "%s", r->end_reason);
+    return 0;
+}
+
+static int stop_at_first(void *arg, const struct vg_store_stats_row *r)
+{
+    (void)r;
+    ++*(int *)arg;
+    return 7;
+}
+
+/* The alarm count of a measure for a kind in the month holding `in`. */
+static const struct stats_copy *stats_alarms(const struct stats_list *l, int64_t measure,
+                                             uint16_t kind, int64_t month_from, int64_t month_to)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].alarms && l->v[i].measure == measure && l->v[i].kind == kind &&
+            l->v[i].raised_ms >= month_from && l->v[i].raised_ms < month_to)
+            return &l->v[i];
+    return NULL;
+}
+
+static void test_statistics_rows(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    const int64_t jul = 1782864000000LL; /* 2026-07-01T00:00Z = T0 - 6 h */
+    const int64_t aug = jul + 31 * 86400000LL, sep = aug + 31 * 86400000LL;
+    struct vg_store_measure_def m[3] = {
+        {.name = "SA", .definition = "{\"court\":\"TJ-A\",\"units\":{\"author\":\"SA-A\"}}"},
+        {.name = "SB", .definition = "{\"units\":{\"author\":\"SB-A\"}}"}, /* no court */
+        {.name = "SC", .definition = "not JSON"},
+    };
+    struct vg_store_batch b = {.measures = m, .n_measures = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct vg_store_measure_change active = {
+        .measure_id = m[0].id, .status = "active", .actor = "centre"};
+    struct vg_store_measure_change lift = {
+        .measure_id = m[0].id, .status = "ended", .end_reason = "lifted", .actor = "u"};
+    b = (struct vg_store_batch){.measure_changes = &active, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    b = (struct vg_store_batch){.measure_changes = &lift, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    /* the versions' times, behind the interface: the writer's clock gives now */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE measure_versions SET created_ms = %lld + version * 1000 "
+             "WHERE measure_id = %lld",
+             (long long)T0, (long long)m[0].id);
+    assert_int_equal(backend->exec(fx->loc, sql), 0);
+
+    /* SA: 2 SOS and a call-back request in July, an SOS in August, one long
+     * before; SB: an SOS in July, one on the period's end (excluded) */
+    struct vg_store_alarm a[7];
+    int64_t when[7] = {T0 + 5000, T0, T0 + 2000, aug + 1, jul - 400 * 86400000LL, T0, sep};
+    int64_t of[7] = {m[0].id, m[0].id, m[0].id, m[0].id, m[0].id, m[1].id, m[1].id};
+    for (uint32_t i = 0; i < 7; i++) {
+        a[i] = make_alarm(of[i], i + 1);
+        a[i].alarm.kind = i == 2 ? VG_ALARM_CALLBACK_REQUEST : VG_ALARM_SOS;
+        a[i].alarm.raised_ms = when[i];
+    }
+    b = (struct vg_store_batch){.alarms = a, .n_alarms = 7};
+    assert_int_equal(run_batch(s, &b), 0);
+
+    struct stats_list l = {.n = 0};
+    assert_int_equal(vg_store_statistics(s, jul, sep, collect_stats, &l), 0);
+    /* SA: three versions, three counts; SB: one and one; SC: one */
+    assert_int_equal(l.n, 9);
+    const char *status[3] = {"pending_installation", "active", "ended"};
+    for (int64_t v = 0; v < 3; v++) {
+        const struct stats_copy *c = &l.v[v];
+        assert_int_equal(c->measure, m[0].id);
+        assert_false(c->alarms);
+        assert_string_equal(c->court, "TJ-A");
+        assert_int_equal(c->version, v + 1);
+        assert_string_equal(c->status, status[v]);
+        assert_string_equal(c->end_reason, v == 2 ? "lifted" : "");
+        assert_int_equal(c->created_ms, T0 + (v + 1) * 1000);
+    }
+    for (size_t i = 3; i < 6; i++) { /* then its alarms */
+        assert_int_equal(l.v[i].measure, m[0].id);
+        assert_true(l.v[i].alarms);
+    }
+    const struct stats_copy *c = stats_alarms(&l, m[0].id, VG_ALARM_SOS, jul, aug);
+    assert_non_null(c);
+    assert_int_equal(c->count, 2);
+    assert_int_equal(c->raised_ms, T0); /* the first */
+    c = stats_alarms(&l, m[0].id, VG_ALARM_CALLBACK_REQUEST, jul, aug);
+    assert_non_null(c);
+    assert_int_equal(c->count, 1);
+    c = stats_alarms(&l, m[0].id, VG_ALARM_SOS, aug, sep);
+    assert_non_null(c);
+    assert_int_equal(c->count, 1);
+    assert_int_equal(l.v[6].measure, m[1].id);
+    assert_false(l.v[6].alarms);
+    assert_string_equal(l.v[6].court, ""); /* none */
+    assert_string_equal(l.v[6].status, "pending_installation");
+    c = stats_alarms(&l, m[1].id, VG_ALARM_SOS, jul, aug);
+    assert_non_null(c);
+    assert_int_equal(c->count, 1);
+    assert_int_equal(l.v[8].measure, m[2].id);
+    assert_string_equal(l.v[8].court, ""); /* not JSON: no court, and no failure */
+
+    /* another period: the versions all the same, the alarms of that period */
+    l.n = 0;
+    assert_int_equal(vg_store_statistics(s, aug, sep + 1, collect_stats, &l), 0);
+    assert_int_equal(l.n, 5 + 2);
+    assert_non_null(stats_alarms(&l, m[0].id, VG_ALARM_SOS, aug, sep));
+    assert_non_null(stats_alarms(&l, m[1].id, VG_ALARM_SOS, sep, sep + 1));
+    /* a callback stops the read with its value */
+    int calls = 0;
+    assert_int_equal(vg_store_statistics(s, jul, sep, stop_at_first, &calls), 7);
+    assert_int_equal(calls, 1);
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "sqlite";
@@ -2245,6 +2503,8 @@ int main(int argc, char **argv)
         T(test_journal_chained_with_its_batch),
         T(test_journal_tampering_detected),
         T(test_measure_versions_and_status),
+        T(test_retention_purges_a_measures_time_only),
+        T(test_statistics_rows),
 #undef T
     };
     return cmocka_run_group_tests_name(name, tests, NULL, NULL);

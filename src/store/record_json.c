@@ -1,0 +1,227 @@
+#include "store/record_json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "util/json_check.h"
+
+static json_t *fix_json(const struct vg_fix *f)
+{
+    return json_pack("{s:I,s:i,s:f,s:f,s:f,s:f,s:f}", "t_ms", (json_int_t)f->time_ms, "quality",
+                     (int)f->quality, "lat", f->lat_deg, "lon", f->lon_deg, "accuracy_m",
+                     (double)f->accuracy_m, "speed_mps", (double)f->speed_mps, "heading_deg",
+                     (double)f->heading_deg);
+}
+
+json_t *vg_record_json(const struct vg_store_record *r)
+{
+    const struct vg_proto_record *x = &r->rec;
+    json_t *body;
+    const char *type;
+    switch (x->type) {
+    case VG_REC_FIX:
+        type = "fix";
+        body = fix_json(&x->fix);
+        break;
+    case VG_REC_STATUS:
+        type = "status";
+        body = json_pack("{s:I,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "t_ms",
+                         (json_int_t)x->status.time_ms, "subject", (int)x->subject, "battery_pct",
+                         (int)x->status.battery_pct, "charging", (int)x->status.charging,
+                         "strap_closed", (int)x->status.strap_closed, "skin_contact",
+                         (int)x->status.skin_contact, "bracelet_link", (int)x->status.bracelet_link,
+                         "beacon_heard", (int)x->status.beacon_heard, "beacon_range_m",
+                         (int)x->status.beacon_range_m);
+        break;
+    case VG_REC_EVENT:
+        type = "event";
+        body = json_pack("{s:I,s:i}", "t_ms", (json_int_t)x->event.time_ms, "kind",
+                         (int)x->event.kind);
+        break;
+    default: return NULL;
+    }
+    return json_pack("{s:I,s:I,s:s,s:o}", "seq", (json_int_t)x->seq, "received_ms",
+                     (json_int_t)r->received_ms, "type", type, type, body);
+}
+
+/* A member that must be an integer in [lo, hi]. */
+static int get_int(json_t *o, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                   const char *where, char *err, size_t len)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return vg_json_fail(err, len, VG_EINVAL, "%s.%s: an integer from %lld to %lld", where, key,
+                            (long long)lo, (long long)hi);
+    *out = json_integer_value(v);
+    return VG_OK;
+}
+
+static int get_num(json_t *o, const char *key, double *out, const char *where, char *err,
+                   size_t len)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return vg_json_fail(err, len, VG_EINVAL, "%s.%s: a number", where, key);
+    *out = json_number_value(v);
+    return VG_OK;
+}
+
+static int fix_from(json_t *o, struct vg_fix *f, const char *where, char *err, size_t len)
+{
+    int64_t t, q;
+    double lat, lon, acc, speed, heading;
+    int rc;
+    if (!json_is_object(o))
+        return vg_json_fail(err, len, VG_EINVAL, "%s: an object", where);
+    if ((rc = get_int(o, "t_ms", INT64_MIN / 2, INT64_MAX / 2, &t, where, err, len)) ||
+        (rc = get_int(o, "quality", 0, 255, &q, where, err, len)) ||
+        (rc = get_num(o, "lat", &lat, where, err, len)) ||
+        (rc = get_num(o, "lon", &lon, where, err, len)) ||
+        (rc = get_num(o, "accuracy_m", &acc, where, err, len)) ||
+        (rc = get_num(o, "speed_mps", &speed, where, err, len)) ||
+        (rc = get_num(o, "heading_deg", &heading, where, err, len)))
+        return rc;
+    *f = (struct vg_fix){.time_ms = t,
+                         .lat_deg = lat,
+                         .lon_deg = lon,
+                         .accuracy_m = (float)acc,
+                         .speed_mps = (float)speed,
+                         .heading_deg = (float)heading,
+                         .quality = (uint8_t)q};
+    return VG_OK;
+}
+
+int vg_record_from_json(json_t *o, struct vg_store_record *r, char *err, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    if (!json_is_object(o))
+        return vg_json_fail(err, len, VG_EINVAL, "record: an object");
+    int64_t seq, rx;
+    int rc;
+    if ((rc = get_int(o, "seq", 1, INT64_MAX, &seq, "record", err, len)) ||
+        (rc = get_int(o, "received_ms", 0, INT64_MAX, &rx, "record", err, len)))
+        return rc;
+    r->rec.seq = (uint64_t)seq;
+    r->received_ms = rx;
+    const char *type = json_string_value(json_object_get(o, "type"));
+    json_t *body = type ? json_object_get(o, type) : NULL;
+    if (!type || !body)
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "record %lld: \"type\" (fix, status, event) and its "
+                            "body",
+                            (long long)seq);
+    if (strcmp(type, "fix") == 0) {
+        r->rec.type = VG_REC_FIX;
+        return fix_from(body, &r->rec.fix, "record.fix", err, len);
+    }
+    if (strcmp(type, "event") == 0) {
+        int64_t t, kind;
+        if ((rc = get_int(body, "t_ms", INT64_MIN / 2, INT64_MAX / 2, &t, "record.event", err,
+                          len)) ||
+            (rc = get_int(body, "kind", 0, 255, &kind, "record.event", err, len)))
+            return rc;
+        r->rec.type = VG_REC_EVENT;
+        r->rec.event = (struct vg_unit_event){.time_ms = t, .kind = (uint8_t)kind};
+        return VG_OK;
+    }
+    if (strcmp(type, "status") != 0)
+        return vg_json_fail(err, len, VG_EINVAL, "record %lld: unknown type \"%.16s\"",
+                            (long long)seq, type);
+    static const char *const small[] = {"battery_pct",  "charging",      "strap_closed",
+                                        "skin_contact", "bracelet_link", "beacon_heard"};
+    int64_t v[6], t, subject, range;
+    if ((rc = get_int(body, "t_ms", INT64_MIN / 2, INT64_MAX / 2, &t, "record.status", err, len)) ||
+        (rc = get_int(body, "subject", 0, 255, &subject, "record.status", err, len)) ||
+        (rc = get_int(body, "beacon_range_m", INT16_MIN, INT16_MAX, &range, "record.status", err,
+                      len)))
+        return rc;
+    for (size_t i = 0; i < 6; i++)
+        if ((rc = get_int(body, small[i], -1, 127, &v[i], "record.status", err, len)))
+            return rc;
+    r->rec.type = VG_REC_STATUS;
+    r->rec.subject = (uint8_t)subject;
+    r->rec.status = (struct vg_unit_status){.time_ms = t,
+                                            .battery_pct = (int8_t)v[0],
+                                            .charging = (int8_t)v[1],
+                                            .strap_closed = (int8_t)v[2],
+                                            .skin_contact = (int8_t)v[3],
+                                            .bracelet_link = (int8_t)v[4],
+                                            .beacon_heard = (int8_t)v[5],
+                                            .beacon_range_m = (int16_t)range};
+    return VG_OK;
+}
+
+json_t *vg_alarm_json(const struct vg_alarm *a)
+{
+    const struct vg_alarm_evidence *e = &a->ev;
+    json_t *ev = json_pack("{s:o,s:o,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i}", "author_fix",
+                           fix_json(&e->author_fix), "protected_fix", fix_json(&e->protected_fix),
+                           "distance_m", e->distance_m, "uncertainty_m", e->uncertainty_m,
+                           "threshold_m", e->threshold_m, "closing_speed_mps", e->closing_speed_mps,
+                           "author_closed_m", e->author_closed_m, "protected_closed_m",
+                           e->protected_closed_m, "reach_m", e->reach_m, "approached_by",
+                           (int)e->approached_by, "confidence", (int)e->confidence);
+    return json_pack(
+        "{s:I,s:i,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:o}", "seq", (json_int_t)a->seq, "kind",
+        (int)a->kind, "kind_name", vg_alarm_kind_name(a->kind), "unit", (int)a->unit, "priority",
+        (int)a->priority, "flags", (int)a->flags, "level_from", (int)a->level_from, "level_to",
+        (int)a->level_to, "zone_index", (int)a->zone_index, "zone_id", (json_int_t)a->zone_id,
+        "at_ms", (json_int_t)a->at_ms, "raised_ms", (json_int_t)a->raised_ms, "evidence", ev);
+}
+
+int vg_alarm_from_json(json_t *o, struct vg_alarm *a, char *err, size_t len)
+{
+    memset(a, 0, sizeof *a);
+    if (!json_is_object(o))
+        return vg_json_fail(err, len, VG_EINVAL, "alarm: an object");
+    int64_t seq, kind, unit, prio, flags, from, to, zi, zid, at, raised, by, conf;
+    int rc;
+    if ((rc = get_int(o, "seq", 1, UINT32_MAX, &seq, "alarm", err, len)) ||
+        (rc = get_int(o, "kind", 1, VG_ALARM_KIND__COUNT - 1, &kind, "alarm", err, len)) ||
+        (rc = get_int(o, "unit", 0, 255, &unit, "alarm", err, len)) ||
+        (rc = get_int(o, "priority", 0, 255, &prio, "alarm", err, len)) ||
+        (rc = get_int(o, "flags", 0, 255, &flags, "alarm", err, len)) ||
+        (rc = get_int(o, "level_from", 0, 255, &from, "alarm", err, len)) ||
+        (rc = get_int(o, "level_to", 0, 255, &to, "alarm", err, len)) ||
+        (rc = get_int(o, "zone_index", INT16_MIN, INT16_MAX, &zi, "alarm", err, len)) ||
+        (rc = get_int(o, "zone_id", 0, UINT32_MAX, &zid, "alarm", err, len)) ||
+        (rc = get_int(o, "at_ms", INT64_MIN / 2, INT64_MAX / 2, &at, "alarm", err, len)) ||
+        (rc = get_int(o, "raised_ms", INT64_MIN / 2, INT64_MAX / 2, &raised, "alarm", err, len)))
+        return rc;
+    json_t *ev = json_object_get(o, "evidence");
+    struct vg_alarm_evidence *e = &a->ev;
+    if (!json_is_object(ev))
+        return vg_json_fail(err, len, VG_EINVAL, "alarm.evidence: an object");
+    if ((rc = fix_from(json_object_get(ev, "author_fix"), &e->author_fix,
+                       "alarm.evidence.author_fix", err, len)) ||
+        (rc = fix_from(json_object_get(ev, "protected_fix"), &e->protected_fix,
+                       "alarm.evidence.protected_fix", err, len)) ||
+        (rc = get_num(ev, "distance_m", &e->distance_m, "alarm.evidence", err, len)) ||
+        (rc = get_num(ev, "uncertainty_m", &e->uncertainty_m, "alarm.evidence", err, len)) ||
+        (rc = get_num(ev, "threshold_m", &e->threshold_m, "alarm.evidence", err, len)) ||
+        (rc =
+             get_num(ev, "closing_speed_mps", &e->closing_speed_mps, "alarm.evidence", err, len)) ||
+        (rc = get_num(ev, "author_closed_m", &e->author_closed_m, "alarm.evidence", err, len)) ||
+        (rc = get_num(ev, "protected_closed_m", &e->protected_closed_m, "alarm.evidence", err,
+                      len)) ||
+        (rc = get_num(ev, "reach_m", &e->reach_m, "alarm.evidence", err, len)) ||
+        (rc = get_int(ev, "approached_by", 0, 255, &by, "alarm.evidence", err, len)) ||
+        (rc = get_int(ev, "confidence", 0, 255, &conf, "alarm.evidence", err, len)))
+        return rc;
+    e->approached_by = (uint8_t)by;
+    e->confidence = (uint8_t)conf;
+    a->seq = (uint32_t)seq;
+    a->kind = (uint16_t)kind;
+    a->unit = (uint8_t)unit;
+    a->priority = (uint8_t)prio;
+    a->flags = (uint8_t)flags;
+    a->level_from = (uint8_t)from;
+    a->level_to = (uint8_t)to;
+    a->zone_index = (int16_t)zi;
+    a->zone_id = (uint32_t)zid;
+    a->at_ms = at;
+    a->raised_ms = raised;
+    return VG_OK;
+}
