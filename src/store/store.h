@@ -63,9 +63,8 @@ struct vg_store_unit_ack {
     uint64_t acked_seq;
 };
 
-/* Provisioning (enough to declare a measure and its units until the case
- * management comes). A measure's definition is JSON text the store keeps
- * as is (the daemon parses it). */
+/* A measure declared (its version 1) with its units. Its definition is
+ * JSON text the store keeps as is (the daemon parses and checks it). */
 struct vg_store_measure_def {
     const char *name;       /* unique, e.g. "M-2026-0001" */
     const char *definition; /* JSON */
