@@ -70,8 +70,8 @@ static int get_num(json_t *o, const char *key, double *out, const char *where, c
 
 static int fix_from(json_t *o, struct vg_fix *f, const char *where, char *err, size_t len)
 {
-    int64_t t, q;
-    double lat, lon, acc, speed, heading;
+    int64_t t = 0, q = 0;
+    double lat = 0, lon = 0, acc = 0, speed = 0, heading = 0;
     int rc;
     if (!json_is_object(o))
         return vg_json_fail(err, len, VG_EINVAL, "%s: an object", where);
@@ -98,7 +98,7 @@ int vg_record_from_json(json_t *o, struct vg_store_record *r, char *err, size_t 
     memset(r, 0, sizeof *r);
     if (!json_is_object(o))
         return vg_json_fail(err, len, VG_EINVAL, "record: an object");
-    int64_t seq, rx;
+    int64_t seq = 0, rx = 0;
     int rc;
     if ((rc = get_int(o, "seq", 1, INT64_MAX, &seq, "record", err, len)) ||
         (rc = get_int(o, "received_ms", 0, INT64_MAX, &rx, "record", err, len)))
@@ -117,7 +117,7 @@ int vg_record_from_json(json_t *o, struct vg_store_record *r, char *err, size_t 
         return fix_from(body, &r->rec.fix, "record.fix", err, len);
     }
     if (strcmp(type, "event") == 0) {
-        int64_t t, kind;
+        int64_t t = 0, kind = 0;
         if ((rc = get_int(body, "t_ms", INT64_MIN / 2, INT64_MAX / 2, &t, "record.event", err,
                           len)) ||
             (rc = get_int(body, "kind", 0, 255, &kind, "record.event", err, len)))
@@ -131,7 +131,7 @@ int vg_record_from_json(json_t *o, struct vg_store_record *r, char *err, size_t 
                             (long long)seq, type);
     static const char *const small[] = {"battery_pct",  "charging",      "strap_closed",
                                         "skin_contact", "bracelet_link", "beacon_heard"};
-    int64_t v[6], t, subject, range;
+    int64_t v[6] = {0}, t = 0, subject = 0, range = 0;
     if ((rc = get_int(body, "t_ms", INT64_MIN / 2, INT64_MAX / 2, &t, "record.status", err, len)) ||
         (rc = get_int(body, "subject", 0, 255, &subject, "record.status", err, len)) ||
         (rc = get_int(body, "beacon_range_m", INT16_MIN, INT16_MAX, &range, "record.status", err,
@@ -176,7 +176,8 @@ int vg_alarm_from_json(json_t *o, struct vg_alarm *a, char *err, size_t len)
     memset(a, 0, sizeof *a);
     if (!json_is_object(o))
         return vg_json_fail(err, len, VG_EINVAL, "alarm: an object");
-    int64_t seq, kind, unit, prio, flags, from, to, zi, zid, at, raised, by, conf;
+    int64_t seq = 0, kind = 0, unit = 0, prio = 0, flags = 0, from = 0, to = 0, zi = 0, zid = 0,
+            at = 0, raised = 0, by = 0, conf = 0;
     int rc;
     if ((rc = get_int(o, "seq", 1, UINT32_MAX, &seq, "alarm", err, len)) ||
         (rc = get_int(o, "kind", 1, VG_ALARM_KIND__COUNT - 1, &kind, "alarm", err, len)) ||
