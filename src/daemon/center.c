@@ -137,6 +137,7 @@ static void cbatch_free(struct cbatch *b)
     free(b->journal_text);
     free(b->changes);
     free(b->change_text);
+    free(b->incidents);
     free(b);
 }
 
@@ -167,6 +168,32 @@ void vg__center_mark_dirty(struct vg_center *c, struct measure *m)
     schedule_flush(c);
 }
 
+/* An alarm opens its measure's incident or joins the open one
+ * (core/incident.h); the incident as it stands goes with the alarm, in the
+ * same transaction. */
+static int incident(struct vg_center *c, struct cbatch *b, struct measure *m,
+                    const struct vg_alarm *a)
+{
+    struct vg_incident next;
+    enum vg_incident_effect e =
+        vg_incident_on_alarm(m->has_incident ? &m->incident : NULL, m->id, a, a->raised_ms, &next);
+    if (e == VG_INCIDENT_IGNORED)
+        return VG_OK;
+    if (e == VG_INCIDENT_OPENED)
+        next.id = c->next_incident_id++;
+    m->incident = next;
+    m->has_incident = true;
+    for (size_t k = 0; k < b->n_incidents; k++)
+        if (b->incidents[k].id == next.id) {
+            b->incidents[k] = next; /* already in this batch: as it stands now */
+            return VG_OK;
+        }
+    if (GROW(b->incidents, b->n_incidents, b->cap_incidents))
+        return VG_ENOSPC;
+    b->incidents[b->n_incidents++] = next;
+    return VG_OK;
+}
+
 /* The engine's outputs of one call into the open batch. */
 int vg__center_collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
 {
@@ -187,6 +214,8 @@ int vg__center_collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
         }
         b->alarms[b->n_alarms] =
             (struct vg_store_alarm){.measure_id = m->id, .alarm = c->out.alarms[i]};
+        if (incident(c, b, m, &c->out.alarms[i]) != VG_OK)
+            return VG_ENOSPC;
         b->alarm_from[b->n_alarms] = (struct alarm_origin){t_in_ns, m};
         b->n_alarms++;
     }
@@ -656,6 +685,8 @@ static void flush(struct vg_center *c, bool force)
     b->sb.n_states = b->n_states;
     b->sb.acks = b->acks;
     b->sb.n_acks = b->n_acks;
+    b->sb.incidents = b->incidents;
+    b->sb.n_incidents = b->n_incidents;
     b->sb.done = vg__center_on_store_done;
     b->sb.arg = b;
     c->in_store++;
@@ -1194,6 +1225,20 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
     return 0;
 }
 
+static int load_incident(void *arg, const struct vg_incident *inc)
+{
+    struct vg_center *c = arg;
+    if (inc->id >= c->next_incident_id)
+        c->next_incident_id = inc->id + 1;
+    for (struct measure *m = c->measures; m; m = m->next)
+        if (m->id == inc->measure_id) {
+            m->incident = *inc;
+            m->has_incident = true;
+            break;
+        }
+    return 0;
+}
+
 int vg_center_load(struct vg_center *c, char *err, size_t err_len)
 {
     int rc = vg_store_units(c->store, load_unit, c);
@@ -1205,6 +1250,11 @@ int vg_center_load(struct vg_center *c, char *err, size_t err_len)
     rc = vg_store_measures(c->store, load_measure, &x);
     if (rc != VG_OK) {
         snprintf(err, err_len, "cannot read the measures: %s", vg_strerror(rc));
+        return rc;
+    }
+    c->next_incident_id = 1;
+    if ((rc = vg_store_incidents(c->store, true, load_incident, c)) != VG_OK) {
+        snprintf(err, err_len, "cannot read the incidents: %s", vg_strerror(rc));
         return rc;
     }
     if ((rc = vg__case_start(c)) != VG_OK) {
@@ -1231,6 +1281,7 @@ int vg_center_new(struct event_base *base, struct vg_store *store,
     }
     c->base = base;
     c->store = store;
+    c->next_incident_id = 1;
     c->params = params;
     c->opts = *opts;
     pthread_mutex_init(&c->done_lock, NULL);

@@ -85,6 +85,9 @@ struct measure {
      * where both persons are, not from nothing */
     struct vg_proto_record last_fix[2];
     int64_t last_fix_rx_ms[2];
+    /* its latest incident (core/incident.h), open or closed */
+    struct vg_incident incident;
+    bool has_incident;
 };
 
 struct tz_entry {
@@ -130,6 +133,9 @@ struct cbatch {
     struct vg_store_measure_change *changes;
     struct case_text *change_text; /* parallel to changes */
     size_t n_changes, cap_changes, cap_change_text;
+    /* incidents opened or joined by this batch's alarms, as they stand after it */
+    struct vg_incident *incidents;
+    size_t n_incidents, cap_incidents;
     int rc;
     char err[256];
     /* synchronous provisioning */
@@ -163,6 +169,8 @@ struct vg_center {
     struct vg_engine_out out; /* reused for every engine call */
     bool urgent;              /* the open batch holds an alarm */
     struct event *case_ev;    /* the daily work on case files (center_case.c) */
+    int64_t next_incident_id; /* incidents are numbered here: an alarm in a batch still in
+                                 flight joins the incident another batch opened */
 };
 
 #define GROW(ptr, n, cap)                                                                          \

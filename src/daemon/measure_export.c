@@ -87,6 +87,20 @@ static int add_alarm(void *arg, const struct vg_store_alarm *a)
     return o && json_array_append_new(arg, o) == 0 ? 0 : VG_ENOSPC;
 }
 
+struct of_measure {
+    int64_t measure_id;
+    json_t *list;
+};
+
+static int add_incident(void *arg, const struct vg_incident *inc)
+{
+    struct of_measure *x = arg;
+    if (inc->measure_id != x->measure_id)
+        return 0;
+    json_t *o = vg_incident_json(inc);
+    return o && json_array_append_new(x->list, o) == 0 ? 0 : VG_ENOSPC;
+}
+
 struct excerpt {
     json_t *entries;
     json_t *subjects; /* the measure's name and "person/ID" of its persons */
@@ -209,6 +223,10 @@ int vg__daemon_export_measure(struct daemon *d, const struct vg_identity *who, i
     }
     if (rc == VG_OK)
         rc = vg_store_alarms(d->store, id, 0, add_alarm, alarms);
+    json_t *incidents = json_array();
+    struct of_measure om = {id, incidents};
+    if (rc == VG_OK)
+        rc = incidents ? vg_store_incidents(d->store, false, add_incident, &om) : VG_ENOSPC;
     struct excerpt x = {entries, subjects};
     if (rc == VG_OK)
         rc = vg_store_journal(d->store, 0, add_entry, &x);
@@ -227,15 +245,16 @@ int vg__daemon_export_measure(struct daemon *d, const struct vg_identity *who, i
         json_decref(alarms);
         json_decref(entries);
         json_decref(units);
+        json_decref(incidents);
         return rc;
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    json_t *doc = json_pack("{s:s,s:i,s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "format", EXPORT_FORMAT,
-                            "format_version", 1, "exported_ms",
-                            (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, "exported_by",
-                            who->name, "source_journal_head", head_text, "measure", m, "persons",
-                            persons, "units", units, "alarms", alarms, "journal", entries);
+    json_t *doc = json_pack(
+        "{s:s,s:i,s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "format", EXPORT_FORMAT, "format_version",
+        1, "exported_ms", (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, "exported_by",
+        who->name, "source_journal_head", head_text, "measure", m, "persons", persons, "units",
+        units, "alarms", alarms, "incidents", incidents, "journal", entries);
     if (!doc) {
         snprintf(err, err_len, "out of memory");
         return VG_ENOSPC;

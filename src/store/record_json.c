@@ -226,3 +226,58 @@ int vg_alarm_from_json(json_t *o, struct vg_alarm *a, char *err, size_t len)
     a->raised_ms = raised;
     return VG_OK;
 }
+
+static const char *const incident_numbers[] = {
+    "id",         "previous_id",     "state",          "priority",  "escalation",
+    "first_kind", "first_alarm_seq", "last_alarm_seq", "n_alarms",  "n_steps",
+    "opened_ms",  "taken_ms",        "last_step_ms",   "closed_ms", "escalated_ms"};
+
+json_t *vg_incident_json(const struct vg_incident *x)
+{
+    const int64_t v[15] = {x->id,           x->previous_id, x->state,           x->priority,
+                           x->escalation,   x->first_kind,  x->first_alarm_seq, x->last_alarm_seq,
+                           x->n_alarms,     x->n_steps,     x->opened_ms,       x->taken_ms,
+                           x->last_step_ms, x->closed_ms,   x->escalated_ms};
+    json_t *o = json_pack("{s:s}", "operator", x->operator_name);
+    for (size_t i = 0; o && i < 15; i++)
+        if (json_object_set_new(o, incident_numbers[i], json_integer(v[i])) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+int vg_incident_from_json(json_t *o, struct vg_incident *x, char *err, size_t len)
+{
+    memset(x, 0, sizeof *x);
+    int64_t v[15] = {0};
+    if (!json_is_object(o))
+        return vg_json_fail(err, len, VG_EINVAL, "incident: an object");
+    for (size_t i = 0; i < 15; i++) {
+        int rc = get_int(o, incident_numbers[i], 0, INT64_MAX / 2, &v[i], "incident", err, len);
+        if (rc)
+            return rc;
+    }
+    const char *op = json_string_value(json_object_get(o, "operator"));
+    if (!op || strlen(op) > VG_OPERATOR_NAME_MAX || v[2] < VG_INCIDENT_OPEN ||
+        v[2] > VG_INCIDENT_CLOSED || v[0] <= 0)
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "incident: an id, a state 1..3 and an operator (\"\" if none)");
+    *x = (struct vg_incident){.id = v[0],
+                              .previous_id = v[1],
+                              .state = (uint8_t)v[2],
+                              .priority = (uint8_t)v[3],
+                              .escalation = (uint8_t)v[4],
+                              .first_kind = (uint16_t)v[5],
+                              .first_alarm_seq = (uint32_t)v[6],
+                              .last_alarm_seq = (uint32_t)v[7],
+                              .n_alarms = (uint32_t)v[8],
+                              .n_steps = (uint32_t)v[9],
+                              .opened_ms = v[10],
+                              .taken_ms = v[11],
+                              .last_step_ms = v[12],
+                              .closed_ms = v[13],
+                              .escalated_ms = v[14]};
+    snprintf(x->operator_name, sizeof x->operator_name, "%s", op);
+    return VG_OK;
+}

@@ -26,6 +26,10 @@ json_t *vg_record_json(const struct vg_store_record *r);
 int vg_record_from_json(json_t *o, struct vg_store_record *r, char *err, size_t err_len);
 
 json_t *vg_alarm_json(const struct vg_alarm *a);
+
+/* An incident (core/incident.h): every field, the state by its number. */
+json_t *vg_incident_json(const struct vg_incident *inc);
+int vg_incident_from_json(json_t *o, struct vg_incident *inc, char *err, size_t err_len);
 int vg_alarm_from_json(json_t *o, struct vg_alarm *a, char *err, size_t err_len);
 
 #endif

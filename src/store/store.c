@@ -295,6 +295,30 @@ static const char MIGRATION_8[] = "CREATE TABLE imported_journal ("
                                   "  PRIMARY KEY (source, id)"
                                   ");";
 
+/* The operators' incidents (core/incident.h): ids given by the centre;
+ * one row each, rewritten as it moves. */
+static const char MIGRATION_9[] =
+    "CREATE TABLE incidents ("
+    "  id @KEY@,"
+    "  measure_id BIGINT NOT NULL REFERENCES measures (id),"
+    "  previous_id BIGINT NOT NULL,"
+    "  state SMALLINT NOT NULL,"
+    "  priority SMALLINT NOT NULL,"
+    "  escalation SMALLINT NOT NULL,"
+    "  first_kind INTEGER NOT NULL,"
+    "  first_alarm_seq BIGINT NOT NULL,"
+    "  last_alarm_seq BIGINT NOT NULL,"
+    "  n_alarms BIGINT NOT NULL,"
+    "  n_steps BIGINT NOT NULL,"
+    "  opened_ms BIGINT NOT NULL,"
+    "  taken_ms BIGINT NOT NULL,"
+    "  last_step_ms BIGINT NOT NULL,"
+    "  closed_ms BIGINT NOT NULL,"
+    "  escalated_ms BIGINT NOT NULL,"
+    "  operator TEXT NOT NULL"
+    ");"
+    "CREATE INDEX incidents_by_measure ON incidents (measure_id, id);";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
@@ -304,6 +328,7 @@ const struct vg__store_migration vg__store_migrations[] = {
     {6, "measures' versions, status and installation", MIGRATION_6},
     {7, "measures' end and archive (retention)", MIGRATION_7},
     {8, "journal entries of imported measures", MIGRATION_8},
+    {9, "the operators' incidents", MIGRATION_9},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -895,6 +920,19 @@ int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->person(s->be, id, version, all, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_incidents(struct vg_store *s, bool latest_only,
+                       int (*cb)(void *arg, const struct vg_incident *inc), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->incidents(s->be, latest_only, cb, arg);
         read_end(s);
     }
     return rc;

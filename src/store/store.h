@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/alarm.h"
+#include "core/incident.h"
 #include "core/proto.h"
 #include "util/journal.h"
 
@@ -205,6 +206,10 @@ struct vg_store_batch {
     size_t n_retention;
     struct vg_store_import *imports;
     size_t n_imports;
+    /* incidents created or moved (core/incident.h; ids given by the
+     * caller): written whole, after the alarms of the batch */
+    const struct vg_incident *incidents;
+    size_t n_incidents;
     /* An alarm waits on this batch: its transaction ends with it (the
      * batches queued after it go in the next one), so that what it waits
      * for is as small as the order of batches allows. */
@@ -305,6 +310,11 @@ int vg_store_persons(struct vg_store *s, int (*cb)(void *arg, const struct vg_st
  * newest first. VG_ENOTFOUND if none. */
 int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
                     int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
+
+/* The incidents, in id order: every one, or each measure's latest only
+ * (what the centre resumes from). */
+int vg_store_incidents(struct vg_store *s, bool latest_only,
+                       int (*cb)(void *arg, const struct vg_incident *inc), void *arg);
 
 /* Every version of a measure, newest first. VG_ENOTFOUND if none. */
 int vg_store_measure_versions(struct vg_store *s, int64_t id,

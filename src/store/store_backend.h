@@ -70,6 +70,8 @@ struct vg_store_ops {
                    int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
     int (*person)(struct vg_store_backend *be, int64_t id, int64_t version, bool all,
                   int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
+    int (*incidents)(struct vg_store_backend *be, bool latest_only,
+                     int (*cb)(void *arg, const struct vg_incident *inc), void *arg);
     int (*unit_records)(struct vg_store_backend *be, int64_t unit_id, int64_t from_ms,
                         int64_t to_ms, int (*cb)(void *arg, const struct vg_store_record *r),
                         void *arg);

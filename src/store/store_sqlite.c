@@ -83,6 +83,7 @@ enum {
     W_MEASURE_CURRENT,
     W_MEASURE_VERSION,
     W_ARCHIVE,
+    W_INCIDENT,
     W_IMPORT_MEASURE,
     W_IMPORT_PERSON,
     W_IMPORT_JOURNAL,
@@ -93,6 +94,7 @@ enum {
     W_DELETE_PERSON_VERSIONS,
     W_DELETE_PERSONS,
     W_DELETE_ALARMS,
+    W_DELETE_INCIDENTS,
     W_DELETE_STATE,
     W_DELETE_VERSIONS,
     W_UNASSIGN_UNITS,
@@ -109,6 +111,11 @@ enum {
     "author_heading_deg, author_quality, "                                                         \
     "protected_t_ms, protected_lat_deg, protected_lon_deg, protected_accuracy_m, "                 \
     "protected_speed_mps, protected_heading_deg, protected_quality"
+
+#define INCIDENT_COLUMNS                                                                           \
+    "id, measure_id, previous_id, state, priority, escalation, first_kind, first_alarm_seq, "      \
+    "last_alarm_seq, n_alarms, n_steps, opened_ms, taken_ms, last_step_ms, closed_ms, "            \
+    "escalated_ms, operator"
 
 /* The records a measure's units sent while they served it: from its
  * declaration to the declaration of the next measure naming the unit. */
@@ -188,6 +195,14 @@ static const char *const write_sql[W__COUNT] = {
                          "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     [W_PERSON_CURRENT] = "SELECT version FROM persons WHERE id = ?1",
     [W_ARCHIVE] = "UPDATE measures SET archived = 1 WHERE id = ?1 AND status = 'ended'",
+    [W_INCIDENT] = "INSERT INTO incidents (" INCIDENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                   "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (id) DO UPDATE "
+                   "SET state = excluded.state, priority = excluded.priority, "
+                   "escalation = excluded.escalation, last_alarm_seq = excluded.last_alarm_seq, "
+                   "n_alarms = excluded.n_alarms, n_steps = excluded.n_steps, "
+                   "taken_ms = excluded.taken_ms, last_step_ms = excluded.last_step_ms, "
+                   "closed_ms = excluded.closed_ms, escalated_ms = excluded.escalated_ms, "
+                   "operator = excluded.operator",
     [W_IMPORT_MEASURE] = "INSERT INTO measures (name, definition, created_ms, updated_ms, status, "
                          "version, end_reason, installation, ended_ms) "
                          "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
@@ -210,6 +225,7 @@ static const char *const write_sql[W__COUNT] = {
         "DELETE FROM persons WHERE id IN (" PERSONS_OF("=") ") "
                                                             "AND id NOT IN (" PERSONS_OF("<>") ")",
     [W_DELETE_ALARMS] = "DELETE FROM alarms WHERE measure_id = ?1",
+    [W_DELETE_INCIDENTS] = "DELETE FROM incidents WHERE measure_id = ?1",
     [W_DELETE_STATE] = "DELETE FROM engine_states WHERE measure_id = ?1",
     [W_DELETE_VERSIONS] = "DELETE FROM measure_versions WHERE measure_id = ?1",
     [W_UNASSIGN_UNITS] = "UPDATE units SET measure_id = NULL WHERE measure_id = ?1",
@@ -235,6 +251,8 @@ enum {
     R_MEASURE_VERSIONS,
     R_UNIT_RECORDS,
     R_STATISTICS,
+    R_INCIDENTS,
+    R_LATEST_INCIDENTS,
     R__COUNT
 };
 
@@ -268,6 +286,9 @@ static const char *const read_sql[R__COUNT] = {
                            "actor, created_ms FROM measure_versions WHERE measure_id = ?1 "
                            "ORDER BY version DESC",
     [R_REPLAY] = RECORDS_ALL("u.measure_id = ?1 AND x.received_ms >= ?2"),
+    [R_INCIDENTS] = "SELECT " INCIDENT_COLUMNS " FROM incidents ORDER BY id",
+    [R_LATEST_INCIDENTS] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id IN "
+                           "(SELECT max(id) FROM incidents GROUP BY measure_id) ORDER BY id",
     [R_UNIT_RECORDS] = RECORDS_ALL("x.unit_id = ?1 AND x.received_ms >= ?2 AND x.received_ms < ?3"),
     [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes WHERE unit_id = ?1) + "
                         "(SELECT count(*) FROM statuses WHERE unit_id = ?1) + "
@@ -1266,6 +1287,32 @@ static int put_persons(struct vg_store_backend *be, struct vg_store_batch *b, in
     return VG_OK;
 }
 
+/* Incidents created or moved, written whole. */
+static int put_incidents(struct vg_store_backend *be, const struct vg_store_batch *b, char *err,
+                         size_t err_len)
+{
+    sqlite3_stmt *st = be->ws[W_INCIDENT];
+    for (size_t i = 0; i < b->n_incidents; i++) {
+        const struct vg_incident *x = &b->incidents[i];
+        if (x->id <= 0 || x->measure_id <= 0) {
+            vg__store_err(err, err_len, "incident %zu: an id and a measure are needed", i);
+            return VG_EINVAL;
+        }
+        const int64_t v[16] = {
+            x->id,          x->measure_id, x->previous_id,     x->state,          x->priority,
+            x->escalation,  x->first_kind, x->first_alarm_seq, x->last_alarm_seq, x->n_alarms,
+            x->n_steps,     x->opened_ms,  x->taken_ms,        x->last_step_ms,   x->closed_ms,
+            x->escalated_ms};
+        for (int k = 0; k < 16; k++)
+            sqlite3_bind_int64(st, k + 1, v[k]);
+        sqlite3_bind_text(st, 17, x->operator_name, -1, SQLITE_STATIC);
+        int rc = step_write(be, st, err, err_len, "incident", i);
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
 /* Measures brought from another centre, as they were. */
 static int put_imports(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
                        size_t err_len)
@@ -1374,8 +1421,9 @@ static int put_retention(struct vg_store_backend *be, struct vg_store_batch *b, 
                          size_t err_len)
 {
     static const int purge[] = {W_PURGE_FIXES, W_PURGE_STATUSES, W_PURGE_EVENTS};
-    static const int erase[] = {W_DELETE_PERSON_VERSIONS, W_DELETE_PERSONS,  W_DELETE_ALARMS,
-                                W_DELETE_STATE,           W_DELETE_VERSIONS, W_UNASSIGN_UNITS};
+    static const int erase[] = {W_DELETE_PERSON_VERSIONS, W_DELETE_PERSONS, W_DELETE_ALARMS,
+                                W_DELETE_INCIDENTS,       W_DELETE_STATE,   W_DELETE_VERSIONS,
+                                W_UNASSIGN_UNITS};
     for (size_t i = 0; i < b->n_retention; i++) {
         struct vg_store_retention_step *r = &b->retention[i];
         r->done = 0;
@@ -1455,6 +1503,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_persons(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_measure_changes(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_retention(be, b, err, err_len)) < 0 ||
+        (rc = put_incidents(be, b, err, err_len)) < 0 ||
         (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
@@ -1578,6 +1627,39 @@ static int sq_replay(struct vg_store_backend *be, int64_t measure_id, int64_t si
                      int (*cb)(void *arg, const struct vg_store_record *r), void *arg)
 {
     return read_records(be, R_REPLAY, measure_id, since_ms, 0, cb, arg);
+}
+
+static int sq_incidents(struct vg_store_backend *be, bool latest_only,
+                        int (*cb)(void *arg, const struct vg_incident *inc), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, latest_only ? R_LATEST_INCIDENTS : R_INCIDENTS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_incident x = {
+            .id = sqlite3_column_int64(st, 0),
+            .measure_id = sqlite3_column_int64(st, 1),
+            .previous_id = sqlite3_column_int64(st, 2),
+            .state = (uint8_t)sqlite3_column_int(st, 3),
+            .priority = (uint8_t)sqlite3_column_int(st, 4),
+            .escalation = (uint8_t)sqlite3_column_int(st, 5),
+            .first_kind = (uint16_t)sqlite3_column_int(st, 6),
+            .first_alarm_seq = (uint32_t)sqlite3_column_int64(st, 7),
+            .last_alarm_seq = (uint32_t)sqlite3_column_int64(st, 8),
+            .n_alarms = (uint32_t)sqlite3_column_int64(st, 9),
+            .n_steps = (uint32_t)sqlite3_column_int64(st, 10),
+            .opened_ms = sqlite3_column_int64(st, 11),
+            .taken_ms = sqlite3_column_int64(st, 12),
+            .last_step_ms = sqlite3_column_int64(st, 13),
+            .closed_ms = sqlite3_column_int64(st, 14),
+            .escalated_ms = sqlite3_column_int64(st, 15),
+        };
+        snprintf(x.operator_name, sizeof x.operator_name, "%s", column_str(st, 16));
+        cb_rc = cb(arg, &x);
+    }
+    return read_end(st, one_off, rc, cb_rc);
 }
 
 static int sq_unit_records(struct vg_store_backend *be, int64_t unit_id, int64_t from_ms,
@@ -1928,6 +2010,7 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .person = sq_person,
     .measure_versions = sq_measure_versions,
     .unit_records = sq_unit_records,
+    .incidents = sq_incidents,
     .users = sq_users,
     .statistics = sq_statistics,
     .journal = sq_journal,

@@ -115,6 +115,14 @@ static int person_here(void *arg, const struct vg_store_person_row *p)
     return 1;
 }
 
+static int max_incident(void *arg, const struct vg_incident *inc)
+{
+    int64_t *max = arg;
+    if (inc->id > *max)
+        *max = inc->id;
+    return 0;
+}
+
 /* ---- reading the document ------------------------------------------------------------------ */
 
 /* The source's journal entries, each checked against its own hash. */
@@ -215,6 +223,7 @@ static int run_import(struct vg_store *s, json_t *doc, const char *source)
     struct vg_store_unit_def *udefs = NULL;
     struct vg_store_record *recs = NULL;
     struct vg_store_alarm *arows = NULL;
+    struct vg_incident *incidents = NULL;
     struct here h = {.name = name, .units = units};
     size_t n_units = json_array_size(units), n_p = 0;
     if (rc != EXIT_OK)
@@ -411,10 +420,47 @@ static int run_import(struct vg_store *s, json_t *doc, const char *source)
         rc = refuse("alarms: %s", err);
         goto out;
     }
+    /* 5. its incidents, numbered after this centre's own */
+    json_t *incs = json_object_get(doc, "incidents");
+    size_t n_inc = json_array_size(incs);
+    if (n_inc) {
+        int64_t base = 0;
+        if (vg_store_incidents(s, false, max_incident, &base) != VG_OK) {
+            rc = refuse("cannot read this centre's incidents");
+            goto out;
+        }
+        incidents = calloc(n_inc, sizeof *incidents);
+        if (!incidents) {
+            rc = refuse("out of memory");
+            goto out;
+        }
+        int64_t first_old = INT64_MAX;
+        json_array_foreach(incs, i, o)
+        {
+            if (vg_incident_from_json(o, &incidents[i], err, sizeof err) != VG_OK) {
+                rc = refuse("incidents[%zu]: %s", i, err);
+                goto out;
+            }
+            if (incidents[i].id < first_old)
+                first_old = incidents[i].id;
+        }
+        /* the same order and links, shifted past this centre's ids */
+        for (i = 0; i < n_inc; i++) {
+            incidents[i].id = base + 1 + (incidents[i].id - first_old);
+            if (incidents[i].previous_id)
+                incidents[i].previous_id = base + 1 + (incidents[i].previous_id - first_old);
+            incidents[i].measure_id = imp.id;
+        }
+        b = (struct vg_store_batch){.incidents = incidents, .n_incidents = n_inc};
+        if (vg_store_run(s, &b, err, sizeof err) != VG_OK) {
+            rc = refuse("incidents: %s", err);
+            goto out;
+        }
+    }
     printf("measure %s imported from %s: id %lld, %zu versions, %zu records, %zu alarms, %zu "
-           "persons' versions, %zu journal entries of the source\n",
+           "incidents, %zu persons' versions, %zu journal entries of the source\n",
            name, source, (long long)imp.id, json_array_size(versions), n_records,
-           json_array_size(alarms), n_p, n_journal);
+           json_array_size(alarms), n_inc, n_p, n_journal);
     rc = EXIT_OK;
 out:
     free(journal);
@@ -423,6 +469,7 @@ out:
     free(udefs);
     free(recs);
     free(arows);
+    free(incidents);
     free(h.measure_ids);
     free(h.measure_status);
     texts_free(&t);

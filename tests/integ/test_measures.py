@@ -360,6 +360,36 @@ class Lifecycle(MeasuresTest):
         self.assertEqual(self.alarm_kinds(mid), [20])
 
 
+class Incidents(MeasuresTest):
+    def incidents(self, mid):
+        return self.d.query("SELECT id, state, priority, first_kind, n_alarms, previous_id "
+                            "FROM incidents WHERE measure_id = ? ORDER BY id", mid)
+
+    def test_alarms_open_one_incident_per_situation_kept_across_a_restart(self):
+        mid = self.create(self.definition("I1"))
+        a, p = self.units("I1")
+        t = now_ms()
+        self.send(a, record(FIX, 1, fix_body(t, *FAR)))
+        self.send(p, record(FIX, 1, fix_body(t, *HOME)))
+        self.wait(lambda: self.get(mid)["status"] == "active", "activation")
+        self.send(p, record(EVENT, 2, event_body(now_ms(), SOS)))
+        self.wait(lambda: self.incidents(mid), "an incident")
+        # SOS is alert priority (1), kind 20, one alarm
+        self.assertEqual(self.incidents(mid), [(1, 1, 1, 20, 1, 0)])
+        # a second SOS joins it: one situation, one incident
+        self.send(p, record(EVENT, 3, event_body(now_ms(), SOS)))
+        self.wait(lambda: self.incidents(mid)[0][4] == 2, "the second alarm joined")
+        a.close()
+        p.close()
+        self.d.stop()
+        self.d.start()
+        p, _ = connect_ready(self.d, "I1-P")
+        self.addCleanup(p.close)
+        self.send(p, record(EVENT, 4, event_body(now_ms(), SOS)))
+        self.wait(lambda: self.incidents(mid)[0][4] == 3, "joined after a restart")
+        self.assertEqual(len(self.incidents(mid)), 1)
+
+
 class Expiry(MeasuresTest):
     def test_a_measure_expires_after_its_last_period(self):
         d = self.definition("E1")
@@ -527,7 +557,7 @@ class Transfer(MeasuresTest):
         self.assertIn("altered", res.stderr)
         res = imp(path)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("3 versions, 4 records, 1 alarms", res.stdout)
+        self.assertIn("3 versions, 4 records, 1 alarms, 1 incidents", res.stdout)
         res = imp(path)
         self.assertEqual(res.returncode, 1)
         self.assertIn("exists here already", res.stderr)
@@ -537,7 +567,9 @@ class Transfer(MeasuresTest):
                           for m in listed], [("T1", "active", 3, 3000)])
         nid = listed[0]["id"]
         again = json.loads(other.http("GET", "/api/v1/measures/%d/export" % nid)[1])
-        for key in ("measure", "persons", "units", "alarms"):
+        self.assertEqual(len(export["incidents"]), 1)
+        self.assertEqual(export["incidents"][0]["first_kind"], 20)
+        for key in ("measure", "persons", "units", "alarms", "incidents"):
             self.assertEqual(again[key], export[key], key)
         self.assertEqual(other.query("SELECT count(*) FROM imported_journal")[0][0],
                          len(export["journal"]))

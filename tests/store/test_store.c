@@ -2465,6 +2465,60 @@ static void test_statistics_rows(void **state)
     assert_int_equal(calls, 1);
 }
 
+/* ---- incidents: written whole, each measure's latest read back ---------------------------- */
+
+struct incident_list {
+    struct vg_incident items[8];
+    size_t n;
+};
+
+static int collect_incident(void *arg, const struct vg_incident *inc)
+{
+    struct incident_list *l = arg;
+    if (l->n < 8)
+        l->items[l->n++] = *inc;
+    return 0;
+}
+
+static void test_incidents_upsert_and_latest(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t ids[2];
+    int64_t m1 = provision(s, "IA", 2, ids), m2 = provision(s, "IB", 2, ids);
+    struct vg_incident inc[3] = {
+        {.id = 1, .measure_id = m1, .state = VG_INCIDENT_OPEN, .priority = 3, .n_alarms = 1},
+        {.id = 2, .measure_id = m2, .state = VG_INCIDENT_OPEN, .priority = 1, .n_alarms = 1},
+        {.id = 3, .measure_id = m1, .previous_id = 1, .state = VG_INCIDENT_OPEN, .n_alarms = 1}};
+    struct vg_store_batch b = {.incidents = inc, .n_incidents = 2};
+    assert_int_equal(run_batch(s, &b), 0);
+    /* moved on: taken, then closed, then a new one for the same measure */
+    inc[0].state = VG_INCIDENT_CLOSED;
+    inc[0].n_alarms = 4;
+    snprintf(inc[0].operator_name, sizeof inc[0].operator_name, "op1");
+    b = (struct vg_store_batch){.incidents = inc, .n_incidents = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    b = (struct vg_store_batch){.incidents = &inc[2], .n_incidents = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct incident_list all = {0}, latest = {0};
+    assert_int_equal(vg_store_incidents(s, false, collect_incident, &all), 0);
+    assert_int_equal(all.n, 3);
+    assert_int_equal(all.items[0].state, VG_INCIDENT_CLOSED);
+    assert_int_equal(all.items[0].n_alarms, 4);
+    assert_string_equal(all.items[0].operator_name, "op1");
+    assert_int_equal(vg_store_incidents(s, true, collect_incident, &latest), 0);
+    assert_int_equal(latest.n, 2);
+    assert_int_equal(latest.items[0].id, 2);
+    assert_int_equal(latest.items[1].id, 3);
+    assert_int_equal(latest.items[1].previous_id, 1);
+    /* an incident of no measure, or without an id, fails its batch */
+    struct vg_incident bad = {.id = 9, .measure_id = 999, .state = VG_INCIDENT_OPEN};
+    b = (struct vg_store_batch){.incidents = &bad, .n_incidents = 1};
+    assert_int_not_equal(run_batch(s, &b), 0);
+    bad = (struct vg_incident){.measure_id = m1};
+    assert_int_equal(run_batch(s, &b), VG_EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "sqlite";
@@ -2504,6 +2558,7 @@ int main(int argc, char **argv)
         T(test_journal_tampering_detected),
         T(test_measure_versions_and_status),
         T(test_retention_purges_a_measures_time_only),
+        T(test_incidents_upsert_and_latest),
         T(test_statistics_rows),
 #undef T
     };
