@@ -16,9 +16,14 @@ static const char *const names[VG_USER__COUNT] = {
 
 /* may[role][permission] */
 static const bool may[VG_USER__COUNT][VG_PERM__COUNT] = {
-    [VG_USER_OPERATOR] = {[VG_PERM_MEASURE_READ] = true, [VG_PERM_PERSON_READ] = true},
-    [VG_USER_SUPERVISOR] =
-        {[VG_PERM_MEASURE_READ] = true, [VG_PERM_STATISTICS] = true, [VG_PERM_PERSON_READ] = true},
+    [VG_USER_OPERATOR] = {[VG_PERM_MEASURE_READ] = true,
+                          [VG_PERM_PERSON_READ] = true,
+                          [VG_PERM_INCIDENT_HANDLE] = true},
+    [VG_USER_SUPERVISOR] = {[VG_PERM_MEASURE_READ] = true,
+                            [VG_PERM_STATISTICS] = true,
+                            [VG_PERM_PERSON_READ] = true,
+                            [VG_PERM_INCIDENT_HANDLE] = true,
+                            [VG_PERM_INCIDENT_REASSIGN] = true},
     [VG_USER_INSTALLER] = {[VG_PERM_MEASURE_READ] = true,
                            [VG_PERM_MEASURE_CREATE] = true,
                            [VG_PERM_MEASURE_CHANGE] = true,

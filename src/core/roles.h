@@ -30,18 +30,20 @@ enum vg_user_role {
 };
 
 enum vg_permission {
-    VG_PERM_MEASURE_READ,     /* a measure's file: names, units, persons (court-scoped for
-                                 magistrates: see vg_role_court_scoped) */
-    VG_PERM_MEASURE_CREATE,   /* declare a measure and its units */
-    VG_PERM_MEASURE_CHANGE,   /* a new version (revision, renewal), suspend, resume, lift, revoke
-                                 (court-scoped for magistrates) */
-    VG_PERM_USER_ADMIN,       /* list, add, change, disable accounts */
-    VG_PERM_STATISTICS,       /* aggregated, anonymised figures (core/stats.h; court-scoped
-                                 for magistrates) */
-    VG_PERM_PERSON_READ,      /* a person's file: identity, addresses, household */
-    VG_PERM_PERSON_WRITE,     /* create a person, change it (a new version) */
-    VG_PERM_UNIT_ISSUE,       /* issue a unit's certificate and key, revoke it */
-    VG_PERM_MEASURE_TRANSFER, /* export a measure's whole file (and import it, offline) */
+    VG_PERM_MEASURE_READ,      /* a measure's file: names, units, persons (court-scoped for
+                                  magistrates: see vg_role_court_scoped) */
+    VG_PERM_MEASURE_CREATE,    /* declare a measure and its units */
+    VG_PERM_MEASURE_CHANGE,    /* a new version (revision, renewal), suspend, resume, lift, revoke
+                                  (court-scoped for magistrates) */
+    VG_PERM_USER_ADMIN,        /* list, add, change, disable accounts */
+    VG_PERM_STATISTICS,        /* aggregated, anonymised figures (core/stats.h; court-scoped
+                                  for magistrates) */
+    VG_PERM_PERSON_READ,       /* a person's file: identity, addresses, household */
+    VG_PERM_PERSON_WRITE,      /* create a person, change it (a new version) */
+    VG_PERM_UNIT_ISSUE,        /* issue a unit's certificate and key, revoke it */
+    VG_PERM_MEASURE_TRANSFER,  /* export a measure's whole file (and import it, offline) */
+    VG_PERM_INCIDENT_HANDLE,   /* the queue; take an incident, record its steps, close it */
+    VG_PERM_INCIDENT_REASSIGN, /* give an incident another operator has to someone */
     VG_PERM__COUNT
 };
 

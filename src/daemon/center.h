@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "core/engine.h"
+#include "core/incident.h"
 #include "core/lifecycle.h"
 #include "net/gateway.h"
 #include "store/store.h"
@@ -136,6 +137,24 @@ struct vg_center_measure_info {
  * 0, or a negative vg_err with err set. */
 int vg_center_journal(struct vg_center *c, const char *actor, const char *action,
                       const char *subject, const char *detail, char *err, size_t err_len);
+
+/* The incidents not closed, each with its measure's id, name and court
+ * (core/incident.h). */
+int vg_center_list_incidents(struct vg_center *c,
+                             int (*cb)(void *arg, const struct vg_incident *inc,
+                                       const char *measure, const char *court),
+                             void *arg);
+
+/* An operator's action on an incident: "take" (reassign: a supervisor
+ * gives it to `operator_name`), "step" (kind, outcome), "close" (text: the
+ * summary). Durable, with its journal entry (text, the police's reference
+ * or a note, goes there), before it returns. VG_ENOTFOUND (no such
+ * incident open), VG_ESTATE (not its operator, taken by another, closed),
+ * VG_EINVAL (a step that does not fit, no summary). */
+int vg_center_incident_act(struct vg_center *c, const char *actor, const char *action,
+                           int64_t incident_id, const char *operator_name, bool reassign,
+                           enum vg_step_kind kind, enum vg_step_outcome outcome, const char *text,
+                           struct vg_incident *out, char *err, size_t err_len);
 
 /* Let go of an ended measure (archived or deleted by the retention job):
  * it is no longer listed nor judged; its units serve nothing. VG_ENOTFOUND

@@ -62,6 +62,9 @@ void vg__retention_stop(struct vg_retention *r);
 int vg__daemon_export_measure(struct daemon *d, const struct vg_identity *who, int64_t id,
                               json_t **out, char *err, size_t err_len);
 
+/* The incidents' hooks (incident_hooks.c) into h. */
+void vg__daemon_incident_hooks(struct vg_http_hooks *h);
+
 /* The measures' hooks (measure_hooks.c) into h (h->arg is the daemon). */
 void vg__daemon_measure_hooks(struct vg_http_hooks *h);
 

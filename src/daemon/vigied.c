@@ -308,6 +308,7 @@ static int run(struct daemon *d)
     vg_center_set_gateway(d->center, d->gateway);
     struct vg_http_hooks hh = {.arg = d, .health = hook_health, .metrics = hook_metrics};
     vg__daemon_measure_hooks(&hh);
+    vg__daemon_incident_hooks(&hh);
     vg__daemon_unit_hooks(&hh);
     char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
     snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);

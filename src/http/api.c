@@ -109,6 +109,14 @@ static void on_request(struct evhttp_request *req, void *arg)
             vg__http_on_person(h, req, cmd, &who, id, versions);
         return;
     }
+    static const char incidents_prefix[] = "/api/v1/incidents";
+    if (strncmp(path, incidents_prefix, sizeof incidents_prefix - 1) == 0 &&
+        (path[sizeof incidents_prefix - 1] == '\0' || path[sizeof incidents_prefix - 1] == '/')) {
+        struct vg_identity who;
+        if (vg__http_identify(h, req, &who))
+            vg__http_on_incidents(h, req, cmd, &who, path + sizeof incidents_prefix - 1);
+        return;
+    }
     static const char measures_prefix[] = "/api/v1/measures/";
     if (strcmp(path, "/api/v1/measures") == 0 ||
         strncmp(path, measures_prefix, sizeof measures_prefix - 1) == 0) {

@@ -21,6 +21,8 @@
  *   GET    /api/v1/measures/ID/versions
  *   POST   /api/v1/measures/ID/{suspend,resume,lift,revoke}
  *   GET    /api/v1/measures/ID/export                       (administrator)
+ *   GET    /api/v1/incidents      the queue                (operator, supervisor)
+ *   POST   /api/v1/incidents/ID/{take,step,close}           (operator, supervisor)
  *   GET/POST /api/v1/persons, GET/PUT /api/v1/persons/ID[/versions]
  *   GET    /api/v1/units          the units and their health (court-scoped)
  *   POST   /api/v1/units          issue a unit's certificate and key (installer, administrator)
@@ -80,6 +82,14 @@ struct vg_http_hooks {
     /* A measure's whole file (an open JSON document, docs/API.md), journaled. */
     int (*export_measure)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
                           char *err, size_t err_len);
+    /* The incidents in progress, most urgent first (a JSON array). */
+    int (*list_incidents)(void *arg, const struct vg_identity *who, json_t **out, char *err,
+                          size_t err_len);
+    /* take / step / close an incident (daemon/center.h); *out the incident after it. */
+    int (*act_on_incident)(void *arg, const struct vg_identity *who, int64_t id, const char *action,
+                           const char *operator_name, bool reassign, const char *step,
+                           const char *outcome, const char *text, json_t **out, char *err,
+                           size_t err_len);
     /* suspend, resume, lift, revoke (VG_ENOTFOUND for another word). */
     int (*act_on_measure)(void *arg, const struct vg_identity *who, int64_t id, int64_t based_on,
                           const char *action, const char *note, int64_t *version, char *err,

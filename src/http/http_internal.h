@@ -85,6 +85,10 @@ void vg__http_on_measures(struct vg_http *h, struct evhttp_request *req, enum ev
 void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                          const struct vg_identity *who, int64_t id, const char *what);
 
+/* ---- incidents.c: /api/v1/incidents ---- */
+void vg__http_on_incidents(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                           const struct vg_identity *who, const char *rest);
+
 /* ---- persons.c: /api/v1/persons ---- */
 void vg__http_on_persons(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                          const struct vg_identity *who);

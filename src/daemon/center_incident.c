@@ -1,0 +1,106 @@
+/* The operators' actions on incidents (center.h): taken, stepped, closed,
+ * each durable with its journal entry before the operator is answered. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "daemon/center.h"
+#include "daemon/center_internal.h"
+#include "util/log.h"
+
+int vg_center_list_incidents(struct vg_center *c,
+                             int (*cb)(void *arg, const struct vg_incident *inc,
+                                       const char *measure, const char *court),
+                             void *arg)
+{
+    for (struct measure *m = c->measures; m; m = m->next) {
+        if (!m->has_incident || m->incident.state == VG_INCIDENT_CLOSED)
+            continue;
+        int rc = cb(arg, &m->incident, m->def.name, m->def.court);
+        if (rc)
+            return rc;
+    }
+    return VG_OK;
+}
+
+static struct measure *holding(struct vg_center *c, int64_t incident_id)
+{
+    for (struct measure *m = c->measures; m; m = m->next)
+        if (m->has_incident && m->incident.id == incident_id)
+            return m;
+    return NULL;
+}
+
+int vg_center_incident_act(struct vg_center *c, const char *actor, const char *action,
+                           int64_t incident_id, const char *operator_name, bool reassign,
+                           enum vg_step_kind kind, enum vg_step_outcome outcome, const char *text,
+                           struct vg_incident *out, char *err, size_t err_len)
+{
+    struct measure *m = holding(c, incident_id);
+    if (!m) {
+        snprintf(err, err_len, "no incident %lld in progress", (long long)incident_id);
+        return VG_ENOTFOUND;
+    }
+    struct vg_incident inc = m->incident; /* changed once durable */
+    int64_t now = vg__center_wall_ms();
+    int rc;
+    json_t *detail;
+    if (strcmp(action, "take") == 0) {
+        rc = vg_incident_take(&inc, operator_name, reassign, now, err, err_len);
+        detail = json_pack("{s:s,s:b}", "operator", operator_name ? operator_name : "",
+                           "reassigned", reassign);
+    } else if (strcmp(action, "step") == 0) {
+        rc = vg_incident_step(&inc, operator_name, kind, outcome, now, err, err_len);
+        detail = json_pack("{s:s,s:s,s:s}", "step",
+                           vg_step_kind_name(kind) ? vg_step_kind_name(kind) : "", "outcome",
+                           vg_step_outcome_name(outcome) ? vg_step_outcome_name(outcome) : "",
+                           "text", text ? text : "");
+    } else if (strcmp(action, "close") == 0) {
+        rc = vg_incident_close(&inc, operator_name, text, now, err, err_len);
+        detail = json_pack("{s:s}", "summary", text ? text : "");
+    } else {
+        snprintf(err, err_len, "no such action on an incident: take, step, close");
+        return VG_ENOTFOUND;
+    }
+    if (rc != VG_OK) {
+        json_decref(detail);
+        return rc;
+    }
+    char *d = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    char subject[48], what[32];
+    snprintf(subject, sizeof subject, "incident/%lld", (long long)inc.id);
+    snprintf(what, sizeof what, "incident.%s", action);
+    struct vg_store_journal_entry je = {
+        .actor = actor, .action = what, .subject = subject, .detail = d ? d : "{}"};
+    struct cbatch *b = calloc(1, sizeof *b);
+    if (!b || !d) {
+        free(b);
+        free(d);
+        snprintf(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    b->c = c;
+    b->sb.incidents = &inc;
+    b->sb.n_incidents = 1;
+    b->sb.journal = &je;
+    b->sb.n_journal = 1;
+    vg__center_flush(c); /* the alarms already gathered go first */
+    rc = vg__center_submit_and_wait(c, b);
+    if (rc != VG_OK)
+        snprintf(err, err_len, "%s", b->err[0] ? b->err : vg_strerror(rc));
+    free(b);
+    free(d);
+    if (rc != VG_OK)
+        return rc;
+    /* an alarm gathered meanwhile may have joined it: keep its count */
+    inc.n_alarms = m->incident.n_alarms > inc.n_alarms ? m->incident.n_alarms : inc.n_alarms;
+    inc.last_alarm_seq = m->incident.last_alarm_seq;
+    inc.priority = m->incident.priority < inc.priority ? m->incident.priority : inc.priority;
+    m->incident = inc;
+    *out = inc;
+    vg_log(VG_LOG_INFO, "incident", "id", subject, "action", action, "by", actor, NULL);
+    return VG_OK;
+}
