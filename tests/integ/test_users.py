@@ -271,9 +271,14 @@ class Permissions(UsersTest):
             # the rules (400), a pending measure that cannot resume (409)
             ("PUT", "/api/v1/measures/M-A"): {"installer", "magistrate", "administrator"},
             ("POST", "/api/v1/measures/M-A/resume"): {"installer", "magistrate", "administrator"},
+            ("GET", "/api/v1/measures/M-A/export"): {"administrator"},
+            ("GET", "/api/v1/incidents"): {"operator", "supervisor"},
+            # through to the incidents' own checks: there is no incident 999
+            ("POST", "/api/v1/incidents/999/take"): {"operator", "supervisor"},
         }
         ok = {("PUT", "/api/v1/measures/M-A"): (400,),
-              ("POST", "/api/v1/measures/M-A/resume"): (409,)}
+              ("POST", "/api/v1/measures/M-A/resume"): (409,),
+              ("POST", "/api/v1/incidents/999/take"): (404,)}
         ids = {m["name"]: m["id"] for m in json.loads(self.d.http("GET", "/api/v1/measures")[1])}
         for role in ROLES:
             c = self.session("u-" + role)
@@ -292,6 +297,8 @@ class Permissions(UsersTest):
                     body = {"based_on": 1, "note": "x", "definition": {"name": "M-A"}}
                 elif route.endswith("/resume"):
                     body = {"based_on": 1, "note": "x"}
+                elif route.endswith("/take"):
+                    body = {}
                 status, doc, _ = c.request(method, path, body)
                 if role in who:
                     self.assertIn(status, ok.get((method, route), (200, 201)),
