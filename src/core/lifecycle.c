@@ -102,6 +102,40 @@ int vg_lifecycle_act(enum vg_measure_status status, enum vg_lifecycle_action act
     return VG_EINVAL;
 }
 
+static bool same_consent(struct vg_consent a, struct vg_consent b)
+{
+    return a.given == b.given && (!a.given || vg_date_cmp(a.date, b.date) == 0);
+}
+
+static bool same_period(const struct vg_measure_period *a, const struct vg_measure_period *b)
+{
+    return a->stage == b->stage && vg_date_cmp(a->decision_date, b->decision_date) == 0 &&
+           vg_date_cmp(a->start, b->start) == 0 && vg_date_cmp(a->end, b->end) == 0 &&
+           same_consent(a->protected_consent, b->protected_consent) &&
+           same_consent(a->author_consent, b->author_consent);
+}
+
+int vg_lifecycle_amend_check(const struct vg_measure *decided, const struct vg_measure *amended,
+                             char *msg, size_t msg_len)
+{
+    if (amended->n_periods < decided->n_periods) {
+        snprintf(msg, msg_len,
+                 "decision.periods: the %zu periods already decided stay (a renewal adds one; "
+                 "lifting ends the measure)",
+                 decided->n_periods);
+        return VG_EINVAL;
+    }
+    for (size_t i = 0; i < decided->n_periods; i++)
+        if (!same_period(&decided->periods[i], &amended->periods[i])) {
+            snprintf(msg, msg_len,
+                     "decision.periods[%zu]: a period already decided cannot be changed (a "
+                     "renewal adds one)",
+                     i);
+            return VG_EINVAL;
+        }
+    return VG_OK;
+}
+
 bool vg_lifecycle_last_end(const struct vg_measure *m, struct vg_date *end)
 {
     if (!m || !m->periods || m->n_periods == 0 || m->n_periods > VG_MEASURE_MAX_PERIODS)

@@ -84,6 +84,13 @@ int vg_lifecycle_act(enum vg_measure_status status, enum vg_lifecycle_action act
                      enum vg_measure_status *new_status, enum vg_end_reason *reason, char *msg,
                      size_t msg_len);
 
+/* What a new version of a decision may not change: the periods already
+ * decided stay as they were, in their order (a renewal adds one; a lifting
+ * ends the measure instead of cutting a period). VG_OK, or VG_EINVAL with a
+ * message naming the period ("decision.periods[N]"). */
+int vg_lifecycle_amend_check(const struct vg_measure *decided, const struct vg_measure *amended,
+                             char *msg, size_t msg_len);
+
 /* The last day (excluded) of the measure's decision: the latest period end;
  * false when it has no usable period (a measure declared before decisions
  * were recorded: it never expires by date). */

@@ -443,18 +443,6 @@ int vg_center_create_measure(struct vg_center *c, const char *actor, const char 
 
 /* ---- changing it --------------------------------------------------------------------------- */
 
-static bool same_period(const struct vg_measure_period *a, const struct vg_measure_period *b)
-{
-    return a->stage == b->stage && vg_date_cmp(a->decision_date, b->decision_date) == 0 &&
-           vg_date_cmp(a->start, b->start) == 0 && vg_date_cmp(a->end, b->end) == 0 &&
-           a->protected_consent.given == b->protected_consent.given &&
-           a->author_consent.given == b->author_consent.given &&
-           (!a->protected_consent.given ||
-            vg_date_cmp(a->protected_consent.date, b->protected_consent.date) == 0) &&
-           (!a->author_consent.given ||
-            vg_date_cmp(a->author_consent.date, b->author_consent.date) == 0);
-}
-
 /* What a new version may not change: the measure's name and units (a
  * unit is replaced by declaring the exchange: not through a new version),
  * and the periods already decided (a renewal adds one). */
@@ -472,25 +460,9 @@ static int check_continuity(const struct measure *old, const struct measure *n, 
                  old->def.name, old->def.author_unit, old->def.protected_unit);
         return VG_EINVAL;
     }
-    const struct vg_measure_decision *a = &old->def.decision, *b = &n->def.decision;
-    if (!a->present)
-        return VG_OK;
-    if (b->n_periods < a->n_periods) {
-        snprintf(err, err_len,
-                 "decision.periods: the %zu periods already decided stay (a "
-                 "renewal adds one; lifting ends the measure)",
-                 a->n_periods);
-        return VG_EINVAL;
-    }
-    for (size_t i = 0; i < a->n_periods; i++)
-        if (!same_period(&a->periods[i], &b->periods[i])) {
-            snprintf(err, err_len,
-                     "decision.periods[%zu]: a period already decided cannot be "
-                     "changed (a renewal adds one)",
-                     i);
-            return VG_EINVAL;
-        }
-    return VG_OK;
+    if (!old->def.decision.present)
+        return VG_OK; /* declared before decisions were recorded: nothing decided to keep */
+    return vg_lifecycle_amend_check(&old->legal, &n->legal, err, err_len);
 }
 
 /* The new definition takes the old one's place; the engine starts afresh

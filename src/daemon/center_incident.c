@@ -95,10 +95,7 @@ int vg_center_incident_act(struct vg_center *c, const char *actor, const char *a
     free(d);
     if (rc != VG_OK)
         return rc;
-    /* an alarm gathered meanwhile may have joined it: keep its count */
-    inc.n_alarms = m->incident.n_alarms > inc.n_alarms ? m->incident.n_alarms : inc.n_alarms;
-    inc.last_alarm_seq = m->incident.last_alarm_seq;
-    inc.priority = m->incident.priority < inc.priority ? m->incident.priority : inc.priority;
+    /* the loop waited for the commit: no alarm joined it meanwhile */
     m->incident = inc;
     *out = inc;
     vg_log(VG_LOG_INFO, "incident", "id", subject, "action", action, "by", actor, NULL);

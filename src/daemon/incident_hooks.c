@@ -24,9 +24,14 @@ static json_t *incident_json(const struct vg_incident *x, const char *measure)
                      "closed_ms", (json_int_t)x->closed_ms, "operator", x->operator_name);
 }
 
+/* One incident in progress and its measure's name, as the queue lists it. */
+struct queued {
+    struct vg_incident inc;
+    char measure[VG_NAME_MAX + 1];
+};
+
 struct list_call {
-    struct vg_incident *items;
-    char (*names)[VG_NAME_MAX + 1];
+    struct queued *items;
     size_t n, cap;
     int rc;
 };
@@ -37,18 +42,14 @@ static int add_one(void *arg, const struct vg_incident *inc, const char *measure
     struct list_call *l = arg;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 32;
-        struct vg_incident *p = realloc(l->items, cap * sizeof *p);
-        if (p)
-            l->items = p;
-        char(*q)[VG_NAME_MAX + 1] = realloc(l->names, cap * sizeof *q);
-        if (q)
-            l->names = q;
-        if (!p || !q)
+        struct queued *p = realloc(l->items, cap * sizeof *p);
+        if (!p)
             return l->rc = VG_ENOSPC;
+        l->items = p;
         l->cap = cap;
     }
-    l->items[l->n] = *inc;
-    snprintf(l->names[l->n], sizeof l->names[0], "%s", measure);
+    l->items[l->n].inc = *inc;
+    snprintf(l->items[l->n].measure, sizeof l->items[0].measure, "%s", measure);
     l->n++;
     return 0;
 }
@@ -58,6 +59,13 @@ static void do_list(struct daemon *d, void *arg)
     vg_center_list_incidents(d->center, add_one, arg);
 }
 
+/* The queue's order (core/incident.h): the most urgent first, then the oldest. */
+static int queue_order(const void *a, const void *b)
+{
+    return vg_incident_queue_cmp(&((const struct queued *)a)->inc,
+                                 &((const struct queued *)b)->inc);
+}
+
 static int hook_list(void *arg, const struct vg_identity *who, json_t **out, char *err,
                      size_t err_len)
 {
@@ -65,26 +73,15 @@ static int hook_list(void *arg, const struct vg_identity *who, json_t **out, cha
     struct list_call l = {0};
     if (vg__daemon_on_loop(d, do_list, &l) != VG_OK || l.rc != VG_OK) {
         free(l.items);
-        free(l.names);
         snprintf(err, err_len, l.rc ? "out of memory" : "stopping");
         return l.rc ? l.rc : VG_ESTATE;
     }
-    /* the queue's order: the most urgent first, then the oldest */
-    for (size_t i = 1; i < l.n; i++)
-        for (size_t k = i; k > 0 && vg_incident_queue_cmp(&l.items[k], &l.items[k - 1]) < 0; k--) {
-            struct vg_incident t = l.items[k];
-            l.items[k] = l.items[k - 1];
-            l.items[k - 1] = t;
-            char name[VG_NAME_MAX + 1];
-            memcpy(name, l.names[k], sizeof name);
-            memcpy(l.names[k], l.names[k - 1], sizeof name);
-            memcpy(l.names[k - 1], name, sizeof name);
-        }
+    if (l.n)
+        qsort(l.items, l.n, sizeof *l.items, queue_order);
     json_t *a = json_array();
     for (size_t i = 0; a && i < l.n; i++)
-        json_array_append_new(a, incident_json(&l.items[i], l.names[i]));
+        json_array_append_new(a, incident_json(&l.items[i].inc, l.items[i].measure));
     free(l.items);
-    free(l.names);
     char detail[48];
     snprintf(detail, sizeof detail, "{\"count\":%zu}", json_array_size(a));
     int rc = a ? vg_center_journal(d->center, who->name, "incident.list", "*", detail, err, err_len)

@@ -518,12 +518,12 @@ int vigie_measure_import(int argc, char **argv)
     snprintf(location, sizeof location, "%s", db ? db : "");
     if (!db)
         snprintf(location, sizeof location, "sqlite:%s/vigie.db", data_dir);
-    snprintf(src, sizeof src, "%s",
-             source                    ? source
-             : str(doc, "exported_by") ? "export"
-                                       : "unknown");
-    if (!source && str(doc, "source_journal_head"))
-        snprintf(src, sizeof src, "journal %s", str(doc, "source_journal_head"));
+    /* the source as the operator names it, else by its journal's head */
+    const char *head = str(doc, "source_journal_head");
+    if (source)
+        snprintf(src, sizeof src, "%s", source);
+    else
+        snprintf(src, sizeof src, "journal %s", head ? head : "unknown");
     int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
         json_decref(doc);

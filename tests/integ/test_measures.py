@@ -94,6 +94,13 @@ class MeasuresTest(unittest.TestCase):
             time.sleep(0.05)
         self.fail("timed out waiting for " + what)
 
+    def person(self, last, home):
+        p = {"identity": {"last_name": last, "first_names": "X", "birth_date": "1984-01-01"},
+             "addresses": [{"label": "home", "text": "somewhere", "location": list(home)}]}
+        status, doc = self.api("POST", "/api/v1/persons", p)
+        self.assertEqual(status, 201, doc)
+        return doc["id"]
+
     def units(self, name):
         self.d.issue(name + "-A")
         self.d.issue(name + "-P")
@@ -417,12 +424,6 @@ class Expiry(MeasuresTest):
 
 
 class Retention(MeasuresTest):
-    def person(self, last, home):
-        p = {"identity": {"last_name": last, "first_names": "X", "birth_date": "1984-01-01"},
-             "addresses": [{"label": "home", "text": "somewhere", "location": list(home)}]}
-        status, doc = self.api("POST", "/api/v1/persons", p)
-        self.assertEqual(status, 201, doc)
-        return doc["id"]
 
     def test_archive_after_a_month_then_deletion_after_six_years(self):
         her, him = self.person("Martin", HOME), self.person("Bernard", FAR)
@@ -500,7 +501,7 @@ class Retention(MeasuresTest):
 
 class Transfer(MeasuresTest):
     def test_export_then_import_into_another_centre_loses_nothing(self):
-        her, him = Retention.person(self, "Martin", HOME), Retention.person(self, "Bernard", FAR)
+        her, him = self.person("Martin", HOME), self.person("Bernard", FAR)
         d = self.definition("T1", persons={"author": him, "protected": her})
         del d["decision"]["author"], d["decision"]["protected"]
         mid = self.create(d)

@@ -172,6 +172,43 @@ static void test_no_decision_never_expires(void **state)
     assert_int_equal(s, VG_STATUS_ACTIVE);
 }
 
+static void test_a_new_version_keeps_the_decided_periods(void **state)
+{
+    (void)state;
+    struct vg_measure decided = two_periods();
+    struct vg_measure_period more[3];
+    memcpy(more, periods, sizeof periods);
+    more[2] = periods[1];
+    more[2].start = D(2027, 3, 1);
+    more[2].end = D(2027, 9, 1);
+    struct vg_measure renewed = decided;
+    renewed.periods = more;
+    renewed.n_periods = 3;
+    char msg[200];
+    assert_int_equal(vg_lifecycle_amend_check(&decided, &decided, msg, sizeof msg), VG_OK);
+    assert_int_equal(vg_lifecycle_amend_check(&decided, &renewed, msg, sizeof msg), VG_OK);
+    /* one fewer: refused */
+    assert_int_equal(vg_lifecycle_amend_check(&renewed, &decided, msg, sizeof msg), VG_EINVAL);
+    assert_non_null(strstr(msg, "3 periods already decided"));
+    /* each field of a decided period, changed: refused, the period named */
+    for (int field = 0; field < 5; field++) {
+        memcpy(more, periods, sizeof periods);
+        struct vg_measure_period *p = &more[1];
+        if (field == 0)
+            p->end = D(2027, 2, 1);
+        else if (field == 1)
+            p->stage = VG_STAGE_POST_SENTENCING;
+        else if (field == 2)
+            p->decision_date = D(2026, 8, 30);
+        else if (field == 3)
+            p->protected_consent = (struct vg_consent){true, D(2026, 8, 1)};
+        else
+            p->author_consent.given = !p->author_consent.given;
+        assert_int_equal(vg_lifecycle_amend_check(&decided, &renewed, msg, sizeof msg), VG_EINVAL);
+        assert_non_null(strstr(msg, "decision.periods[1]"));
+    }
+}
+
 static void test_names_round_trip(void **state)
 {
     (void)state;
@@ -196,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_activation_needs_checklist_and_a_day_in_force),
         cmocka_unit_test(test_expiry_on_the_last_end_day),
         cmocka_unit_test(test_no_decision_never_expires),
+        cmocka_unit_test(test_a_new_version_keeps_the_decided_periods),
         cmocka_unit_test(test_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
