@@ -319,6 +319,28 @@ static const char MIGRATION_9[] =
     ");"
     "CREATE INDEX incidents_by_measure ON incidents (measure_id, id);";
 
+/* The incidents' steps (one row each, numbered within the incident) and
+ * the report each closing makes (its content kept byte for byte: the
+ * journal holds its SHA-256). */
+static const char MIGRATION_10[] = "CREATE TABLE incident_steps ("
+                                   "  incident_id BIGINT NOT NULL REFERENCES incidents (id),"
+                                   "  n BIGINT NOT NULL,"
+                                   "  kind SMALLINT NOT NULL,"
+                                   "  outcome SMALLINT NOT NULL,"
+                                   "  text TEXT NOT NULL,"
+                                   "  operator TEXT NOT NULL,"
+                                   "  at_ms BIGINT NOT NULL,"
+                                   "  PRIMARY KEY (incident_id, n)"
+                                   ")@NOROWID@;"
+                                   "CREATE TABLE reports ("
+                                   "  incident_id @KEY@ REFERENCES incidents (id),"
+                                   "  measure_id BIGINT NOT NULL REFERENCES measures (id),"
+                                   "  created_ms BIGINT NOT NULL,"
+                                   "  recipients TEXT NOT NULL,"
+                                   "  content TEXT NOT NULL"
+                                   ");"
+                                   "CREATE INDEX reports_by_measure ON reports (measure_id);";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
@@ -329,6 +351,7 @@ const struct vg__store_migration vg__store_migrations[] = {
     {7, "measures' end and archive (retention)", MIGRATION_7},
     {8, "journal entries of imported measures", MIGRATION_8},
     {9, "the operators' incidents", MIGRATION_9},
+    {10, "the incidents' steps and reports", MIGRATION_10},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -561,7 +584,8 @@ int vg_store_submit(struct vg_store *s, struct vg_store_batch *b)
 {
     if (!s || !b || (b->n_records && !b->records) || (b->n_alarms && !b->alarms) ||
         (b->n_states && !b->states) || (b->n_acks && !b->acks) || (b->n_measures && !b->measures) ||
-        (b->n_units && !b->units))
+        (b->n_units && !b->units) || (b->n_incident_steps && !b->incident_steps) ||
+        (b->n_reports && !b->reports))
         return VG_EINVAL;
     b->next_ = NULL;
     b->n_inserted = 0;
@@ -933,6 +957,45 @@ int vg_store_incidents(struct vg_store *s, bool latest_only,
     int rc = read_begin(s);
     if (rc == 0) {
         rc = s->ops->incidents(s->be, latest_only, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_incident(struct vg_store *s, int64_t id, struct vg_incident *out)
+{
+    if (!s || !out || id <= 0)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->incident(s->be, id, out);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_incident_steps(struct vg_store *s, int64_t incident_id,
+                            int (*cb)(void *arg, const struct vg_store_incident_step *st),
+                            void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->incident_steps(s->be, incident_id, cb, arg);
+        read_end(s);
+    }
+    return rc;
+}
+
+int vg_store_report(struct vg_store *s, int64_t incident_id,
+                    int (*cb)(void *arg, const struct vg_store_report *r), void *arg)
+{
+    if (!s || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc == 0) {
+        rc = s->ops->report(s->be, incident_id, cb, arg);
         read_end(s);
     }
     return rc;

@@ -160,6 +160,30 @@ struct vg_store_import {
     int64_t id; /* out */
 };
 
+/* A step of the protocol recorded on an incident (core/incident.h), written
+ * in the transaction of the incident's change and of its journal entry.
+ * One row each, never rewritten. */
+struct vg_store_incident_step {
+    int64_t incident_id;
+    uint32_t n;                /* its number within the incident: 1, 2, ... */
+    uint8_t kind;              /* enum vg_step_kind */
+    uint8_t outcome;           /* enum vg_step_outcome */
+    const char *text;          /* the police's reference, a note ("" if none) */
+    const char *operator_name; /* who recorded it */
+    int64_t at_ms;
+};
+
+/* The report made when an incident is closed, addressed to the recipients
+ * its measure names (written in the closing's transaction). The content is
+ * kept byte for byte: its SHA-256 is in the journal (report.create). */
+struct vg_store_report {
+    int64_t incident_id; /* one report per incident */
+    int64_t measure_id;
+    int64_t created_ms;
+    const char *recipients; /* JSON array: [{"role", "name", "contact"}] */
+    const char *content;    /* JSON object */
+};
+
 /* The retention job's steps on an ended measure (core/retention.h). */
 enum vg_store_retention_action {
     VG_STORE_ARCHIVE = 1, /* into the intermediate archive (access restricted) */
@@ -168,8 +192,9 @@ enum vg_store_retention_action {
      * repeated until none is left, so that no transaction holds the writer
      * long (alarms never wait behind bulk work). */
     VG_STORE_PURGE_RECORDS = 2,
-    /* Then the rest: alarms, engine state, versions, the measure, and the
-     * persons' files no other measure names. The journal stays. */
+    /* Then the rest: alarms, incidents with their steps and reports,
+     * engine state, versions, the measure, and the persons' files no other
+     * measure names. The journal stays. */
     VG_STORE_DELETE_MEASURE = 3,
 };
 
@@ -210,6 +235,12 @@ struct vg_store_batch {
      * caller): written whole, after the alarms of the batch */
     const struct vg_incident *incidents;
     size_t n_incidents;
+    /* the protocol's steps and the closing reports of incidents (after
+     * the incidents: an incident of the batch may be the one they name) */
+    const struct vg_store_incident_step *incident_steps;
+    size_t n_incident_steps;
+    const struct vg_store_report *reports;
+    size_t n_reports;
     /* An alarm waits on this batch: its transaction ends with it (the
      * batches queued after it go in the next one), so that what it waits
      * for is as small as the order of batches allows. */
@@ -315,6 +346,21 @@ int vg_store_person(struct vg_store *s, int64_t id, int64_t version, bool all,
  * (what the centre resumes from). */
 int vg_store_incidents(struct vg_store *s, bool latest_only,
                        int (*cb)(void *arg, const struct vg_incident *inc), void *arg);
+
+/* One incident by its id, whichever its measure. VG_ENOTFOUND if none. */
+int vg_store_incident(struct vg_store *s, int64_t id, struct vg_incident *out);
+
+/* An incident's steps, in their order (none: 0 without a call). Strings
+ * valid during the call. */
+int vg_store_incident_steps(struct vg_store *s, int64_t incident_id,
+                            int (*cb)(void *arg, const struct vg_store_incident_step *st),
+                            void *arg);
+
+/* An incident's report (strings valid during the call). VG_ENOTFOUND if
+ * it has none (not closed, closed before reports were made, no such
+ * incident). */
+int vg_store_report(struct vg_store *s, int64_t incident_id,
+                    int (*cb)(void *arg, const struct vg_store_report *r), void *arg);
 
 /* Every version of a measure, newest first. VG_ENOTFOUND if none. */
 int vg_store_measure_versions(struct vg_store *s, int64_t id,

@@ -72,6 +72,12 @@ struct vg_store_ops {
                   int (*cb)(void *arg, const struct vg_store_person_row *p), void *arg);
     int (*incidents)(struct vg_store_backend *be, bool latest_only,
                      int (*cb)(void *arg, const struct vg_incident *inc), void *arg);
+    int (*incident)(struct vg_store_backend *be, int64_t id, struct vg_incident *out);
+    int (*incident_steps)(struct vg_store_backend *be, int64_t incident_id,
+                          int (*cb)(void *arg, const struct vg_store_incident_step *st),
+                          void *arg);
+    int (*report)(struct vg_store_backend *be, int64_t incident_id,
+                  int (*cb)(void *arg, const struct vg_store_report *r), void *arg);
     int (*unit_records)(struct vg_store_backend *be, int64_t unit_id, int64_t from_ms,
                         int64_t to_ms, int (*cb)(void *arg, const struct vg_store_record *r),
                         void *arg);

@@ -84,6 +84,8 @@ enum {
     W_MEASURE_VERSION,
     W_ARCHIVE,
     W_INCIDENT,
+    W_INCIDENT_STEP,
+    W_REPORT,
     W_IMPORT_MEASURE,
     W_IMPORT_PERSON,
     W_IMPORT_JOURNAL,
@@ -94,6 +96,8 @@ enum {
     W_DELETE_PERSON_VERSIONS,
     W_DELETE_PERSONS,
     W_DELETE_ALARMS,
+    W_DELETE_STEPS,
+    W_DELETE_REPORTS,
     W_DELETE_INCIDENTS,
     W_DELETE_STATE,
     W_DELETE_VERSIONS,
@@ -203,6 +207,10 @@ static const char *const write_sql[W__COUNT] = {
                    "taken_ms = excluded.taken_ms, last_step_ms = excluded.last_step_ms, "
                    "closed_ms = excluded.closed_ms, escalated_ms = excluded.escalated_ms, "
                    "operator = excluded.operator",
+    [W_INCIDENT_STEP] = "INSERT INTO incident_steps (incident_id, n, kind, outcome, text, "
+                        "operator, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_REPORT] = "INSERT INTO reports (incident_id, measure_id, created_ms, recipients, content) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5)",
     [W_IMPORT_MEASURE] = "INSERT INTO measures (name, definition, created_ms, updated_ms, status, "
                          "version, end_reason, installation, ended_ms) "
                          "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
@@ -225,6 +233,9 @@ static const char *const write_sql[W__COUNT] = {
         "DELETE FROM persons WHERE id IN (" PERSONS_OF("=") ") "
                                                             "AND id NOT IN (" PERSONS_OF("<>") ")",
     [W_DELETE_ALARMS] = "DELETE FROM alarms WHERE measure_id = ?1",
+    [W_DELETE_STEPS] = "DELETE FROM incident_steps WHERE incident_id IN "
+                       "(SELECT id FROM incidents WHERE measure_id = ?1)",
+    [W_DELETE_REPORTS] = "DELETE FROM reports WHERE measure_id = ?1",
     [W_DELETE_INCIDENTS] = "DELETE FROM incidents WHERE measure_id = ?1",
     [W_DELETE_STATE] = "DELETE FROM engine_states WHERE measure_id = ?1",
     [W_DELETE_VERSIONS] = "DELETE FROM measure_versions WHERE measure_id = ?1",
@@ -253,6 +264,9 @@ enum {
     R_STATISTICS,
     R_INCIDENTS,
     R_LATEST_INCIDENTS,
+    R_INCIDENT,
+    R_INCIDENT_STEPS,
+    R_REPORT,
     R__COUNT
 };
 
@@ -289,6 +303,11 @@ static const char *const read_sql[R__COUNT] = {
     [R_INCIDENTS] = "SELECT " INCIDENT_COLUMNS " FROM incidents ORDER BY id",
     [R_LATEST_INCIDENTS] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id IN "
                            "(SELECT max(id) FROM incidents GROUP BY measure_id) ORDER BY id",
+    [R_INCIDENT] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
+    [R_INCIDENT_STEPS] = "SELECT incident_id, n, kind, outcome, text, operator, at_ms "
+                         "FROM incident_steps WHERE incident_id = ?1 ORDER BY n",
+    [R_REPORT] = "SELECT incident_id, measure_id, created_ms, recipients, content FROM reports "
+                 "WHERE incident_id = ?1",
     [R_UNIT_RECORDS] = RECORDS_ALL("x.unit_id = ?1 AND x.received_ms >= ?2 AND x.received_ms < ?3"),
     [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes WHERE unit_id = ?1) + "
                         "(SELECT count(*) FROM statuses WHERE unit_id = ?1) + "
@@ -1313,6 +1332,55 @@ static int put_incidents(struct vg_store_backend *be, const struct vg_store_batc
     return VG_OK;
 }
 
+/* The incidents' steps and reports, inserted once (a second row for the
+ * same step or incident fails its batch). */
+static int put_steps_and_reports(struct vg_store_backend *be, const struct vg_store_batch *b,
+                                 char *err, size_t err_len)
+{
+    sqlite3_stmt *st = be->ws[W_INCIDENT_STEP];
+    for (size_t i = 0; i < b->n_incident_steps; i++) {
+        const struct vg_store_incident_step *x = &b->incident_steps[i];
+        if (x->incident_id <= 0 || x->n < 1 || x->kind < VG_STEP_AUTHOR_CALLED ||
+            x->kind >= VG_STEP__COUNT || x->outcome >= VG_OUTCOME__COUNT || !x->operator_name) {
+            vg__store_err(err, err_len,
+                          "incident step %zu: an incident, a number, a step, an outcome and an "
+                          "operator are needed",
+                          i);
+            return VG_EINVAL;
+        }
+        sqlite3_bind_int64(st, 1, x->incident_id);
+        sqlite3_bind_int64(st, 2, x->n);
+        sqlite3_bind_int(st, 3, x->kind);
+        sqlite3_bind_int(st, 4, x->outcome);
+        sqlite3_bind_text(st, 5, x->text ? x->text : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, x->operator_name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, x->at_ms);
+        int rc = step_write(be, st, err, err_len, "incident step", i);
+        if (rc < 0)
+            return rc;
+    }
+    st = be->ws[W_REPORT];
+    for (size_t i = 0; i < b->n_reports; i++) {
+        const struct vg_store_report *r = &b->reports[i];
+        if (r->incident_id <= 0 || r->measure_id <= 0 || !r->recipients || !r->content) {
+            vg__store_err(err, err_len,
+                          "report %zu: an incident, a measure, recipients and a content are "
+                          "needed",
+                          i);
+            return VG_EINVAL;
+        }
+        sqlite3_bind_int64(st, 1, r->incident_id);
+        sqlite3_bind_int64(st, 2, r->measure_id);
+        sqlite3_bind_int64(st, 3, r->created_ms);
+        sqlite3_bind_text(st, 4, r->recipients, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->content, -1, SQLITE_STATIC);
+        int rc = step_write(be, st, err, err_len, "report", i);
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
 /* Measures brought from another centre, as they were. */
 static int put_imports(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
                        size_t err_len)
@@ -1422,8 +1490,8 @@ static int put_retention(struct vg_store_backend *be, struct vg_store_batch *b, 
 {
     static const int purge[] = {W_PURGE_FIXES, W_PURGE_STATUSES, W_PURGE_EVENTS};
     static const int erase[] = {W_DELETE_PERSON_VERSIONS, W_DELETE_PERSONS, W_DELETE_ALARMS,
-                                W_DELETE_INCIDENTS,       W_DELETE_STATE,   W_DELETE_VERSIONS,
-                                W_UNASSIGN_UNITS};
+                                W_DELETE_STEPS,           W_DELETE_REPORTS, W_DELETE_INCIDENTS,
+                                W_DELETE_STATE,           W_DELETE_VERSIONS, W_UNASSIGN_UNITS};
     for (size_t i = 0; i < b->n_retention; i++) {
         struct vg_store_retention_step *r = &b->retention[i];
         r->done = 0;
@@ -1504,6 +1572,7 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_measure_changes(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_retention(be, b, err, err_len)) < 0 ||
         (rc = put_incidents(be, b, err, err_len)) < 0 ||
+        (rc = put_steps_and_reports(be, b, err, err_len)) < 0 ||
         (rc = put_journal(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
@@ -1629,6 +1698,30 @@ static int sq_replay(struct vg_store_backend *be, int64_t measure_id, int64_t si
     return read_records(be, R_REPLAY, measure_id, since_ms, 0, cb, arg);
 }
 
+/* A row of INCIDENT_COLUMNS. */
+static void column_incident(sqlite3_stmt *st, struct vg_incident *out)
+{
+    *out = (struct vg_incident){
+        .id = sqlite3_column_int64(st, 0),
+        .measure_id = sqlite3_column_int64(st, 1),
+        .previous_id = sqlite3_column_int64(st, 2),
+        .state = (uint8_t)sqlite3_column_int(st, 3),
+        .priority = (uint8_t)sqlite3_column_int(st, 4),
+        .escalation = (uint8_t)sqlite3_column_int(st, 5),
+        .first_kind = (uint16_t)sqlite3_column_int(st, 6),
+        .first_alarm_seq = (uint32_t)sqlite3_column_int64(st, 7),
+        .last_alarm_seq = (uint32_t)sqlite3_column_int64(st, 8),
+        .n_alarms = (uint32_t)sqlite3_column_int64(st, 9),
+        .n_steps = (uint32_t)sqlite3_column_int64(st, 10),
+        .opened_ms = sqlite3_column_int64(st, 11),
+        .taken_ms = sqlite3_column_int64(st, 12),
+        .last_step_ms = sqlite3_column_int64(st, 13),
+        .closed_ms = sqlite3_column_int64(st, 14),
+        .escalated_ms = sqlite3_column_int64(st, 15),
+    };
+    snprintf(out->operator_name, sizeof out->operator_name, "%s", column_str(st, 16));
+}
+
 static int sq_incidents(struct vg_store_backend *be, bool latest_only,
                         int (*cb)(void *arg, const struct vg_incident *inc), void *arg)
 {
@@ -1638,28 +1731,78 @@ static int sq_incidents(struct vg_store_backend *be, bool latest_only,
         return VG__STORE_EDB;
     int rc = SQLITE_DONE, cb_rc = 0;
     while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct vg_incident x = {
-            .id = sqlite3_column_int64(st, 0),
-            .measure_id = sqlite3_column_int64(st, 1),
-            .previous_id = sqlite3_column_int64(st, 2),
-            .state = (uint8_t)sqlite3_column_int(st, 3),
-            .priority = (uint8_t)sqlite3_column_int(st, 4),
-            .escalation = (uint8_t)sqlite3_column_int(st, 5),
-            .first_kind = (uint16_t)sqlite3_column_int(st, 6),
-            .first_alarm_seq = (uint32_t)sqlite3_column_int64(st, 7),
-            .last_alarm_seq = (uint32_t)sqlite3_column_int64(st, 8),
-            .n_alarms = (uint32_t)sqlite3_column_int64(st, 9),
-            .n_steps = (uint32_t)sqlite3_column_int64(st, 10),
-            .opened_ms = sqlite3_column_int64(st, 11),
-            .taken_ms = sqlite3_column_int64(st, 12),
-            .last_step_ms = sqlite3_column_int64(st, 13),
-            .closed_ms = sqlite3_column_int64(st, 14),
-            .escalated_ms = sqlite3_column_int64(st, 15),
-        };
-        snprintf(x.operator_name, sizeof x.operator_name, "%s", column_str(st, 16));
+        struct vg_incident x;
+        column_incident(st, &x);
         cb_rc = cb(arg, &x);
     }
     return read_end(st, one_off, rc, cb_rc);
+}
+
+static int sq_incident(struct vg_store_backend *be, int64_t id, struct vg_incident *out)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_INCIDENT, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    bool found = rc == SQLITE_ROW;
+    if (found) {
+        column_incident(st, out);
+        rc = SQLITE_DONE;
+    }
+    rc = read_end(st, one_off, rc, 0);
+    return rc == VG_OK && !found ? VG_ENOTFOUND : rc;
+}
+
+static int sq_incident_steps(struct vg_store_backend *be, int64_t incident_id,
+                             int (*cb)(void *arg, const struct vg_store_incident_step *x),
+                             void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_INCIDENT_STEPS, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, incident_id);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_incident_step x = {
+            .incident_id = sqlite3_column_int64(st, 0),
+            .n = (uint32_t)sqlite3_column_int64(st, 1),
+            .kind = (uint8_t)sqlite3_column_int(st, 2),
+            .outcome = (uint8_t)sqlite3_column_int(st, 3),
+            .text = column_str(st, 4),
+            .operator_name = column_str(st, 5),
+            .at_ms = sqlite3_column_int64(st, 6),
+        };
+        cb_rc = cb(arg, &x);
+    }
+    return read_end(st, one_off, rc, cb_rc);
+}
+
+static int sq_report(struct vg_store_backend *be, int64_t incident_id,
+                     int (*cb)(void *arg, const struct vg_store_report *r), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_REPORT, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_int64(st, 1, incident_id);
+    int rc = SQLITE_DONE, cb_rc = 0;
+    size_t n = 0;
+    while (cb_rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vg_store_report r = {
+            .incident_id = sqlite3_column_int64(st, 0),
+            .measure_id = sqlite3_column_int64(st, 1),
+            .created_ms = sqlite3_column_int64(st, 2),
+            .recipients = column_str(st, 3),
+            .content = column_str(st, 4),
+        };
+        n++;
+        cb_rc = cb(arg, &r);
+    }
+    rc = read_end(st, one_off, rc, cb_rc);
+    return rc == VG_OK && n == 0 ? VG_ENOTFOUND : rc;
 }
 
 static int sq_unit_records(struct vg_store_backend *be, int64_t unit_id, int64_t from_ms,
@@ -2011,6 +2154,9 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .measure_versions = sq_measure_versions,
     .unit_records = sq_unit_records,
     .incidents = sq_incidents,
+    .incident = sq_incident,
+    .incident_steps = sq_incident_steps,
+    .report = sq_report,
     .users = sq_users,
     .statistics = sq_statistics,
     .journal = sq_journal,

@@ -2519,6 +2519,224 @@ static void test_incidents_upsert_and_latest(void **state)
     assert_int_equal(run_batch(s, &b), VG_EINVAL);
 }
 
+/* ---- incidents' steps and reports: with the incident's change, read back, deleted ---------- */
+
+struct step_copy {
+    int64_t incident_id;
+    uint32_t n;
+    uint8_t kind, outcome;
+    char text[64], operator_name[16];
+    int64_t at_ms;
+};
+
+struct step_list {
+    struct step_copy v[8];
+    size_t n;
+};
+
+static int collect_step(void *arg, const struct vg_store_incident_step *x)
+{
+    struct step_list *l = arg;
+    if (l->n == 8)
+        return -1;
+    struct step_copy *c = &l->v[l->n++];
+    *c = (struct step_copy){.incident_id = x->incident_id,
+                            .n = x->n,
+                            .kind = x->kind,
+                            .outcome = x->outcome,
+                            .at_ms = x->at_ms};
+    snprintf(c->text, sizeof c->text, "%s", x->text);
+    snprintf(c->operator_name, sizeof c->operator_name, "%s", x->operator_name);
+    return 0;
+}
+
+struct report_copy {
+    int calls;
+    int64_t incident_id, measure_id, created_ms;
+    char recipients[128], content[256];
+};
+
+static int copy_report(void *arg, const struct vg_store_report *r)
+{
+    struct report_copy *c = arg;
+    c->calls++;
+    c->incident_id = r->incident_id;
+    c->measure_id = r->measure_id;
+    c->created_ms = r->created_ms;
+    snprintf(c->recipients, sizeof c->recipients, "%s", r->recipients);
+    snprintf(c->content, sizeof c->content, "%s", r->content);
+    return 0;
+}
+
+static int64_t journal_length(struct vg_store *s)
+{
+    int64_t id = 0;
+    uint8_t hash[VG_JOURNAL_HASH_LEN];
+    assert_int_equal(vg_store_journal_head(s, &id, hash), 0);
+    return id;
+}
+
+static void test_incident_steps_and_reports(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t ids[2];
+    int64_t m1 = provision(s, "SA", 2, ids), m2 = provision(s, "SB", 2, ids);
+    struct vg_incident a = {.id = 7, .measure_id = m1, .state = VG_INCIDENT_OPEN, .n_alarms = 1};
+    struct vg_incident other = {.id = 8, .measure_id = m2, .state = VG_INCIDENT_OPEN};
+    struct vg_store_batch b = {.incidents = &a, .n_incidents = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    b = (struct vg_store_batch){.incidents = &other, .n_incidents = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct step_list l = {.n = 0};
+    assert_int_equal(vg_store_incident_steps(s, 7, collect_step, &l), 0);
+    assert_int_equal(l.n, 0); /* none yet: no call */
+
+    /* a step with the incident's change and its journal entry; two more at once */
+    a.state = VG_INCIDENT_TAKEN;
+    a.n_steps = 1;
+    snprintf(a.operator_name, sizeof a.operator_name, "op1");
+    struct vg_store_incident_step st[4] = {
+        {.incident_id = 7, .n = 1, .kind = VG_STEP_PROTECTED_CALLED,
+         .outcome = VG_OUTCOME_REACHED, .text = "she is safe", .operator_name = "op1",
+         .at_ms = T0 + 1},
+        {.incident_id = 7, .n = 2, .kind = VG_STEP_POLICE_ALERTED, .text = "ref 2026-1234",
+         .operator_name = "op1", .at_ms = T0 + 2},
+        {.incident_id = 7, .n = 3, .kind = VG_STEP_NOTE, .operator_name = "op2", .at_ms = T0 + 3},
+        {.incident_id = 8, .n = 1, .kind = VG_STEP_AUTHOR_CALLED, .outcome = VG_OUTCOME_COMPLIED,
+         .text = "", .operator_name = "op3", .at_ms = T0 + 4}};
+    struct vg_store_journal_entry je = {
+        .actor = "op1", .action = "incident.step", .subject = "incident/7"};
+    b = (struct vg_store_batch){.incidents = &a,
+                                .n_incidents = 1,
+                                .incident_steps = st,
+                                .n_incident_steps = 1,
+                                .journal = &je,
+                                .n_journal = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    a.n_steps = 3;
+    b = (struct vg_store_batch){
+        .incidents = &a, .n_incidents = 1, .incident_steps = st + 1, .n_incident_steps = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(vg_store_incident_steps(s, 7, collect_step, &l), 0);
+    assert_int_equal(l.n, 3);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(l.v[i].incident_id, 7);
+        assert_int_equal(l.v[i].n, i + 1);
+        assert_int_equal(l.v[i].kind, st[i].kind);
+        assert_int_equal(l.v[i].outcome, st[i].outcome);
+        assert_string_equal(l.v[i].text, st[i].text ? st[i].text : ""); /* NULL: "" */
+        assert_string_equal(l.v[i].operator_name, st[i].operator_name);
+        assert_int_equal(l.v[i].at_ms, st[i].at_ms);
+    }
+    l.n = 0;
+    assert_int_equal(vg_store_incident_steps(s, 8, collect_step, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.v[0].operator_name, "op3");
+
+    /* a step numbered twice fails its batch whole: the incident's change
+     * and its journal entry are not stored either */
+    int64_t journal_before = journal_length(s);
+    struct vg_incident moved = a;
+    moved.n_steps = 4;
+    struct vg_store_incident_step again = st[2];
+    again.text = "a second step 3";
+    b = (struct vg_store_batch){.incidents = &moved,
+                                .n_incidents = 1,
+                                .incident_steps = &again,
+                                .n_incident_steps = 1,
+                                .journal = &je,
+                                .n_journal = 1};
+    assert_int_equal(run_batch(s, &b), VG_EDUPLICATE);
+    struct vg_incident back;
+    assert_int_equal(vg_store_incident(s, 7, &back), 0);
+    assert_int_equal(back.n_steps, 3);
+    assert_int_equal(journal_length(s), journal_before);
+    l.n = 0;
+    assert_int_equal(vg_store_incident_steps(s, 7, collect_step, &l), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.v[2].text, "");
+    /* a step of no incident, a step that is none, no operator: refused */
+    struct vg_store_incident_step bad = {
+        .incident_id = 99, .n = 1, .kind = VG_STEP_NOTE, .operator_name = "op1"};
+    b = (struct vg_store_batch){.incident_steps = &bad, .n_incident_steps = 1};
+    assert_int_not_equal(run_batch(s, &b), 0);
+    bad = (struct vg_store_incident_step){
+        .incident_id = 7, .n = 9, .kind = VG_STEP__COUNT, .operator_name = "op1"};
+    assert_int_equal(run_batch(s, &b), VG_EINVAL);
+    bad = (struct vg_store_incident_step){.incident_id = 7, .n = 9, .kind = VG_STEP_NOTE};
+    assert_int_equal(run_batch(s, &b), VG_EINVAL);
+    bad = (struct vg_store_incident_step){
+        .incident_id = 7, .n = 0, .kind = VG_STEP_NOTE, .operator_name = "op1"};
+    assert_int_equal(run_batch(s, &b), VG_EINVAL);
+
+    /* one incident read by its id, whichever its measure */
+    assert_int_equal(vg_store_incident(s, 8, &back), 0);
+    assert_int_equal(back.measure_id, m2);
+    assert_int_equal(vg_store_incident(s, 99, &back), VG_ENOTFOUND);
+
+    /* closing: the incident, its report and the journal entry together */
+    struct report_copy got = {0};
+    assert_int_equal(vg_store_report(s, 7, copy_report, &got), VG_ENOTFOUND);
+    assert_int_equal(got.calls, 0);
+    a.state = VG_INCIDENT_CLOSED;
+    a.closed_ms = T0 + 10;
+    const char *content = "{\"summary\":\"d\\u00e9j\\u00e0 vu\",\"steps\":[1,2,3]}";
+    struct vg_store_report rep = {.incident_id = 7,
+                                  .measure_id = m1,
+                                  .created_ms = T0 + 10,
+                                  .recipients = "[{\"role\":\"magistrate\",\"name\":\"J\"}]",
+                                  .content = content};
+    struct vg_store_journal_entry jr[2] = {
+        {.actor = "op1", .action = "incident.close", .subject = "incident/7"},
+        {.actor = "op1", .action = "report.create", .subject = "incident/7"}};
+    b = (struct vg_store_batch){.incidents = &a,
+                                .n_incidents = 1,
+                                .reports = &rep,
+                                .n_reports = 1,
+                                .journal = jr,
+                                .n_journal = 2};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(vg_store_report(s, 7, copy_report, &got), 0);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(got.incident_id, 7);
+    assert_int_equal(got.measure_id, m1);
+    assert_int_equal(got.created_ms, T0 + 10);
+    assert_string_equal(got.recipients, rep.recipients);
+    assert_string_equal(got.content, content); /* byte for byte */
+    /* one report per incident; a report of no measure, without content: refused */
+    journal_before = journal_length(s);
+    b = (struct vg_store_batch){.reports = &rep, .n_reports = 1, .journal = jr + 1, .n_journal = 1};
+    assert_int_equal(run_batch(s, &b), VG_EDUPLICATE);
+    assert_int_equal(journal_length(s), journal_before);
+    struct vg_store_report bad_rep = {.incident_id = 8, .measure_id = 999, .recipients = "[]",
+                                      .content = "{}"};
+    b = (struct vg_store_batch){.reports = &bad_rep, .n_reports = 1};
+    assert_int_not_equal(run_batch(s, &b), 0);
+    bad_rep = (struct vg_store_report){.incident_id = 8, .measure_id = m2, .recipients = "[]"};
+    assert_int_equal(run_batch(s, &b), VG_EINVAL);
+    assert_int_equal(vg_store_report(s, 8, copy_report, &got), VG_ENOTFOUND);
+
+    /* the end of its retention takes the measure's steps and reports with
+     * its incidents; another measure's stay */
+    struct vg_store_measure_change end = {
+        .measure_id = m1, .status = "ended", .end_reason = "lifted", .actor = "t"};
+    b = (struct vg_store_batch){.measure_changes = &end, .n_measure_changes = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(retention_step(s, m1, VG_STORE_DELETE_MEASURE, 0, 0), 1);
+    assert_int_equal(vg_store_incident(s, 7, &back), VG_ENOTFOUND);
+    l.n = 0;
+    assert_int_equal(vg_store_incident_steps(s, 7, collect_step, &l), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(vg_store_report(s, 7, copy_report, &got), VG_ENOTFOUND);
+    int64_t left = -1;
+    assert_int_equal(backend->query_int(fx->loc, "SELECT count(*) FROM incident_steps", &left), 0);
+    assert_int_equal(left, 1);
+    assert_int_equal(vg_store_incident_steps(s, 8, collect_step, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(vg_store_incident(s, 8, &back), 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "sqlite";
@@ -2559,6 +2777,7 @@ int main(int argc, char **argv)
         T(test_measure_versions_and_status),
         T(test_retention_purges_a_measures_time_only),
         T(test_incidents_upsert_and_latest),
+        T(test_incident_steps_and_reports),
         T(test_statistics_rows),
 #undef T
     };
