@@ -21,9 +21,11 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "tools/vigie_incident.h"
 #include "tools/vigie_journal.h"
 #include "tools/vigie_measure.h"
 #include "tools/vigie_person.h"
+#include "tools/vigie_session.h"
 #include "tools/vigie_stats.h"
 #include "tools/vigie_units.h"
 #include "tools/vigie_user.h"
@@ -431,6 +433,13 @@ static const struct command commands[] = {
      vigie_user_main},
     {"journal", "verify [ARGS]", "check the journal's hash chain (vigie journal --help)",
      vigie_journal_main},
+    {"login", "NAME --password-stdin", "open a session as a user (vigie login --help)",
+     vigie_login_main},
+    {"logout", "[--session F]", "end the session", vigie_logout_main},
+    {"incident", "list|show|take|step|note|close",
+     "the incidents: queue, taking, steps, closing (vigie incident --help)", vigie_incident_main},
+    {"floor", "[--hours N] [--json]", "the floor view: queue, response times, operators",
+     vigie_floor_main},
     {"help", "[COMMAND]", "this help, or a command's", cmd_help},
 };
 

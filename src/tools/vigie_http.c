@@ -1,5 +1,5 @@
 /* The vigie tool's HTTP client: one request to vigied's API on loopback,
- * with the administrator token. */
+ * with the administrator token or a user's session (vigie login). */
 #include "tools/vigie_http.h"
 
 #include <arpa/inet.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,22 +45,38 @@ char *vigie_read_all(FILE *f, size_t max, size_t *len)
     return buf;
 }
 
-/* One HTTP/1.1 request on loopback; *body receives the response body. */
-int vigie_http_request(const char *http, const char *token_file, const char *method,
-                       const char *path, const char *payload, int *status, char **body,
-                       const char *where)
+/* The cookie a response sets (name=value, up to the first ';'), or NULL. */
+static char *set_cookie_of(const char *head, size_t head_len)
 {
-    FILE *tf = fopen(token_file, "r");
-    char token[128] = "";
-    if (!tf || !fgets(token, sizeof token, tf)) {
-        fprintf(stderr, "%s: cannot read the administrator token %s: %s\n", where, token_file,
-                tf ? "empty" : strerror(errno));
-        if (tf)
-            fclose(tf);
-        return 1;
+    static const char name[] = "\r\nSet-Cookie:";
+    for (const char *p = head; p + sizeof name - 1 <= head + head_len; p++) {
+        if (strncasecmp(p, name, sizeof name - 1) != 0)
+            continue;
+        p += sizeof name - 1;
+        p += strspn(p, " ");
+        return strndup(p, strcspn(p, ";\r\n"));
     }
-    fclose(tf);
-    token[strcspn(token, "\r\n")] = '\0';
+    return NULL;
+}
+
+/* One HTTP/1.1 request on loopback; *body receives the response body. */
+int vigie_http_send(const char *http, const struct vigie_credentials *cr, const char *method,
+                    const char *path, const char *payload, int *status, char **body,
+                    char **set_cookie, const char *where)
+{
+    char token[128] = "";
+    if (cr->token_file) {
+        FILE *tf = fopen(cr->token_file, "r");
+        if (!tf || !fgets(token, sizeof token, tf)) {
+            fprintf(stderr, "%s: cannot read the administrator token %s: %s\n", where,
+                    cr->token_file, tf ? "empty" : strerror(errno));
+            if (tf)
+                fclose(tf);
+            return 1;
+        }
+        fclose(tf);
+        token[strcspn(token, "\r\n")] = '\0';
+    }
     char host[64];
     const char *colon = strrchr(http, ':');
     if (!colon || (size_t)(colon - http) >= sizeof host) {
@@ -81,8 +98,13 @@ int vigie_http_request(const char *http, const char *token_file, const char *met
         return 1;
     }
     FILE *s = fdopen(fd, "r+");
-    fprintf(s, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n",
-            method, path, http, token);
+    fprintf(s, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path, http);
+    if (cr->token_file)
+        fprintf(s, "Authorization: Bearer %s\r\n", token);
+    else if (cr->cookie && cr->cookie[0])
+        fprintf(s, "Cookie: %s\r\n", cr->cookie);
+    if (!cr->token_file && cr->csrf && cr->csrf[0] && strcmp(method, "GET") != 0)
+        fprintf(s, "X-CSRF-Token: %s\r\n", cr->csrf);
     if (payload)
         fprintf(s, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                 strlen(payload), payload);
@@ -99,8 +121,18 @@ int vigie_http_request(const char *http, const char *token_file, const char *met
     }
     char *start = strstr(resp, "\r\n\r\n");
     *body = strdup(start ? start + 4 : "");
+    if (set_cookie)
+        *set_cookie = set_cookie_of(resp, start ? (size_t)(start - resp) : len);
     free(resp);
     return 0;
+}
+
+int vigie_http_request(const char *http, const char *token_file, const char *method,
+                       const char *path, const char *payload, int *status, char **body,
+                       const char *where)
+{
+    struct vigie_credentials cr = {.token_file = token_file};
+    return vigie_http_send(http, &cr, method, path, payload, status, body, NULL, where);
 }
 
 void vigie_print_violations(FILE *out, json_t *violations)
@@ -171,9 +203,17 @@ char *vigie_read_file(const char *path, size_t max, const char *where)
 int vigie_api_call(const char *http, const char *token_file, bool raw, const char *method,
                    const char *path, const char *payload, int want, json_t **doc, const char *where)
 {
+    struct vigie_credentials cr = {.token_file = token_file};
+    return vigie_api_call_as(http, &cr, raw, method, path, payload, want, doc, where);
+}
+
+int vigie_api_call_as(const char *http, const struct vigie_credentials *cr, bool raw,
+                      const char *method, const char *path, const char *payload, int want,
+                      json_t **doc, const char *where)
+{
     char *body = NULL;
     int status = 0;
-    int rc = vigie_http_request(http, token_file, method, path, payload, &status, &body, where);
+    int rc = vigie_http_send(http, cr, method, path, payload, &status, &body, NULL, where);
     if (rc)
         return rc;
     if (status != want) {

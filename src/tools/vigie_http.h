@@ -18,6 +18,22 @@ int vigie_http_request(const char *http, const char *token_file, const char *met
                        const char *path, const char *payload, int *status, char **body,
                        const char *where);
 
+/* Who a request is made as: the administrator token in token_file, or
+ * (token_file NULL) a user's session as vigie login saved it: its cookie
+ * ("vigie_session=..."; NULL or "" for none, to log in) and CSRF token,
+ * sent with every request but a GET. */
+struct vigie_credentials {
+    const char *token_file;
+    const char *cookie;
+    const char *csrf;
+};
+
+/* vigie_http_request as cr; *set_cookie (if not NULL) receives the cookie
+ * the answer sets ("name=value", to free; NULL if none). */
+int vigie_http_send(const char *http, const struct vigie_credentials *cr, const char *method,
+                    const char *path, const char *payload, int *status, char **body,
+                    char **set_cookie, const char *where);
+
 /* The options every API command takes: --http HOST:PORT, --token-file F,
  * --data-dir D (the token is D/admin.token). If argv[*i] is one of them
  * with its value, stores it, moves *i past the value and returns 1. */
@@ -36,6 +52,11 @@ void vigie_print_violations(FILE *out, json_t *violations);
 int vigie_api_call(const char *http, const char *token_file, bool raw, const char *method,
                    const char *path, const char *payload, int want, json_t **doc,
                    const char *where);
+
+/* vigie_api_call as cr. */
+int vigie_api_call_as(const char *http, const struct vigie_credentials *cr, bool raw,
+                      const char *method, const char *path, const char *payload, int want,
+                      json_t **doc, const char *where);
 
 /* A whole number from 1: 0, or -1. */
 int vigie_number(const char *s, long long *out);
