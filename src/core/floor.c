@@ -85,8 +85,8 @@ static enum vg_escalation overdue(const struct vg_incident *inc, const struct vg
     return why;
 }
 
-int vg_floor_compute(const struct vg_incident *incidents, size_t n, int64_t now_ms,
-                     int64_t window_ms, const struct vg_incident_policy *p,
+int vg_floor_compute(const struct vg_incident *incidents, const int64_t *first_step_ms, size_t n,
+                     int64_t now_ms, int64_t window_ms, const struct vg_incident_policy *p,
                      const struct vg_floor_memory *mem, struct vg_floor *out)
 {
     memset(out, 0, sizeof *out);
@@ -145,11 +145,15 @@ int vg_floor_compute(const struct vg_incident *incidents, size_t n, int64_t now_
     k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct vg_incident *x = &incidents[i];
-        if (in_window(out, x->opened_ms) && x->n_steps > 0 && x->taken_ms > 0) {
-            d[k++] = x->last_step_ms > x->taken_ms ? x->last_step_ms - x->taken_ms : 0;
+        if (!in_window(out, x->opened_ms) || x->n_steps == 0 || x->taken_ms <= 0)
+            continue;
+        int64_t first = first_step_ms ? first_step_ms[i] : 0;
+        if (first <= 0) { /* not known: the last step's time */
+            first = x->last_step_ms;
             if (x->n_steps > 1)
                 out->first_step_upper_bounds++;
         }
+        d[k++] = first > x->taken_ms ? first - x->taken_ms : 0;
     }
     out->to_first_step = times_of(d, k);
 

@@ -13,12 +13,14 @@
  *     and maximum; the incidents closed in it;
  *   - per operator: what he holds now and how many he closed in the window.
  *
- * The time to first step is read from `last_step_ms`, the only step time an
- * incident keeps (the steps themselves are in the journal): it is the first
- * step's time when the incident has had one step, and an upper bound when it
- * has had more (then `first_step_upper_bounds` counts it). Taking resets
- * `last_step_ms`, so an incident reassigned after its only step also counts
- * a later time: the figure is never early, sometimes late.
+ * The time to first step is the first step's time when the caller knows it
+ * (the store's steps, store migration 10). When it does not (steps recorded
+ * before), it is read from `last_step_ms`, the only step time an incident
+ * keeps: the first step's time when the incident has had one step, and an
+ * upper bound when it has had more (then `first_step_upper_bounds` counts
+ * it). Taking resets `last_step_ms`, so an incident reassigned after its
+ * only step also counts a later time: that figure is never early, sometimes
+ * late.
  *
  * Pure: the caller gives the incidents, the time and all the memory. */
 #ifndef VG_CORE_FLOOR_H
@@ -65,7 +67,8 @@ struct vg_floor {
     int64_t oldest_open_age_ms;
     /* the incidents opened in the window */
     struct vg_floor_times to_take, to_first_step;
-    uint32_t first_step_upper_bounds; /* samples of to_first_step from incidents with more steps */
+    uint32_t first_step_upper_bounds; /* samples of to_first_step from last_step_ms of an
+                                         incident with more steps */
     uint32_t closed;                  /* incidents closed in the window */
     /* in the queue's order (core/incident.h: the most urgent, then the oldest) */
     struct vg_floor_escalated *escalated;
@@ -83,11 +86,12 @@ struct vg_floor_memory {
 };
 
 /* The floor from n incidents (any states, any order; ids unique) at now_ms,
- * the window being the last window_ms (> 0) and the timers p's. out points
- * into `incidents` and `mem`: keep them while it is read. 0, or VG_EINVAL
- * (no window, no memory). */
-int vg_floor_compute(const struct vg_incident *incidents, size_t n, int64_t now_ms,
-                     int64_t window_ms, const struct vg_incident_policy *p,
+ * the window being the last window_ms (> 0) and the timers p's.
+ * first_step_ms: NULL, or each incident's first step's time (0 where it is
+ * not known). out points into `incidents` and `mem`: keep them while it is
+ * read. 0, or VG_EINVAL (no window, no memory). */
+int vg_floor_compute(const struct vg_incident *incidents, const int64_t *first_step_ms, size_t n,
+                     int64_t now_ms, int64_t window_ms, const struct vg_incident_policy *p,
                      const struct vg_floor_memory *mem, struct vg_floor *out);
 
 /* ?hours=N: "1" to "744" (VG_FLOOR_MAX_HOURS), digits only. 0 and *hours,

@@ -1,8 +1,8 @@
 /* GET /api/v1/floor's hook (http/api.h): the incidents in progress from the
  * centre (on its loop: what the queue shows, with their measures' names),
- * the closed ones from the store (read on the calling thread: the store's
- * reads are thread-safe), then core/floor.h, journaled (floor.read) before
- * it is answered. */
+ * the closed ones and the first steps' times from the store (read on the
+ * calling thread: the store's reads are thread-safe), then core/floor.h,
+ * journaled (floor.read) before it is answered. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +88,29 @@ static int add_closed(void *arg, const struct vg_incident *inc)
         return g->rc;
     g->incs[g->n++] = *inc;
     return 0;
+}
+
+/* The first step's time (the store's steps are in order). */
+static int first_step(void *arg, const struct vg_store_incident_step *st)
+{
+    *(int64_t *)arg = st->at_ms;
+    return 1; /* the first is enough */
+}
+
+/* Each incident's first step, where the window times it and the store has
+ * its steps (0 elsewhere: recorded before the store kept them). */
+static int first_steps(struct daemon *d, const struct gather *g, int64_t *first)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        const struct vg_incident *x = &g->incs[i];
+        first[i] = 0;
+        if (x->opened_ms < g->from_ms || x->n_steps == 0 || x->taken_ms <= 0)
+            continue;
+        int rc = vg_store_incident_steps(d->store, x->id, first_step, &first[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
 }
 
 static json_t *times_json(const struct vg_floor_times *t)
@@ -177,6 +200,9 @@ static int hook_floor(void *arg, const struct vg_identity *who, int hours, json_
         rc = vg_store_incidents(d->store, false, add_closed, &g);
     if (rc == VG_OK)
         rc = g.rc;
+    int64_t *first = calloc(g.n ? g.n : 1, sizeof *first);
+    if (rc == VG_OK)
+        rc = first ? first_steps(d, &g, first) : VG_ENOSPC;
     struct vg_floor_memory mem = {.durations = calloc(g.n ? g.n : 1, sizeof *mem.durations),
                                   .escalated = calloc(g.n ? g.n : 1, sizeof *mem.escalated),
                                   .operators = calloc(g.n ? g.n : 1, sizeof *mem.operators)};
@@ -185,9 +211,10 @@ static int hook_floor(void *arg, const struct vg_identity *who, int hours, json_
     /* late by the timers the centre escalates with (escalate_take_ms, ...) */
     struct vg_floor f;
     if (rc == VG_OK)
-        rc = vg_floor_compute(g.incs, g.n, now, (int64_t)hours * 3600000, &d->cfg.center.escalation,
-                              &mem, &f);
+        rc = vg_floor_compute(g.incs, first, g.n, now, (int64_t)hours * 3600000,
+                              &d->cfg.center.escalation, &mem, &f);
     json_t *doc = rc == VG_OK ? floor_json(&f, &g, hours, who) : NULL;
+    free(first);
     free(mem.durations);
     free(mem.escalated);
     free(mem.operators);

@@ -536,8 +536,7 @@ static void print_floor(json_t *f)
     json_t *step = json_object_get(r, "to_first_step");
     times_line("to first step", step);
     if (num(step, "upper_bounds"))
-        printf("  (%lld of them had several steps: their time is that of the last, an upper "
-               "bound)\n",
+        printf("  (%lld of them without the first step's time: the last one's, an upper bound)\n",
                num(step, "upper_bounds"));
     printf("closed in the last %lld h: %lld\n", num(f, "hours"), num(f, "closed"));
     json_t *ops = json_object_get(f, "operators");

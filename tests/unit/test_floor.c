@@ -90,8 +90,8 @@ static void test_a_shift(void **state)
     struct vg_incident_policy p;
     vg_incident_policy_default(&p);
     struct vg_floor f;
-    assert_int_equal(vg_floor_compute(inc, sizeof inc / sizeof inc[0], NOW, 24 * H, &p, &mem, &f),
-                     VG_OK);
+    assert_int_equal(
+        vg_floor_compute(inc, NULL, sizeof inc / sizeof inc[0], NOW, 24 * H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.now_ms, NOW);
     assert_int_equal(f.from_ms, 24 * H);
 
@@ -142,9 +142,22 @@ static void test_a_shift(void **state)
     assert_int_equal(f.operators[1].holding, 1);
     assert_int_equal(f.operators[1].closed, 1);
 
+    /* the store knows incident 5's first step, 20 s after its taking: 30,
+     * 60, 20 s, none an upper bound now */
+    int64_t first[sizeof inc / sizeof inc[0]] = {0};
+    first[5] = inc[5].taken_ms + 20 * S;
+    assert_int_equal(
+        vg_floor_compute(inc, first, sizeof inc / sizeof inc[0], NOW, 24 * H, &p, &mem, &f), VG_OK);
+    assert_int_equal(f.to_first_step.count, 3);
+    assert_int_equal(f.to_first_step.median_ms, 30 * S);
+    assert_int_equal(f.to_first_step.p90_ms, 60 * S);
+    assert_int_equal(f.to_first_step.max_ms, 60 * S);
+    assert_int_equal(f.first_step_upper_bounds, 0);
+    assert_int_equal(f.to_take.count, 4); /* the rest unchanged */
+
     /* a shorter window: the last hour keeps incidents 3, 4 and the
      * closing of 5 (opened 2 h ago: no time) */
-    assert_int_equal(vg_floor_compute(inc, sizeof inc / sizeof inc[0], NOW, H, &p, &mem, &f),
+    assert_int_equal(vg_floor_compute(inc, NULL, sizeof inc / sizeof inc[0], NOW, H, &p, &mem, &f),
                      VG_OK);
     assert_int_equal(f.to_take.count, 2); /* 20, 40 s */
     assert_int_equal(f.to_take.median_ms, 30 * S);
@@ -169,7 +182,7 @@ static void test_times_and_edges(void **state)
     for (int i = 0; i < 10; i++) /* taken in 10, 9, ... 1 s: any order */
         inc[i] = taken_one(i + 1, VG_PRIORITY_TECHNICAL, NOW - H, (10 - i) * S, 0, 0, "op");
     struct vg_floor f;
-    assert_int_equal(vg_floor_compute(inc, 10, NOW, 2 * H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(inc, NULL, 10, NOW, 2 * H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.to_take.count, 10);
     assert_int_equal(f.to_take.median_ms, 5500); /* (5 + 6) / 2 s */
     assert_int_equal(f.to_take.p90_ms, 9 * S);   /* rank 9 of 10 */
@@ -179,7 +192,7 @@ static void test_times_and_edges(void **state)
     assert_int_equal(f.operators[0].holding, 10);
     /* an eleventh: rank ceil(9.9) = 10; the median the 6th */
     inc[10] = taken_one(11, VG_PRIORITY_TECHNICAL, NOW - H, 11 * S, 0, 0, "op");
-    assert_int_equal(vg_floor_compute(inc, 11, NOW, 2 * H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(inc, NULL, 11, NOW, 2 * H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.to_take.median_ms, 6 * S);
     assert_int_equal(f.to_take.p90_ms, 10 * S);
     assert_int_equal(f.to_take.max_ms, 11 * S);
@@ -189,7 +202,7 @@ static void test_times_and_edges(void **state)
         closed_one(1, VG_PRIORITY_ALERT, NOW - H, 1, 0, 0, "a", NOW),
         closed_one(2, VG_PRIORITY_ALERT, NOW - H, 2, 0, 0, "b", NOW - H),
     };
-    assert_int_equal(vg_floor_compute(two, 2, NOW, H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(two, NULL, 2, NOW, H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.to_take.median_ms, 1);
     assert_int_equal(f.to_take.p90_ms, 2);
     assert_int_equal(f.closed, 2); /* closed at now and at the window's start */
@@ -197,7 +210,7 @@ static void test_times_and_edges(void **state)
     /* one ms earlier is out */
     two[0].opened_ms = two[1].opened_ms = NOW - H - 1;
     two[1].closed_ms = NOW - H - 1;
-    assert_int_equal(vg_floor_compute(two, 2, NOW, H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(two, NULL, 2, NOW, H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.to_take.count, 0);
     assert_int_equal(f.closed, 1);
     assert_int_equal(f.n_operators, 1);
@@ -205,7 +218,7 @@ static void test_times_and_edges(void **state)
 
     /* a taking stamped before the opening (another clock): 0, not negative */
     struct vg_incident skew = taken_one(1, VG_PRIORITY_ALERT, NOW - MIN, -5 * S, 0, 0, "op");
-    assert_int_equal(vg_floor_compute(&skew, 1, NOW, H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(&skew, NULL, 1, NOW, H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.to_take.max_ms, 0);
 }
 
@@ -215,24 +228,24 @@ static void test_empty_and_invalid(void **state)
     struct vg_incident_policy p;
     vg_incident_policy_default(&p);
     struct vg_floor f;
-    assert_int_equal(vg_floor_compute(NULL, 0, NOW, H, &p, NULL, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(NULL, NULL, 0, NOW, H, &p, NULL, &f), VG_OK);
     assert_int_equal(f.n_open + f.n_taken + f.closed, 0);
     assert_null(f.oldest_open);
     assert_int_equal(f.oldest_open_age_ms, 0);
     assert_int_equal(f.to_take.count, 0);
     assert_int_equal(f.n_escalated + f.n_operators, 0);
     struct vg_incident one = open_one(1, VG_PRIORITY_ALERT, NOW);
-    assert_int_equal(vg_floor_compute(&one, 1, NOW, 0, &p, &mem, &f), VG_EINVAL);
-    assert_int_equal(vg_floor_compute(&one, 1, NOW, H, &p, NULL, &f), VG_EINVAL);
-    assert_int_equal(vg_floor_compute(&one, 1, NOW, H, NULL, &mem, &f), VG_EINVAL);
+    assert_int_equal(vg_floor_compute(&one, NULL, 1, NOW, 0, &p, &mem, &f), VG_EINVAL);
+    assert_int_equal(vg_floor_compute(&one, NULL, 1, NOW, H, &p, NULL, &f), VG_EINVAL);
+    assert_int_equal(vg_floor_compute(&one, NULL, 1, NOW, H, NULL, &mem, &f), VG_EINVAL);
     /* just opened: waiting, 0 ms old, not late */
-    assert_int_equal(vg_floor_compute(&one, 1, NOW, H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(&one, NULL, 1, NOW, H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.oldest_open->id, 1);
     assert_int_equal(f.oldest_open_age_ms, 0);
     assert_int_equal(f.n_escalated, 0);
     /* an unknown priority is counted apart, and timed as the most urgent */
     one.priority = 9;
-    assert_int_equal(vg_floor_compute(&one, 1, NOW + 30 * S, H, &p, &mem, &f), VG_OK);
+    assert_int_equal(vg_floor_compute(&one, NULL, 1, NOW + 30 * S, H, &p, &mem, &f), VG_OK);
     assert_int_equal(f.open[0], 1);
     assert_int_equal(f.n_escalated, 1);
     assert_int_equal(f.escalated[0].late_ms, 0); /* due at 30 s exactly: late from then */
