@@ -1,7 +1,8 @@
 /* A measure's whole file as one open JSON document (docs/API.md, "Export
  * and import"): every version of its decision, its persons' files with
  * every version, the records its units sent while they served it, its
- * alarms with their evidence, and the journal's entries about it with
+ * alarms with their evidence, its incidents with their steps and reports,
+ * and the journal's entries about it (its persons, its incidents) with
  * their hashes, so that no change of operator or of version ever loses
  * its history. Read on the HTTP thread from the store; journaled
  * (measure.export) before it is answered. */
@@ -90,20 +91,55 @@ static int add_alarm(void *arg, const struct vg_store_alarm *a)
 struct of_measure {
     int64_t measure_id;
     json_t *list;
+    struct vg_store *store;
+    json_t *subjects; /* the journal's subjects to excerpt */
 };
 
+static int add_step(void *arg, const struct vg_store_incident_step *st)
+{
+    json_t *o = vg_incident_step_json(st);
+    return o && json_array_append_new(arg, o) == 0 ? 0 : VG_ENOSPC;
+}
+
+/* The report's content as its text: the journal's report.create holds its SHA-256. */
+static int add_report(void *arg, const struct vg_store_report *r)
+{
+    json_t *recipients = json_loads(r->recipients, 0, NULL);
+    json_t *o = json_pack("{s:I,s:o,s:s}", "created_ms", (json_int_t)r->created_ms, "recipients",
+                          recipients ? recipients : json_array(), "content", r->content);
+    return o && json_object_set_new(arg, "report", o) == 0 ? 0 : VG_ENOSPC;
+}
+
+/* An incident with its steps, its report (null if none) and its journal
+ * entries' subject (incident/ID) for the excerpt. */
 static int add_incident(void *arg, const struct vg_incident *inc)
 {
     struct of_measure *x = arg;
     if (inc->measure_id != x->measure_id)
         return 0;
     json_t *o = vg_incident_json(inc);
-    return o && json_array_append_new(x->list, o) == 0 ? 0 : VG_ENOSPC;
+    json_t *steps = json_array();
+    if (!o || !steps || json_object_set_new(o, "steps", steps) != 0 ||
+        json_object_set_new(o, "report", json_null()) != 0 ||
+        json_array_append_new(x->list, o) != 0) {
+        json_decref(o);
+        return VG_ENOSPC;
+    }
+    int rc = vg_store_incident_steps(x->store, inc->id, add_step, steps);
+    if (rc == VG_OK)
+        rc = vg_store_report(x->store, inc->id, add_report, o);
+    if (rc == VG_ENOTFOUND) /* no report: not closed, or closed before reports */
+        rc = VG_OK;
+    char subject[48];
+    snprintf(subject, sizeof subject, "incident/%lld", (long long)inc->id);
+    if (rc == VG_OK && json_array_append_new(x->subjects, json_string(subject)) != 0)
+        rc = VG_ENOSPC;
+    return rc;
 }
 
 struct excerpt {
     json_t *entries;
-    json_t *subjects; /* the measure's name and "person/ID" of its persons */
+    json_t *subjects; /* the measure's name, "person/ID" of its persons, "incident/ID" */
 };
 
 static int add_entry(void *arg, const struct vg_journal_entry *e)
@@ -224,7 +260,7 @@ int vg__daemon_export_measure(struct daemon *d, const struct vg_identity *who, i
     if (rc == VG_OK)
         rc = vg_store_alarms(d->store, id, 0, add_alarm, alarms);
     json_t *incidents = json_array();
-    struct of_measure om = {id, incidents};
+    struct of_measure om = {id, incidents, d->store, subjects};
     if (rc == VG_OK)
         rc = incidents ? vg_store_incidents(d->store, false, add_incident, &om) : VG_ENOSPC;
     struct excerpt x = {entries, subjects};

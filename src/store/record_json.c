@@ -281,3 +281,51 @@ int vg_incident_from_json(json_t *o, struct vg_incident *x, char *err, size_t le
     snprintf(x->operator_name, sizeof x->operator_name, "%s", op);
     return VG_OK;
 }
+
+json_t *vg_incident_step_json(const struct vg_store_incident_step *x)
+{
+    const char *kind = vg_step_kind_name(x->kind), *outcome = vg_step_outcome_name(x->outcome);
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:I}", "n", (json_int_t)x->n, "step", kind ? kind : "",
+                     "outcome", outcome ? outcome : "", "text", x->text ? x->text : "",
+                     "operator", x->operator_name ? x->operator_name : "", "at_ms",
+                     (json_int_t)x->at_ms);
+}
+
+/* The number whose name(number) is s, or n if none. */
+static unsigned named(const char *(*name)(unsigned), unsigned n, const char *s)
+{
+    for (unsigned i = 0; s && i < n; i++)
+        if (name(i) && strcmp(name(i), s) == 0)
+            return i;
+    return n;
+}
+
+int vg_incident_step_from_json(json_t *o, struct vg_store_incident_step *x, char *err, size_t len)
+{
+    memset(x, 0, sizeof *x);
+    int64_t n = 0, at = 0;
+    int rc;
+    if (!json_is_object(o))
+        return vg_json_fail(err, len, VG_EINVAL, "step: an object");
+    if ((rc = get_int(o, "n", 1, UINT32_MAX, &n, "step", err, len)) ||
+        (rc = get_int(o, "at_ms", 0, INT64_MAX / 2, &at, "step", err, len)))
+        return rc;
+    unsigned kind =
+        named(vg_step_kind_name, VG_STEP__COUNT, json_string_value(json_object_get(o, "step")));
+    unsigned outcome = named(vg_step_outcome_name, VG_OUTCOME__COUNT,
+                             json_string_value(json_object_get(o, "outcome")));
+    const char *text = json_string_value(json_object_get(o, "text"));
+    const char *op = json_string_value(json_object_get(o, "operator"));
+    if (kind < VG_STEP_AUTHOR_CALLED || kind >= VG_STEP__COUNT || outcome >= VG_OUTCOME__COUNT ||
+        !text || !op || !op[0] || strlen(op) > VG_OPERATOR_NAME_MAX)
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "step: \"step\" and \"outcome\" by name (core/incident.h), a "
+                            "\"text\" and an \"operator\"");
+    *x = (struct vg_store_incident_step){.n = (uint32_t)n,
+                                         .kind = (uint8_t)kind,
+                                         .outcome = (uint8_t)outcome,
+                                         .text = text,
+                                         .operator_name = op,
+                                         .at_ms = at};
+    return VG_OK;
+}

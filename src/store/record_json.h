@@ -32,4 +32,12 @@ json_t *vg_incident_json(const struct vg_incident *inc);
 int vg_incident_from_json(json_t *o, struct vg_incident *inc, char *err, size_t err_len);
 int vg_alarm_from_json(json_t *o, struct vg_alarm *a, char *err, size_t err_len);
 
+/* An incident's step (store.h) as the API and the export show it:
+ * {"n", "step", "outcome", "text", "operator", "at_ms"}, the step and its
+ * outcome by name (core/incident.h). From JSON: incident_id is left 0, the
+ * strings point into o. */
+json_t *vg_incident_step_json(const struct vg_store_incident_step *x);
+int vg_incident_step_from_json(json_t *o, struct vg_store_incident_step *x, char *err,
+                               size_t err_len);
+
 #endif

@@ -125,6 +125,34 @@ static int max_incident(void *arg, const struct vg_incident *inc)
 
 /* ---- reading the document ------------------------------------------------------------------ */
 
+/* An incident's report checked against the source's journal: its
+ * report.create entry (subject incident/ID, in the document's excerpt)
+ * holds the SHA-256 of the content. */
+static int report_in_journal(int64_t incident_id, const char *content,
+                             const struct vg_journal_entry *journal, size_t n)
+{
+    char subject[48], sha[VG_JOURNAL_HEX_LEN + 1];
+    snprintf(subject, sizeof subject, "incident/%lld", (long long)incident_id);
+    if (vg_sha256_hex(content, strlen(content), sha) != 0)
+        return refuse("cannot hash a report");
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(journal[i].action, "report.create") != 0 ||
+            strcmp(journal[i].subject, subject) != 0)
+            continue;
+        json_t *d = json_loads(journal[i].detail, 0, NULL);
+        const char *want = str(d, "sha256");
+        bool same = want && strcmp(want, sha) == 0;
+        json_decref(d);
+        if (!same)
+            return refuse("the report of incident %lld does not match the SHA-256 its "
+                          "report.create entry holds (the document was altered)",
+                          (long long)incident_id);
+        return EXIT_OK;
+    }
+    return refuse("the report of incident %lld has no report.create entry in the journal",
+                  (long long)incident_id);
+}
+
 /* The source's journal entries, each checked against its own hash. */
 static int read_journal(json_t *list, struct vg_journal_entry **out, size_t *n)
 {
@@ -224,6 +252,8 @@ static int run_import(struct vg_store *s, json_t *doc, const char *source)
     struct vg_store_record *recs = NULL;
     struct vg_store_alarm *arows = NULL;
     struct vg_incident *incidents = NULL;
+    struct vg_store_incident_step *steps = NULL;
+    struct vg_store_report *reports = NULL;
     struct here h = {.name = name, .units = units};
     size_t n_units = json_array_size(units), n_p = 0;
     if (rc != EXIT_OK)
@@ -297,6 +327,56 @@ static int run_import(struct vg_store *s, json_t *doc, const char *source)
         goto out;
     }
     vg_measure_def_cleanup(&def);
+    /* its incidents, their steps and reports: each report's content
+     * checked against the source's journal (report.create holds its
+     * SHA-256), before anything is written */
+    json_t *incs = json_object_get(doc, "incidents");
+    size_t n_inc = json_array_size(incs), n_steps = 0, n_reports = 0;
+    json_array_foreach(incs, i, o)
+    {
+        n_steps += json_array_size(json_object_get(o, "steps"));
+        n_reports += json_is_object(json_object_get(o, "report")) ? 1 : 0;
+    }
+    incidents = calloc(n_inc ? n_inc : 1, sizeof *incidents);
+    steps = calloc(n_steps ? n_steps : 1, sizeof *steps);
+    reports = calloc(n_reports ? n_reports : 1, sizeof *reports);
+    if (!incidents || !steps || !reports) {
+        rc = refuse("out of memory");
+        goto out;
+    }
+    n_steps = n_reports = 0;
+    json_array_foreach(incs, i, o)
+    {
+        if (vg_incident_from_json(o, &incidents[i], err, sizeof err) != VG_OK) {
+            rc = refuse("incidents[%zu]: %s", i, err);
+            goto out;
+        }
+        size_t j;
+        json_t *v;
+        json_array_foreach(json_object_get(o, "steps"), j, v)
+        {
+            if (vg_incident_step_from_json(v, &steps[n_steps], err, sizeof err) != VG_OK) {
+                rc = refuse("incidents[%zu].steps[%zu]: %s", i, j, err);
+                goto out;
+            }
+            steps[n_steps++].incident_id = incidents[i].id;
+        }
+        json_t *r = json_object_get(o, "report");
+        if (!json_is_object(r))
+            continue;
+        const char *content = str(r, "content");
+        if (!content || !json_is_array(json_object_get(r, "recipients"))) {
+            rc = refuse("incidents[%zu].report: its recipients and content (text)", i);
+            goto out;
+        }
+        if ((rc = report_in_journal(incidents[i].id, content, journal, n_journal)) != EXIT_OK)
+            goto out;
+        reports[n_reports++] = (struct vg_store_report){
+            .incident_id = incidents[i].id,
+            .created_ms = num(r, "created_ms"),
+            .recipients = keep(&t, dump(json_object_get(r, "recipients"))),
+            .content = content};
+    }
     size_t k = 0;
     json_array_foreach(persons, i, o)
     {
@@ -420,47 +500,49 @@ static int run_import(struct vg_store *s, json_t *doc, const char *source)
         rc = refuse("alarms: %s", err);
         goto out;
     }
-    /* 5. its incidents, numbered after this centre's own */
-    json_t *incs = json_object_get(doc, "incidents");
-    size_t n_inc = json_array_size(incs);
+    /* 5. its incidents, numbered after this centre's own, with their
+     *    steps and reports */
     if (n_inc) {
         int64_t base = 0;
         if (vg_store_incidents(s, false, max_incident, &base) != VG_OK) {
             rc = refuse("cannot read this centre's incidents");
             goto out;
         }
-        incidents = calloc(n_inc, sizeof *incidents);
-        if (!incidents) {
-            rc = refuse("out of memory");
-            goto out;
-        }
         int64_t first_old = INT64_MAX;
-        json_array_foreach(incs, i, o)
-        {
-            if (vg_incident_from_json(o, &incidents[i], err, sizeof err) != VG_OK) {
-                rc = refuse("incidents[%zu]: %s", i, err);
-                goto out;
-            }
+        for (i = 0; i < n_inc; i++)
             if (incidents[i].id < first_old)
                 first_old = incidents[i].id;
-        }
         /* the same order and links, shifted past this centre's ids */
+#define RENUMBER(old_id) (base + 1 + ((old_id) - first_old))
+        for (i = 0; i < n_steps; i++)
+            steps[i].incident_id = RENUMBER(steps[i].incident_id);
+        for (i = 0; i < n_reports; i++) {
+            reports[i].incident_id = RENUMBER(reports[i].incident_id);
+            reports[i].measure_id = imp.id;
+        }
         for (i = 0; i < n_inc; i++) {
-            incidents[i].id = base + 1 + (incidents[i].id - first_old);
+            incidents[i].id = RENUMBER(incidents[i].id);
             if (incidents[i].previous_id)
-                incidents[i].previous_id = base + 1 + (incidents[i].previous_id - first_old);
+                incidents[i].previous_id = RENUMBER(incidents[i].previous_id);
             incidents[i].measure_id = imp.id;
         }
-        b = (struct vg_store_batch){.incidents = incidents, .n_incidents = n_inc};
+#undef RENUMBER
+        b = (struct vg_store_batch){.incidents = incidents,
+                                    .n_incidents = n_inc,
+                                    .incident_steps = steps,
+                                    .n_incident_steps = n_steps,
+                                    .reports = reports,
+                                    .n_reports = n_reports};
         if (vg_store_run(s, &b, err, sizeof err) != VG_OK) {
             rc = refuse("incidents: %s", err);
             goto out;
         }
     }
     printf("measure %s imported from %s: id %lld, %zu versions, %zu records, %zu alarms, %zu "
-           "incidents, %zu persons' versions, %zu journal entries of the source\n",
+           "incidents (%zu steps, %zu reports), %zu persons' versions, %zu journal entries of the "
+           "source\n",
            name, source, (long long)imp.id, json_array_size(versions), n_records,
-           json_array_size(alarms), n_inc, n_p, n_journal);
+           json_array_size(alarms), n_inc, n_steps, n_reports, n_p, n_journal);
     rc = EXIT_OK;
 out:
     free(journal);
@@ -470,6 +552,8 @@ out:
     free(recs);
     free(arows);
     free(incidents);
+    free(steps);
+    free(reports);
     free(h.measure_ids);
     free(h.measure_status);
     texts_free(&t);

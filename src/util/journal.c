@@ -141,3 +141,15 @@ int vg_journal_unhex(const char *text, uint8_t out[VG_JOURNAL_HASH_LEN])
     }
     return VG_OK;
 }
+
+int vg_sha256_hex(const void *data, size_t len, char out[VG_JOURNAL_HEX_LEN + 1])
+{
+    uint8_t md[VG_JOURNAL_HASH_LEN];
+    unsigned int md_len = 0;
+    if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != sizeof md) {
+        out[0] = '\0';
+        return VG_ESTATE;
+    }
+    vg_journal_hex(md, out);
+    return VG_OK;
+}

@@ -63,4 +63,10 @@ int vg_journal_check_next(struct vg_journal_check *c, const struct vg_journal_en
 void vg_journal_hex(const uint8_t hash[VG_JOURNAL_HASH_LEN], char out[VG_JOURNAL_HEX_LEN + 1]);
 int vg_journal_unhex(const char *text, uint8_t out[VG_JOURNAL_HASH_LEN]);
 
+/* The SHA-256 of `len` bytes as 64 lowercase hex digits and a NUL: what a
+ * journal entry's detail quotes of a document kept elsewhere (an
+ * incident's report, report.create), so that the document can be checked
+ * against the chain. VG_ESTATE if the digest fails. */
+int vg_sha256_hex(const void *data, size_t len, char out[VG_JOURNAL_HEX_LEN + 1]);
+
 #endif
