@@ -44,6 +44,11 @@ enum vg_permission {
     VG_PERM_MEASURE_TRANSFER,  /* export a measure's whole file (and import it, offline) */
     VG_PERM_INCIDENT_HANDLE,   /* the queue; take an incident, record its steps, close it */
     VG_PERM_INCIDENT_REASSIGN, /* give an incident another operator has to someone */
+    VG_PERM_INCIDENT_REPORT,   /* an incident's report and steps, whatever its age (court-scoped
+                                  for magistrates) */
+    VG_PERM_FLOOR_READ,        /* the floor view: the queue's figures, response times, escalated
+                                  incidents; every operator's load to those who may reassign,
+                                  his own to an operator */
     VG_PERM__COUNT
 };
 

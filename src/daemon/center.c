@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "core/err.h"
+#include "util/incident_json.h"
 #include "util/log.h"
 #include "util/measure_json.h"
 #include "util/tzload.h"
@@ -38,6 +39,7 @@ void vg_center_options_default(struct vg_center_options *o)
         .max_unacked_per_unit = 8192,
         .replay_window_ms = 3600000,
     };
+    vg_incident_policy_default(&o->escalation);
 }
 
 int64_t vg__center_wall_ms(void)
@@ -137,6 +139,10 @@ static void cbatch_free(struct cbatch *b)
     free(b->journal_text);
     free(b->changes);
     free(b->change_text);
+    for (size_t i = 0; b->incident_detail && i < b->n_incidents; i++)
+        free(b->incident_detail[i]);
+    free(b->incident_detail);
+    free(b->incident_subject);
     free(b->incidents);
     free(b);
 }
@@ -216,7 +222,9 @@ int vg__center_collect(struct vg_center *c, struct measure *m, int64_t t_in_ns)
             (struct vg_store_alarm){.measure_id = m->id, .alarm = c->out.alarms[i]};
         if (incident(c, b, m, &c->out.alarms[i]) != VG_OK)
             return VG_ENOSPC;
-        b->alarm_from[b->n_alarms] = (struct alarm_origin){t_in_ns, m};
+        bool in_incident = m->has_incident && m->incident.last_alarm_seq == c->out.alarms[i].seq;
+        b->alarm_from[b->n_alarms] =
+            (struct alarm_origin){t_in_ns, m, in_incident ? m->incident.id : 0};
         b->n_alarms++;
     }
     for (size_t i = 0; i < c->out.n_commands; i++) {
@@ -497,6 +505,8 @@ void vg__center_on_store_done(struct vg_store_batch *sb, int rc, const char *err
 {
     struct cbatch *b = (struct cbatch *)sb;
     struct vg_center *c = b->c;
+    if (rc == VG_OK && sb->n_journal && c->listener.journal_committed)
+        c->listener.journal_committed(c->listener.arg, sb->committed_ns);
     pthread_mutex_lock(&c->done_lock);
     b->rc = rc;
     if (err)
@@ -570,6 +580,39 @@ static uint64_t significant_digest(const struct vg_engine_state *st)
  * alarms (positions, clocks): a restart resumes with positions at most
  * this old, which the next fixes replace. */
 #define STATE_REFRESH_MS 2000
+
+/* The texts of the incidents' journal entries: each incident the batch's
+ * alarms opened or joined, whole, so that the journal (and the live stream
+ * that reads it, http/stream.c) tells every change of an incident. */
+static int journal_incidents(struct cbatch *b)
+{
+    if (!b->n_incidents)
+        return VG_OK;
+    b->incident_subject = calloc(b->n_incidents, sizeof *b->incident_subject);
+    b->incident_detail = calloc(b->n_incidents, sizeof *b->incident_detail);
+    if (!b->incident_subject || !b->incident_detail)
+        return VG_ENOSPC;
+    for (size_t i = 0; i < b->n_incidents; i++) {
+        const struct vg_incident *inc = &b->incidents[i];
+        const char *name = "";
+        bool opened = false; /* by one of this batch's alarms */
+        for (size_t k = 0; k < b->n_alarms; k++)
+            if (b->alarm_from[k].m->id == inc->measure_id) {
+                name = b->alarm_from[k].m->def.name;
+                opened |= b->alarms[k].alarm.seq == inc->first_alarm_seq &&
+                          b->alarm_from[k].incident_id == inc->id;
+            }
+        snprintf(b->incident_subject[i], sizeof b->incident_subject[i], "incident/%lld",
+                 (long long)inc->id);
+        json_t *o = json_pack("{s:s,s:o}", "effect", opened ? "opened" : "joined",
+                              "incident", vg_incident_to_json(inc, name));
+        b->incident_detail[i] = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(o);
+        if (!b->incident_detail[i])
+            return VG_ENOSPC;
+    }
+    return VG_OK;
+}
 
 static void flush(struct vg_center *c, bool force)
 {
@@ -647,25 +690,37 @@ static void flush(struct vg_center *c, bool force)
     }
     /* every alarm and case change in the journal, in the same transaction */
     if (b->n_alarms + b->n_changes > 0) {
-        b->journal = calloc(b->n_alarms + b->n_changes, sizeof *b->journal);
+        b->journal = calloc(b->n_alarms + b->n_incidents + b->n_changes, sizeof *b->journal);
         b->journal_text = calloc(b->n_alarms ? b->n_alarms : 1, sizeof *b->journal_text);
-        if (b->journal && b->journal_text) {
+        if (b->journal && b->journal_text && journal_incidents(b) == VG_OK) {
             for (size_t i = 0; i < b->n_alarms; i++) {
                 const struct vg_alarm *a = &b->alarms[i].alarm;
+                const struct alarm_origin *o = &b->alarm_from[i];
                 char *subject = b->journal_text[i][0], *detail = b->journal_text[i][1];
-                snprintf(subject, sizeof b->journal_text[i][0], "%s", b->alarm_from[i].m->def.name);
+                char dist[32] = "";
+                if (a->ev.distance_m >= 0)
+                    snprintf(dist, sizeof dist, ",\"distance_m\":%.0f", a->ev.distance_m);
+                snprintf(subject, sizeof b->journal_text[i][0], "%s", o->m->def.name);
                 snprintf(detail, sizeof b->journal_text[i][1],
                          "{\"kind\":\"%s\",\"seq\":%u,\"unit\":\"%s\",\"priority\":%u,"
-                         "\"at_ms\":%lld}",
+                         "\"at_ms\":%lld,\"measure_id\":%lld,\"incident\":%lld%s}",
                          vg_alarm_kind_name(a->kind), a->seq, vg_unit_name(a->unit),
-                         (unsigned)a->priority, (long long)a->at_ms);
+                         (unsigned)a->priority, (long long)a->at_ms, (long long)o->m->id,
+                         (long long)o->incident_id, dist);
                 b->journal[i] = (struct vg_store_journal_entry){.actor = "engine",
                                                                 .action = "alarm.raised",
                                                                 .subject = subject,
                                                                 .detail = detail};
             }
+            /* then the incidents as they stand after these alarms */
+            for (size_t i = 0; i < b->n_incidents; i++)
+                b->journal[b->n_alarms + i] =
+                    (struct vg_store_journal_entry){.actor = "engine",
+                                                    .action = "incident.alarm",
+                                                    .subject = b->incident_subject[i],
+                                                    .detail = b->incident_detail[i]};
             b->sb.journal = b->journal;
-            b->sb.n_journal = b->n_alarms;
+            b->sb.n_journal = b->n_alarms + b->n_incidents;
             vg__case_flush(b, b->journal, &b->sb.n_journal);
         } else {
             /* the alarm itself matters more than its journal line: stored
@@ -782,6 +837,37 @@ static void send_command(struct vg_center *c, struct unit *u, const struct vg_co
         c->metrics.commands_sent++;
 }
 
+void vg_center_set_listener(struct vg_center *c, const struct vg_center_listener *l)
+{
+    if (l)
+        c->listener = *l;
+    else
+        memset(&c->listener, 0, sizeof c->listener);
+}
+
+/* The batch's fixes with a position, now durable, to the live stream. */
+static void publish_positions(struct vg_center *c, const struct cbatch *b)
+{
+    for (size_t i = 0; i < b->n_records; i++) {
+        const struct vg_store_record *r = &b->records[i];
+        const struct unit *u = b->record_units[i];
+        const struct measure *m = u->m;
+        if (!m || r->rec.type != VG_REC_FIX || r->rec.fix.quality == VG_FIX_NONE ||
+            vg_fix_check(&r->rec.fix) != VG_OK ||
+            (u->role != VG_ROLE_AUTHOR && u->role != VG_ROLE_PROTECTED))
+            continue;
+        bool in_progress = m->has_incident && m->incident.state != VG_INCIDENT_CLOSED;
+        struct vg_center_position p = {.measure_id = m->id,
+                                       .measure = m->def.name,
+                                       .court = m->def.court,
+                                       .role = u->role,
+                                       .fix = &r->rec.fix,
+                                       .received_ms = r->received_ms,
+                                       .incident_id = in_progress ? m->incident.id : 0};
+        c->listener.position(c->listener.arg, &p);
+    }
+}
+
 static void complete(struct vg_center *c, struct cbatch *b)
 {
     c->in_store--;
@@ -817,6 +903,8 @@ static void complete(struct vg_center *c, struct cbatch *b)
         send_ack(c, u);
         u = next;
     }
+    if (c->listener.wants_positions && c->listener.wants_positions(c->listener.arg))
+        publish_positions(c, b);
     for (size_t i = 0; i < b->n_alarms; i++) {
         const struct vg_alarm *a = &b->alarms[i].alarm;
         if (a->kind < VG_ALARM_KIND__COUNT)
@@ -1261,6 +1349,10 @@ int vg_center_load(struct vg_center *c, char *err, size_t err_len)
         snprintf(err, err_len, "cannot start the case files' daily work");
         return rc;
     }
+    if ((rc = vg__escalation_start(c)) != VG_OK) {
+        snprintf(err, err_len, "cannot start the escalation timers");
+        return rc;
+    }
     char n[32], u[32];
     snprintf(n, sizeof n, "%zu", c->metrics.measures);
     snprintf(u, sizeof u, "%zu", c->metrics.units);
@@ -1323,6 +1415,7 @@ void vg_center_free(struct vg_center *c)
         list = next;
     }
     vg__case_stop(c);
+    vg__escalation_stop(c);
     cbatch_free(c->open);
     while (c->measures) {
         struct measure *m = c->measures;

@@ -23,10 +23,12 @@
 #include <jansson.h>
 
 #include "core/engine.h"
+#include "core/guidance.h"
 #include "core/incident.h"
 #include "core/lifecycle.h"
 #include "net/gateway.h"
 #include "store/store.h"
+#include "util/measure_json.h"
 
 struct event_base;
 struct vg_center;
@@ -38,6 +40,9 @@ struct vg_center_options {
     size_t max_pending_batches;  /* back-pressure: pause reading beyond */
     size_t max_unacked_per_unit; /* records in flight or out of order per unit */
     int64_t replay_window_ms;    /* how far back to replay when a state cannot be restored */
+    /* when an incident not taken, or taken and not progressing, is
+     * escalated to the supervisors (core/incident.h) */
+    struct vg_incident_policy escalation;
 };
 
 void vg_center_options_default(struct vg_center_options *o);
@@ -132,6 +137,44 @@ struct vg_center_measure_info {
     const char *magistrate; /* "" for a measure declared without its decision */
 };
 
+/* What the live stream (http/stream.c) listens to. */
+struct vg_center_position {
+    int64_t measure_id;
+    const char *measure; /* its name */
+    const char *court;   /* "" if not given */
+    uint8_t role;        /* enum vg_unit_role: VG_ROLE_AUTHOR or VG_ROLE_PROTECTED */
+    const struct vg_fix *fix;
+    int64_t received_ms;
+    /* the measure's incident in progress (0: none): the protected person's
+     * position may be shown only while there is one (docs/API.md "Stream") */
+    int64_t incident_id;
+};
+
+struct vg_center_listener {
+    void *arg;
+    /* On the store's writer thread, after each commit that wrote journal
+     * entries (committed_ns: CLOCK_MONOTONIC). Must only signal. */
+    void (*journal_committed)(void *arg, int64_t committed_ns);
+    /* On the loop: whether anyone listens to positions now (cheap), and
+     * each fix once it is durable. */
+    bool (*wants_positions)(void *arg);
+    void (*position)(void *arg, const struct vg_center_position *p);
+};
+
+/* Set before the loop runs (NULL: none). */
+void vg_center_set_listener(struct vg_center *c, const struct vg_center_listener *l);
+
+/* What a read of a measure's tracks needs: its units (0: none) and its
+ * incident in progress (0: none; the protected person's track is shown
+ * only then). VG_ENOTFOUND if there is no such measure. */
+struct vg_center_track_subject {
+    int64_t author_unit_id, protected_unit_id;
+    int64_t incident_id;
+    char measure[VG_NAME_MAX + 1];
+};
+int vg_center_track_subject(struct vg_center *c, int64_t measure_id,
+                            struct vg_center_track_subject *out);
+
 /* Append one entry to the journal (util/journal.h) and wait until it is
  * durable: a read of personal data is answered only once it is journaled.
  * 0, or a negative vg_err with err set. */
@@ -145,16 +188,53 @@ int vg_center_list_incidents(struct vg_center *c,
                                        const char *measure, const char *court),
                              void *arg);
 
+/* What a closing's report is made of that the centre does not hold: the
+ * incident's alarms and steps as the store has them, read off the loop
+ * (center_report.h) after the incident was seen with these counts. */
+struct vg_center_report_input {
+    uint32_t last_alarm_seq; /* the incident as it was when they were read: */
+    uint32_t n_steps;        /* if it has moved on since, the close is VG_ESTALE */
+    json_t *alarms;          /* [{"seq", "kind", "at_ms", "raised_ms"}] (borrowed) */
+    json_t *steps;           /* [{"n", "step", "outcome", "text", "operator", "at_ms"}] */
+};
+
 /* An operator's action on an incident: "take" (reassign: a supervisor
  * gives it to `operator_name`), "step" (kind, outcome), "close" (text: the
- * summary). Durable, with its journal entry (text, the police's reference
- * or a note, goes there), before it returns. VG_ENOTFOUND (no such
- * incident open), VG_ESTATE (not its operator, taken by another, closed),
- * VG_EINVAL (a step that does not fit, no summary). */
+ * summary; report: its alarms and steps, required). Durable, with its
+ * journal entry (text, the police's reference or a note, goes there), and
+ * for a step its row, for a close its report and the report's entry
+ * (report.create, with the SHA-256 of its content), before it returns.
+ * VG_ENOTFOUND (no such incident open), VG_ESTATE (not its operator, taken
+ * by another, closed), VG_EINVAL (a step that does not fit, no summary),
+ * VG_ESTALE (the incident moved on since the report's input was read). */
 int vg_center_incident_act(struct vg_center *c, const char *actor, const char *action,
                            int64_t incident_id, const char *operator_name, bool reassign,
                            enum vg_step_kind kind, enum vg_step_outcome outcome, const char *text,
-                           struct vg_incident *out, char *err, size_t err_len);
+                           const struct vg_center_report_input *report, struct vg_incident *out,
+                           char *err, size_t err_len);
+
+/* One incident (open, or closed and still its measure's latest) and what
+ * its guidance (core/guidance.h) is computed from, copied out of the centre
+ * so that the computation runs off the loop. Its zones point into its own
+ * `vertices` (and have no windows: guidance does not read them): fill it in
+ * place, do not copy it. */
+struct vg_center_incident_view {
+    struct vg_incident inc;
+    char measure[VG_NAME_MAX + 1];
+    int64_t now_ms;
+    double alert_radius_m;
+    bool has_fix[2]; /* [0] the author's unit, [1] the protected person's */
+    struct vg_fix fix[2];
+    size_t n_zones;
+    struct vg_zone zones[VG_ENGINE_MAX_FIXED_ZONES];
+    struct vg_geo_point vertices[VG_ENGINE_MAX_FIXED_ZONES][VG_POLYGON_MAX_VERTICES];
+    size_t n_places;
+    struct vg_safe_place places[VG_SAFE_PLACES_MAX];
+};
+
+/* VG_ENOTFOUND if the centre holds no such incident. */
+int vg_center_incident_view(struct vg_center *c, int64_t incident_id,
+                            struct vg_center_incident_view *out);
 
 /* Let go of an ended measure (archived or deleted by the retention job):
  * it is no longer listed nor judged; its units serve nothing. VG_ENOTFOUND

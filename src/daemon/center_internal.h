@@ -107,6 +107,7 @@ struct command {
 struct alarm_origin {
     int64_t t_in_ns;
     const struct measure *m;
+    int64_t incident_id; /* the incident it opened or joined (0: none) */
 };
 
 struct cbatch {
@@ -127,7 +128,10 @@ struct cbatch {
     size_t n_commands, cap_commands;
     /* the alarms' journal entries and their texts (subject, detail) */
     struct vg_store_journal_entry *journal;
-    char (*journal_text)[2][192];
+    char (*journal_text)[2][256];
+    /* the incidents' journal entries (incident.alarm): subject, detail */
+    char (*incident_subject)[32];
+    char **incident_detail;
     /* the case files' changes this batch carries (checklist, automatic
      * activation or expiry) and their journal entries */
     struct vg_store_measure_change *changes;
@@ -171,6 +175,8 @@ struct vg_center {
     struct event *case_ev;    /* the daily work on case files (center_case.c) */
     int64_t next_incident_id; /* incidents are numbered here: an alarm in a batch still in
                                  flight joins the incident another batch opened */
+    struct vg_center_listener listener; /* the live stream's (center.h) */
+    struct event *escalation_ev;        /* center_escalation.c */
 };
 
 #define GROW(ptr, n, cap)                                                                          \
@@ -201,6 +207,10 @@ void vg__center_filter(struct vg_center *c, const struct measure *m);
 void vg__center_flush(struct vg_center *c);
 /* Submit a batch and wait until it is durable (blocks the loop: provisioning only). */
 int vg__center_submit_and_wait(struct vg_center *c, struct cbatch *b);
+
+/* ---- center_escalation.c: the incidents' escalation timers ---- */
+int vg__escalation_start(struct vg_center *c);
+void vg__escalation_stop(struct vg_center *c);
 
 /* ---- center_case.c ---- */
 /* A stored measure's case file (status, version, checklist) onto m. */

@@ -21,6 +21,31 @@ void vg_daemon_config_default(struct vg_daemon_config *cfg)
     vg_engine_params_default(&cfg->engine);
     vg_auth_options_default(&cfg->auth);
     cfg->retention_check_ms = 3600000;
+    cfg->stream_heartbeat_ms = 15000;
+}
+
+/* "A,B,C,D,E": a duration in milliseconds for each priority, from alert to
+ * information (core/incident.h), each in [1 s, 7 days]. */
+static int set_by_priority(const char *value, int64_t out[6])
+{
+    int64_t v[6] = {0};
+    const char *p = value;
+    for (int k = 1; k <= 5; k++) {
+        char *end = NULL;
+        errno = 0;
+        long long x = strtoll(p, &end, 10);
+        if (errno || end == p || x < 1000 || x > 7 * 86400000LL)
+            return -1;
+        v[k] = x;
+        if (k < 5 && *end != ',')
+            return -1;
+        if (k == 5 && *end != '\0')
+            return -1;
+        p = end + 1;
+    }
+    for (int k = 1; k <= 5; k++)
+        out[k] = v[k];
+    return 0;
 }
 
 void vg_daemon_config_usage(FILE *out)
@@ -35,7 +60,8 @@ void vg_daemon_config_usage(FILE *out)
         "              [--gnss-loss-after-ms N] [--comm-loss-after-ms N]\n"
         "              [--password-memory-kib N] [--password-iterations N]\n"
         "              [--session-idle-ms N] [--session-max-ms N] [--https HOST:PORT|none]\n"
-        "              [--retention-check-ms N]\n"
+        "              [--retention-check-ms N] [--stream-heartbeat-ms N]\n"
+        "              [--escalate-take-ms A,N,P,T,I] [--escalate-progress-ms A,N,P,T,I]\n"
         "\n"
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
@@ -124,6 +150,12 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
         rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->auth.session_max_ms = v, 0);
     else if (key_is(key, "retention_check_ms"))
         rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->retention_check_ms = v, 0);
+    else if (key_is(key, "stream_heartbeat_ms"))
+        rc = set_int(value, 100, 300000, &v) ? -1 : (cfg->stream_heartbeat_ms = v, 0);
+    else if (key_is(key, "escalate_take_ms"))
+        rc = set_by_priority(value, cfg->center.escalation.take_within_ms);
+    else if (key_is(key, "escalate_progress_ms"))
+        rc = set_by_priority(value, cfg->center.escalation.progress_within_ms);
     else {
         snprintf(err, err_len, "unknown setting '%s' (vigied --help lists them)", key);
         return -1;

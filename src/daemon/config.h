@@ -33,6 +33,8 @@ struct vg_daemon_config {
     struct vg_auth_options auth;
     /* retention_check_ms: how often the retention job runs (and at start) */
     int64_t retention_check_ms;
+    /* stream_heartbeat_ms: the live stream's heartbeat (http/stream.c) */
+    int64_t stream_heartbeat_ms;
 };
 
 void vg_daemon_config_default(struct vg_daemon_config *cfg);

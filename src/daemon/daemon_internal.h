@@ -65,11 +65,26 @@ int vg__daemon_export_measure(struct daemon *d, const struct vg_identity *who, i
 /* The incidents' hooks (incident_hooks.c) into h. */
 void vg__daemon_incident_hooks(struct vg_http_hooks *h);
 
+/* The incidents' reports and steps (report_hooks.c): the hooks into h, and
+ * what a close reads off the loop for its report (center_report.h):
+ * VG_ENOTFOUND if no measure holds the incident, VG_ESTALE if its last
+ * alarms are not stored after a few seconds. */
+void vg__daemon_report_hooks(struct vg_http_hooks *h);
+int vg__daemon_report_input(struct daemon *d, int64_t id, struct vg_center_report_input *in,
+                            char *err, size_t err_len);
+void vg__daemon_report_input_free(struct vg_center_report_input *in);
+
+/* The floor view's hook (floor_hooks.c). */
+void vg__daemon_floor_hooks(struct vg_http_hooks *h);
+
 /* The measures' hooks (measure_hooks.c) into h (h->arg is the daemon). */
 void vg__daemon_measure_hooks(struct vg_http_hooks *h);
 
 /* The units' hooks (unit_hooks.c): their list, certificates issued and
  * revoked in pki_dir. */
 void vg__daemon_unit_hooks(struct vg_http_hooks *h);
+
+/* The tracks' hook (position_hooks.c): GET /api/v1/measures/ID/positions. */
+void vg__daemon_position_hooks(struct vg_http_hooks *h);
 
 #endif

@@ -1,5 +1,6 @@
 /* The incidents' side of the HTTP API (http/api.h hooks), run for the HTTP
  * thread on the daemon's loop. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,21 +8,15 @@
 #include <jansson.h>
 
 #include "core/err.h"
+#include "core/guidance.h"
 #include "core/incident.h"
 #include "daemon/daemon_internal.h"
+#include "util/incident_json.h"
 #include "util/measure_json.h"
 
 static json_t *incident_json(const struct vg_incident *x, const char *measure)
 {
-    return json_pack("{s:I,s:I,s:s,s:I,s:s,s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "id",
-                     (json_int_t)x->id, "measure_id", (json_int_t)x->measure_id, "measure", measure,
-                     "previous_id", (json_int_t)x->previous_id, "state",
-                     vg_incident_state_name(x->state), "priority", (int)x->priority, "first_alarm",
-                     vg_alarm_kind_name(x->first_kind), "escalation",
-                     vg_escalation_name(x->escalation), "alarms", (json_int_t)x->n_alarms, "steps",
-                     (json_int_t)x->n_steps, "opened_ms", (json_int_t)x->opened_ms, "taken_ms",
-                     (json_int_t)x->taken_ms, "last_step_ms", (json_int_t)x->last_step_ms,
-                     "closed_ms", (json_int_t)x->closed_ms, "operator", x->operator_name);
+    return vg_incident_to_json(x, measure);
 }
 
 /* One incident in progress and its measure's name, as the queue lists it. */
@@ -103,6 +98,7 @@ struct act_call {
     enum vg_step_outcome outcome;
     struct vg_incident after;
     char measure[VG_NAME_MAX + 1];
+    const struct vg_center_report_input *report; /* a close's */
     char *err;
     size_t err_len;
     int rc;
@@ -122,8 +118,8 @@ static void do_act(struct daemon *d, void *arg)
     struct act_call *a = arg;
     vg_center_list_incidents(d->center, name_of, a);
     a->rc = vg_center_incident_act(d->center, a->who->name, a->action, a->id, a->operator_name,
-                                   a->reassign, a->kind, a->outcome, a->text, &a->after, a->err,
-                                   a->err_len);
+                                   a->reassign, a->kind, a->outcome, a->text, a->report, &a->after,
+                                   a->err, a->err_len);
 }
 
 static unsigned by_name(const char *(*name)(unsigned), unsigned n, const char *s)
@@ -161,17 +157,178 @@ static int hook_act(void *arg, const struct vg_identity *who, int64_t id, const 
         a.kind = (enum vg_step_kind)k;
         a.outcome = (enum vg_step_outcome)o;
     }
-    if (vg__daemon_on_loop(arg, do_act, &a) != VG_OK) {
-        snprintf(err, err_len, "stopping");
-        return VG_ESTATE;
+    /* a close makes the incident's report: its alarms and steps are read
+     * here, off the loop, and again if the incident moves on meanwhile */
+    struct vg_center_report_input report = {0};
+    bool closing = strcmp(action, "close") == 0;
+    for (int attempt = 0;; attempt++) {
+        int rc = closing ? vg__daemon_report_input(arg, id, &report, err, err_len) : VG_OK;
+        if (rc != VG_OK)
+            return rc;
+        a.report = closing ? &report : NULL;
+        rc = vg__daemon_on_loop(arg, do_act, &a);
+        vg__daemon_report_input_free(&report);
+        if (rc != VG_OK) {
+            snprintf(err, err_len, "stopping");
+            return VG_ESTATE;
+        }
+        if (!closing || a.rc != VG_ESTALE || attempt == 4)
+            break;
     }
     if (a.rc == VG_OK)
         *out = incident_json(&a.after, a.measure);
     return a.rc;
 }
 
+/* ---- one incident, with guidance (core/guidance.h) ---- */
+
+struct view_call {
+    int64_t id;
+    struct vg_center_incident_view in; /* copied on the loop */
+    struct vg_guidance g;              /* computed here, off the loop */
+    int rc;
+};
+
+static void do_view(struct daemon *d, void *arg)
+{
+    struct view_call *v = arg;
+    v->rc = vg_center_incident_view(d->center, v->id, &v->in);
+}
+
+/* A bearing as the operator reads it: whole degrees and the compass point. */
+static void set_bearing(json_t *o, const char *key, const char *compass_key, double deg)
+{
+    long b = lround(deg) % 360;
+    json_object_set_new(o, key, json_integer(b));
+    json_object_set_new(o, compass_key, json_string(vg_guidance_compass(deg)));
+}
+
+static json_t *age_s(int64_t age_ms)
+{
+    return age_ms < 0 ? json_null() : json_integer((json_int_t)(age_ms / 1000));
+}
+
+/* "guidance": never her position, only which way each person should go. */
+static json_t *guidance_json(const struct view_call *v)
+{
+    const struct vg_guidance *g = &v->g;
+    json_t *o = json_object(), *reasons = json_array(), *her = json_object(), *him = json_object();
+    if (!o || !reasons || !her || !him) {
+        json_decref(o);
+        json_decref(reasons);
+        json_decref(her);
+        json_decref(him);
+        return NULL;
+    }
+    for (unsigned f = 1; f <= VG_GUIDANCE_FLAG_LAST; f <<= 1)
+        if (g->flags & f)
+            json_array_append_new(reasons, json_string(vg_guidance_flag_name(f)));
+    json_object_set_new(o, "reasons", reasons);
+    json_object_set_new(o, "her_fix_age_s", age_s(g->her_age_ms));
+    json_object_set_new(o, "his_fix_age_s", age_s(g->his_age_ms));
+    if (g->her_age_ms >= 0 && g->his_age_ms >= 0) {
+        json_object_set_new(o, "distance_m", json_integer(lround(g->distance_m)));
+        json_object_set_new(o, "uncertainty_m", json_integer(lround(g->uncertainty_m)));
+    }
+    const struct vg_guidance_protected *p = &g->protected_person;
+    json_object_set_new(her, "valid", json_boolean(p->valid));
+    if (p->valid) {
+        set_bearing(her, "bearing_deg", "compass", p->bearing_deg);
+        set_bearing(her, "away_bearing_deg", "away_compass", p->away_bearing_deg);
+        json_t *place = json_null();
+        if (p->place >= 0) {
+            place = json_object();
+            json_object_set_new(place, "name", json_string(v->in.places[p->place].name));
+            set_bearing(place, "bearing_deg", "compass", p->bearing_deg);
+            json_object_set_new(place, "distance_m", json_integer(lround(p->place_distance_m)));
+        }
+        json_object_set_new(her, "safe_place", place);
+    }
+    const struct vg_guidance_author *a = &g->author;
+    json_object_set_new(him, "valid", json_boolean(a->valid));
+    if (a->valid) {
+        set_bearing(him, "bearing_deg", "compass", a->bearing_deg);
+        json_object_set_new(him, "tell_m", json_integer(lround(a->tell_m)));
+        json_object_set_new(him, "leave_m", json_integer(lround(a->leave_m)));
+        json_object_set_new(him, "inside", json_boolean(a->inside));
+        json_object_set_new(him, "paired", json_boolean(a->paired));
+    }
+    json_object_set_new(o, "protected", her);
+    json_object_set_new(o, "author", him);
+    return o;
+}
+
+static int hook_get(void *arg, const struct vg_identity *who, int64_t id, json_t **out, char *err,
+                    size_t err_len)
+{
+    struct daemon *d = arg;
+    struct view_call *v = calloc(1, sizeof *v);
+    if (!v) {
+        snprintf(err, err_len, "out of memory");
+        return VG_ENOSPC;
+    }
+    v->id = id;
+    v->rc = VG_ESTATE;
+    if (vg__daemon_on_loop(d, do_view, v) != VG_OK) {
+        free(v);
+        snprintf(err, err_len, "stopping");
+        return VG_ESTATE;
+    }
+    int rc = v->rc;
+    if (rc == VG_OK) {
+        const struct vg_center_incident_view *in = &v->in;
+        struct vg_guidance_input gi = {.author = in->has_fix[0] ? &in->fix[0] : NULL,
+                                       .protected_person = in->has_fix[1] ? &in->fix[1] : NULL,
+                                       .now_ms = in->now_ms,
+                                       .alert_radius_m = in->alert_radius_m,
+                                       .zones = in->zones,
+                                       .n_zones = in->n_zones,
+                                       .places = in->places,
+                                       .n_places = in->n_places};
+        rc = vg_guidance_compute(&gi, &v->g);
+    }
+    json_t *o = NULL;
+    char *detail = NULL;
+    if (rc == VG_ENOTFOUND) {
+        snprintf(err, err_len, "no incident %lld", (long long)id);
+    } else if (rc != VG_OK) {
+        snprintf(err, err_len, "guidance: %s", vg_strerror(rc));
+    } else {
+        o = incident_json(&v->in.inc, v->in.measure);
+        json_t *gj = o ? guidance_json(v) : NULL;
+        if (gj && json_object_set_new(o, "guidance", gj) == 0) {
+            /* the journal keeps what was shown */
+            json_t *dj = json_pack("{s:O,s:O,s:O}", "reasons", json_object_get(gj, "reasons"),
+                                   "protected", json_object_get(gj, "protected"), "author",
+                                   json_object_get(gj, "author"));
+            detail = dj ? json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+            json_decref(dj);
+        }
+        char subject[48];
+        snprintf(subject, sizeof subject, "incident/%lld", (long long)id);
+        if (!detail) {
+            snprintf(err, err_len, "out of memory");
+            rc = VG_ENOSPC;
+        } else {
+            /* the read is journaled before it is answered */
+            rc = vg_center_journal(d->center, who->name, "incident.read", subject, detail, err,
+                                   err_len);
+        }
+    }
+    free(detail);
+    free(v);
+    if (rc != VG_OK) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return VG_OK;
+}
+
 void vg__daemon_incident_hooks(struct vg_http_hooks *h)
 {
+    h->get_incident = hook_get;
     h->list_incidents = hook_list;
     h->act_on_incident = hook_act;
+    vg__daemon_report_hooks(h);
 }

@@ -246,6 +246,35 @@ static void log_journal_head(struct vg_store *store, const char *what)
     vg_log(VG_LOG_INFO, what, "head", head, NULL);
 }
 
+/* ---- the centre to the live stream (http/stream.c) ---- */
+
+static void on_journal_committed(void *arg, int64_t committed_ns)
+{
+    vg_http_journal_committed(arg, committed_ns);
+}
+
+static bool wants_positions(void *arg)
+{
+    return vg_http_wants_positions(arg);
+}
+
+static void on_position(void *arg, const struct vg_center_position *p)
+{
+    struct vg_http_position hp = {
+        .measure_id = p->measure_id,
+        .role = p->role == VG_ROLE_PROTECTED ? VG_HTTP_PERSON_PROTECTED : VG_HTTP_PERSON_AUTHOR,
+        .lat_deg = p->fix->lat_deg,
+        .lon_deg = p->fix->lon_deg,
+        .accuracy_m = p->fix->accuracy_m,
+        .speed_mps = p->fix->speed_mps,
+        .heading_deg = p->fix->heading_deg,
+        .time_ms = p->fix->time_ms,
+        .received_ms = p->received_ms,
+        .incident_id = p->incident_id};
+    snprintf(hp.measure, sizeof hp.measure, "%s", p->measure);
+    vg_http_position(arg, &hp);
+}
+
 static int run(struct daemon *d)
 {
     char err[512];
@@ -309,7 +338,9 @@ static int run(struct daemon *d)
     struct vg_http_hooks hh = {.arg = d, .health = hook_health, .metrics = hook_metrics};
     vg__daemon_measure_hooks(&hh);
     vg__daemon_incident_hooks(&hh);
+    vg__daemon_floor_hooks(&hh);
     vg__daemon_unit_hooks(&hh);
+    vg__daemon_position_hooks(&hh);
     char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
     snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);
     snprintf(https_key, sizeof https_key, "%s/servers/%s.key", d->pki_dir, d->cfg.server_name);
@@ -319,11 +350,17 @@ static int run(struct daemon *d)
                                  .https_key = https_key,
                                  .token = d->token,
                                  .store = d->store,
-                                 .auth = d->cfg.auth};
+                                 .auth = d->cfg.auth,
+                                 .stream_heartbeat_ms = d->cfg.stream_heartbeat_ms};
     if (vg_http_start(&ho, &hh, &d->http, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot serve HTTP", "reason", err, NULL);
         return 1;
     }
+    struct vg_center_listener listener = {.arg = d->http,
+                                          .journal_committed = on_journal_committed,
+                                          .wants_positions = wants_positions,
+                                          .position = on_position};
+    vg_center_set_listener(d->center, &listener);
     signal(SIGPIPE, SIG_IGN);
     struct event *sigterm = evsignal_new(d->base, SIGTERM, on_stop, d);
     struct event *sigint = evsignal_new(d->base, SIGINT, on_stop, d);
@@ -385,12 +422,13 @@ int main(int argc, char **argv)
     }
     vg_log_set_level((enum vg_log_level)vg_log_level_parse(d.cfg.log_level));
     int status = run(&d);
-    vg_http_free(d.http);
+    vg_http_stop(d.http);
     vg_gateway_free(d.gateway);
     if (d.store) {
         vg_store_close(d.store);
         d.store = NULL;
     }
+    vg_http_free(d.http); /* after the store's writer, which signals its stream */
     vg_center_free(d.center);
     SSL_CTX_free(d.ctx);
     if (d.call_ev)

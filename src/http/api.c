@@ -52,6 +52,7 @@ static void on_metrics(struct vg_http *h, struct evhttp_request *req, enum evhtt
     }
     struct evbuffer *b = evbuffer_new();
     h->hooks.metrics(h->hooks.arg, b);
+    vg__stream_metrics(h, b);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
     evhttp_send_reply(req, 200, "OK", b);
@@ -83,10 +84,22 @@ static void on_request(struct evhttp_request *req, void *arg)
         vg__http_on_session(h, req, cmd, door->tls);
         return;
     }
+    if (strcmp(path, "/api/v1/stream") == 0) {
+        struct vg_identity who;
+        if (vg__http_identify(h, req, &who))
+            vg__http_on_stream(h, req, cmd, &who);
+        return;
+    }
     if (strcmp(path, "/api/v1/statistics") == 0) {
         struct vg_identity who;
         if (vg__http_identify(h, req, &who))
             vg__http_on_statistics(h, req, cmd, &who);
+        return;
+    }
+    if (strcmp(path, "/api/v1/floor") == 0) {
+        struct vg_identity who;
+        if (vg__http_identify(h, req, &who))
+            vg__http_on_floor(h, req, cmd, &who);
         return;
     }
     static const char persons_prefix[] = "/api/v1/persons/";
@@ -311,6 +324,8 @@ int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *h
         }
     }
     if (rc == VG_OK)
+        rc = vg__stream_new(h, o->stream_heartbeat_ms, err, err_len);
+    if (rc == VG_OK)
         rc = open_door(h, &h->plain, o->addr, false, err, err_len);
     if (rc == VG_OK && https)
         rc = open_door(h, &h->secure, o->https_addr, true, err, err_len);
@@ -362,6 +377,7 @@ void vg_http_free(struct vg_http *h)
         evhttp_free(h->plain.http);
     if (h->secure.http)
         evhttp_free(h->secure.http);
+    vg__stream_free(h); /* after the listeners: their connections' close free its clients */
     if (h->stop_ev)
         event_free(h->stop_ev);
     if (h->base)

@@ -19,10 +19,18 @@
  *   GET    /api/v1/measures/ID    its file                 (court-scoped)
  *   PUT    /api/v1/measures/ID    a new version            (installer, administrator, magistrate)
  *   GET    /api/v1/measures/ID/versions
+ *   GET    /api/v1/measures/ID/positions  recent tracks      (operator, supervisor; hers only
+ *                                                            with an incident in progress)
  *   POST   /api/v1/measures/ID/{suspend,resume,lift,revoke}
  *   GET    /api/v1/measures/ID/export                       (administrator)
  *   GET    /api/v1/incidents      the queue                (operator, supervisor)
  *   POST   /api/v1/incidents/ID/{take,step,close}           (operator, supervisor)
+ *   GET    /api/v1/incidents/ID   one incident, with guidance for both persons (operator,
+ *                                 supervisor)
+ *   GET    /api/v1/incidents/ID/{report,steps}              (operator, supervisor, magistrate:
+ *                                                            his court's)
+ *   GET    /api/v1/floor[?hours=N] the floor view        (operator, supervisor)
+ *   GET    /api/v1/stream         live events, Server-Sent Events (operator, supervisor)
  *   GET/POST /api/v1/persons, GET/PUT /api/v1/persons/ID[/versions]
  *   GET    /api/v1/units          the units and their health (court-scoped)
  *   POST   /api/v1/units          issue a unit's certificate and key (installer, administrator)
@@ -90,6 +98,27 @@ struct vg_http_hooks {
                            const char *operator_name, bool reassign, const char *step,
                            const char *outcome, const char *text, json_t **out, char *err,
                            size_t err_len);
+    /* The floor view (core/floor.h) over the last `hours` (1 to
+     * VG_FLOOR_MAX_HOURS), as a JSON object (to json_decref), journaled
+     * (floor.read) before it is answered. */
+    int (*floor)(void *arg, const struct vg_identity *who, int hours, json_t **out, char *err,
+                 size_t err_len);
+    /* An incident's report (made when it was closed) and its steps, read
+     * from the store whatever the incident's age: a JSON object / array
+     * (to json_decref), journaled (report.read, incident.steps) before it
+     * is answered. VG_ENOTFOUND when there is none, when its measure is
+     * archived, or when who may not see it (a magistrate: his court's). */
+    int (*incident_report)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                           char *err, size_t err_len);
+    int (*incident_steps)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                          char *err, size_t err_len);
+    /* One incident (open, or closed and still its measure's latest) as the
+     * queue shows it, with "guidance" for both persons (core/guidance.h) and
+     * never the protected person's position: a JSON object (to json_decref),
+     * journaled (incident.read) before it is answered. VG_ENOTFOUND when
+     * there is none. */
+    int (*get_incident)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                        char *err, size_t err_len);
     /* suspend, resume, lift, revoke (VG_ENOTFOUND for another word). */
     int (*act_on_measure)(void *arg, const struct vg_identity *who, int64_t id, int64_t based_on,
                           const char *action, const char *note, int64_t *version, char *err,
@@ -103,6 +132,12 @@ struct vg_http_hooks {
      * journaled. VG_EDUPLICATE if the serial already has a certificate. */
     int (*issue_unit)(void *arg, const struct vg_identity *who, const char *serial, json_t **out,
                       char *err, size_t err_len);
+    /* Both persons' tracks over the last span_ms (a JSON object to
+     * json_decref): the author's, and the protected person's only while
+     * the measure has an incident in progress; journaled (position.read)
+     * before it is answered. VG_ENOTFOUND for no such measure. */
+    int (*measure_positions)(void *arg, const struct vg_identity *who, int64_t id,
+                             int64_t span_ms, json_t **out, char *err, size_t err_len);
     /* Revoke a unit's certificate and reload the CRL: the gateway refuses
      * the unit from its next connection. VG_ENOTFOUND if none was issued,
      * VG_ESTATE if already revoked. */
@@ -121,6 +156,7 @@ struct vg_http_options {
     const char *token; /* the administrator token (copied) */
     struct vg_store *store;
     struct vg_auth_options auth;
+    int64_t stream_heartbeat_ms; /* the live stream's heartbeat (0: 15 s) */
 };
 
 /* Bind, load the accounts and start the HTTP thread. */
@@ -132,5 +168,32 @@ int vg_http_https_port(const struct vg_http *h); /* 0 without HTTPS */
  * Accepts NULL; vg_http_free stops too. */
 void vg_http_stop(struct vg_http *h);
 void vg_http_free(struct vg_http *h);
+
+/* ---- the live stream (GET /api/v1/stream, http/stream.c) --------------------------------- */
+
+/* Journal entries were committed (committed_ns: CLOCK_MONOTONIC, for the
+ * delivery time): the stream reads them and sends them on. Any thread. */
+void vg_http_journal_committed(struct vg_http *h, int64_t committed_ns);
+
+enum vg_http_person { VG_HTTP_PERSON_AUTHOR = 1, VG_HTTP_PERSON_PROTECTED = 2 };
+
+/* A durable fix of a measure's person, for the stream's clients that may
+ * see it (the protected person's: operators and supervisors, while her
+ * measure has an incident in progress, incident_id). */
+struct vg_http_position {
+    int64_t measure_id;
+    char measure[VG_AUTH_NAME_MAX + 1];
+    uint8_t role; /* enum vg_http_person */
+    double lat_deg, lon_deg;
+    float accuracy_m, speed_mps, heading_deg; /* speed, heading < 0: unknown */
+    int64_t time_ms, received_ms;
+    int64_t incident_id; /* 0: none in progress */
+};
+
+/* Whether any client listens (cheap: skip building positions if not). */
+bool vg_http_wants_positions(const struct vg_http *h);
+/* Queue a position for the clients (any thread; the oldest go first when
+ * the clients fall behind). */
+void vg_http_position(struct vg_http *h, const struct vg_http_position *p);
 
 #endif

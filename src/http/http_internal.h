@@ -38,6 +38,7 @@ struct vg_http {
     struct vg_store *store;
     pthread_t thread;
     bool running;
+    struct vg_stream *stream; /* stream.c */
 };
 
 /* ---- request.c: replies and reading requests ---- */
@@ -88,6 +89,11 @@ void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evh
 /* ---- incidents.c: /api/v1/incidents ---- */
 void vg__http_on_incidents(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                            const struct vg_identity *who, const char *rest);
+/* reports.c: GET /api/v1/incidents/ID/report and /ID/steps (rest: "/ID/WHAT");
+ * false if rest is not one of them (nothing answered). */
+bool vg__http_on_incident_read(struct vg_http *h, struct evhttp_request *req,
+                               enum evhttp_cmd_type cmd, const struct vg_identity *who,
+                               const char *rest);
 
 /* ---- persons.c: /api/v1/persons ---- */
 void vg__http_on_persons(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
@@ -95,9 +101,20 @@ void vg__http_on_persons(struct vg_http *h, struct evhttp_request *req, enum evh
 void vg__http_on_person(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                         const struct vg_identity *who, int64_t id, bool versions);
 
+/* ---- floor.c: GET /api/v1/floor ---- */
+void vg__http_on_floor(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                       const struct vg_identity *who);
+
 /* ---- statistics.c: /api/v1/statistics ---- */
 void vg__http_on_statistics(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                             const struct vg_identity *who);
+
+/* ---- stream.c: /api/v1/stream ---- */
+int vg__stream_new(struct vg_http *h, int64_t heartbeat_ms, char *err, size_t err_len);
+void vg__stream_free(struct vg_http *h);
+void vg__stream_metrics(struct vg_http *h, struct evbuffer *out);
+void vg__http_on_stream(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                        const struct vg_identity *who);
 
 /* ---- units.c: /api/v1/units ---- */
 void vg__http_on_units(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,

@@ -25,6 +25,8 @@ static void reply(struct evhttp_request *req, int rc, const char *err, json_t *o
 void vg__http_on_incidents(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                            const struct vg_identity *who, const char *rest)
 {
+    if (vg__http_on_incident_read(h, req, cmd, who, rest)) /* /ID/report, /ID/steps */
+        return;
     if (!vg__http_permitted(req, who, VG_PERM_INCIDENT_HANDLE))
         return;
     char err[512] = "";
@@ -41,6 +43,20 @@ void vg__http_on_incidents(struct vg_http *h, struct evhttp_request *req, enum e
     /* /ID/ACTION */
     char *end = NULL;
     long long id = strtoll(rest + 1, &end, 10);
+    if (rest[1] >= '1' && rest[1] <= '9' && id > 0 && end && *end == '\0') {
+        /* /ID: the incident with guidance for both persons */
+        if (cmd != EVHTTP_REQ_GET) {
+            vg__http_method_not_allowed(req, "GET");
+            return;
+        }
+        int rc = h->hooks.get_incident
+                     ? h->hooks.get_incident(h->hooks.arg, who, id, &out, err, sizeof err)
+                     : VG_ENOTFOUND;
+        if (rc == VG_ENOTFOUND && !err[0])
+            snprintf(err, sizeof err, "no such incident");
+        reply(req, rc, err, out);
+        return;
+    }
     static const char *const actions[] = {"take", "step", "close"};
     const char *action = NULL;
     for (size_t i = 0; end && *end == '/' && i < 3; i++)

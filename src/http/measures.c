@@ -170,6 +170,46 @@ static void on_change(struct vg_http *h, struct evhttp_request *req, const struc
                                    violations ? violations : json_array()));
 }
 
+/* GET /api/v1/measures/ID/positions[?minutes=N]: both persons' recent
+ * tracks for the operators (the protected person's only while an incident
+ * is in progress: the daemon decides, and journals the read). */
+static void on_positions(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                         const struct vg_identity *who, int64_t id)
+{
+    if (cmd != EVHTTP_REQ_GET) {
+        vg__http_method_not_allowed(req, "GET");
+        return;
+    }
+    if (!vg__http_permitted(req, who, VG_PERM_INCIDENT_HANDLE))
+        return;
+    long long minutes = 30;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (query) {
+        struct evkeyvalq q = {0};
+        const char *v = evhttp_parse_query_str(query, &q) == 0 ? evhttp_find_header(&q, "minutes")
+                                                               : NULL;
+        char *end = NULL;
+        if (v)
+            minutes = strtoll(v, &end, 10);
+        bool bad = v && (!end || *end || end == v || minutes < 1 || minutes > 1440);
+        evhttp_clear_headers(&q);
+        if (bad) {
+            vg__http_reply_error(req, 400, "Bad Request", "invalid",
+                                 "minutes: how far back, 1 to 1440 (default 30)");
+            return;
+        }
+    }
+    json_t *out = NULL;
+    char err[512] = "";
+    int rc = h->hooks.measure_positions(h->hooks.arg, who, id, minutes * 60000, &out, err,
+                                        sizeof err);
+    if (rc != VG_OK)
+        vg__http_reply_vg_error(req, rc, err);
+    else
+        vg__http_reply_value(req, 200, "OK", out);
+}
+
 void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                          const struct vg_identity *who, int64_t id, const char *what)
 {
@@ -196,6 +236,10 @@ void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evh
             vg__http_reply_vg_error(req, rc, err);
         else
             vg__http_reply_value(req, 200, "OK", out);
+        return;
+    }
+    if (strcmp(what, "positions") == 0) {
+        on_positions(h, req, cmd, who, id);
         return;
     }
     if (strcmp(what, "versions") == 0) {

@@ -256,6 +256,124 @@ static int parse_zone(json_t *z, size_t index, const struct vg_tz *tz, struct vg
     return VG_OK;
 }
 
+static const char *const recipient_roles[] = {NULL, "magistrate", "prosecutor", "probation",
+                                               "victim_support"};
+
+const char *vg_recipient_role_name(unsigned role)
+{
+    return role < sizeof recipient_roles / sizeof recipient_roles[0] ? recipient_roles[role] : NULL;
+}
+
+/* A recipient's text: at most max bytes, no control characters; not blank
+ * when required. */
+static int get_text(json_t *o, const char *key, bool required, size_t max, char *out,
+                    const char *where, char *err, size_t len)
+{
+    json_t *v = json_object_get(o, key);
+    out[0] = '\0';
+    if (!v && !required)
+        return VG_OK;
+    const char *t = json_is_string(v) ? json_string_value(v) : NULL;
+    bool blank = true, control = false;
+    for (const char *p = t; p && *p; p++) {
+        blank = blank && *p == ' ';
+        control = control || (unsigned char)*p < 0x20 || *p == 0x7f;
+    }
+    if (!t || strlen(t) > max || control || (required && blank))
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "%s: \"%s\" is %stext of at most %zu bytes without control characters",
+                            where, key, required ? "a non-blank " : "", max);
+    strcpy(out, t);
+    return VG_OK;
+}
+
+static int parse_report_to(json_t *list, struct vg_measure_def *def, char *err, size_t len)
+{
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > VG_REPORT_TO_MAX)
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "measure: \"report_to\" is a list of 1 to %d recipients (leave it out "
+                            "to address the reports to the decision's magistrate alone)",
+                            VG_REPORT_TO_MAX);
+    def->report_to = calloc(json_array_size(list), sizeof *def->report_to);
+    if (!def->report_to)
+        return vg_json_fail(err, len, VG_ENOSPC, "out of memory");
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        char where[32];
+        snprintf(where, sizeof where, "report_to[%zu]", i);
+        if (!json_is_object(r))
+            return vg_json_fail(err, len, VG_EINVAL, "%s: a recipient is an object", where);
+        static const char *const keys[] = {"role", "name", "contact", NULL};
+        int rc = vg_json_only_keys(r, keys, where, err, len);
+        if (rc)
+            return rc;
+        struct vg_report_recipient *out = &def->report_to[i];
+        json_t *role = json_object_get(r, "role");
+        out->role = 0;
+        for (unsigned k = 1; json_is_string(role) && vg_recipient_role_name(k); k++)
+            if (strcmp(json_string_value(role), vg_recipient_role_name(k)) == 0)
+                out->role = (uint8_t)k;
+        if (!out->role)
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: \"role\" is magistrate, prosecutor, probation or "
+                                "victim_support",
+                                where);
+        if ((rc = get_text(r, "name", true, VG_RECIPIENT_NAME_MAX, out->name, where, err, len)) ||
+            (rc = get_text(r, "contact", false, VG_CONTACT_MAX, out->contact, where, err, len)))
+            return rc;
+    }
+    def->n_report_to = json_array_size(list);
+    return VG_OK;
+}
+
+/* "safe_places": where the operator may send the protected person
+ * (core/guidance.h). */
+static int parse_safe_places(json_t *list, struct vg_measure_def *def, char *err, size_t len)
+{
+    if (!json_is_array(list) || json_array_size(list) > VG_SAFE_PLACES_MAX)
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "measure: \"safe_places\" is a list of at most %d places",
+                            VG_SAFE_PLACES_MAX);
+    size_t i;
+    json_t *sp;
+    json_array_foreach(list, i, sp)
+    {
+        char where[32];
+        snprintf(where, sizeof where, "safe_places[%zu]", i);
+        if (!json_is_object(sp))
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: a safe place is {\"name\", \"location\": [lat, lon]}", where);
+        static const char *const keys[] = {"name", "location", NULL};
+        int rc = vg_json_only_keys(sp, keys, where, err, len);
+        if (rc)
+            return rc;
+        json_t *name = json_object_get(sp, "name");
+        const char *t = json_is_string(name) ? json_string_value(name) : NULL;
+        bool blank = true, control = false;
+        for (const char *c = t; c && *c; c++) {
+            blank = blank && (*c == ' ' || *c == '\t');
+            control = control || (unsigned char)*c < 0x20 || *c == 0x7f;
+        }
+        if (!t || blank || control || strlen(t) > VG_SAFE_PLACE_NAME_MAX)
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "%s: \"name\" is non-blank text of at most %d bytes without "
+                                "control characters",
+                                where, VG_SAFE_PLACE_NAME_MAX);
+        struct vg_safe_place *out = &def->safe_places[i];
+        snprintf(out->name, sizeof out->name, "%s", t);
+        json_t *at = json_object_get(sp, "location");
+        if (!at)
+            return vg_json_fail(err, len, VG_EINVAL, "%s: \"location\" is required", where);
+        if ((rc = get_point(at, &out->at, where, err, len)))
+            return rc;
+    }
+    def->n_safe_places = json_array_size(list);
+    return VG_OK;
+}
+
 static json_t *load(const char *json, char *err, size_t len)
 {
     json_error_t je;
@@ -298,6 +416,9 @@ void vg_measure_def_cleanup(struct vg_measure_def *def)
     free(def->vertices);
     free(def->windows);
     vg_measure_decision_cleanup(&def->decision);
+    free(def->report_to);
+    def->report_to = NULL;
+    def->n_report_to = 0;
     def->vertices = NULL;
     def->windows = NULL;
 }
@@ -310,8 +431,9 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     if (!root)
         return VG_EFORMAT;
     int rc;
-    static const char *const keys[] = {"name",    "court", "alert_radius_m", "timezone", "units",
-                                       "persons", "zones", "decision",       NULL};
+    static const char *const keys[] = {
+        "name",  "court",    "alert_radius_m", "timezone",    "units", "persons",
+        "zones", "decision", "report_to",      "safe_places", NULL};
     if ((rc = vg_json_only_keys(root, keys, "measure", err, err_len)))
         goto done;
     if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)) ||
@@ -403,6 +525,12 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
     }
     json_t *decision = json_object_get(root, "decision");
     if (decision && (rc = vg_measure_decision_parse(decision, &def->decision, err, err_len)))
+        goto done;
+    json_t *report_to = json_object_get(root, "report_to");
+    if (report_to && (rc = parse_report_to(report_to, def, err, err_len)))
+        goto done;
+    json_t *safe_places = json_object_get(root, "safe_places");
+    if (safe_places && (rc = parse_safe_places(safe_places, def, err, err_len)))
         goto done;
     rc = VG_OK;
 done:

@@ -23,19 +23,51 @@
  *   ]
  * }
  * Categories: protected_home, protected_workplace, school, frequented_place,
- * other. Days: mon tue wed thu fri sat sun. Times are local to "timezone". */
+ * other. Days: mon tue wed thu fri sat sun. Times are local to "timezone".
+ *
+ * "report_to" (optional): who receives the report made when an incident
+ * is closed, 1 to 8 recipients
+ *   [{"role": "magistrate", "name": "Mme J. Durand, JLD", "contact": "jld@tj-nantes"},
+ *    {"role": "victim_support", "name": "France Victimes 44"}]
+ * role: magistrate, prosecutor, probation, victim_support; name 1 to 128
+ * bytes, contact (optional) up to 256, no control characters. Absent: the
+ * report goes to the decision's magistrate alone.
+ *
+ * "safe_places" (optional): where the operator may send the protected person
+ * (core/guidance.h), at most 16
+ *   [{"name": "Commissariat central, place Waldeck-Rousseau", "location": [47.2196, -1.5455]}]
+ * name 1 to 120 bytes, not blank, no control characters. */
 #ifndef VG_UTIL_MEASURE_JSON_H
 #define VG_UTIL_MEASURE_JSON_H
 
 #include <stddef.h>
 
 #include "core/engine.h"
+#include "core/guidance.h"
 #include "core/tz.h"
 #include "core/window.h"
 #include "core/zone.h"
 #include "util/measure_decision.h"
 
 #define VG_NAME_MAX 64
+
+/* The recipients of an incident's report ("report_to"). */
+#define VG_REPORT_TO_MAX      8
+#define VG_RECIPIENT_NAME_MAX 128
+#define VG_CONTACT_MAX        256
+
+enum vg_recipient_role {
+    VG_RECIPIENT_MAGISTRATE = 1,
+    VG_RECIPIENT_PROSECUTOR = 2,
+    VG_RECIPIENT_PROBATION = 3,
+    VG_RECIPIENT_VICTIM_SUPPORT = 4,
+};
+
+struct vg_report_recipient {
+    uint8_t role; /* enum vg_recipient_role */
+    char name[VG_RECIPIENT_NAME_MAX + 1];
+    char contact[VG_CONTACT_MAX + 1]; /* "" if not given */
+};
 
 /* Everything the engine needs of one measure. The zones point into
  * `vertices` and `windows`, allocated to size: free with
@@ -58,6 +90,13 @@ struct vg_measure_def {
     /* the judicial decision (util/measure_decision.h); decision.present is
      * false for a measure declared before decisions were recorded */
     struct vg_measure_decision decision;
+    /* who receives its incidents' reports (none given: the decision's
+     * magistrate); allocated to size */
+    size_t n_report_to;
+    struct vg_report_recipient *report_to;
+    /* where the operator may send the protected person (core/guidance.h) */
+    size_t n_safe_places;
+    struct vg_safe_place safe_places[VG_SAFE_PLACES_MAX];
 };
 
 /* The time zone name in a definition ("Europe/Paris" if absent), for the
@@ -71,6 +110,9 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
                          char *err, size_t err_len);
 
 void vg_measure_def_cleanup(struct vg_measure_def *def);
+
+/* "magistrate", "prosecutor", "probation", "victim_support"; NULL otherwise. */
+const char *vg_recipient_role_name(unsigned role);
 
 /* A JSON name is 1..64 characters of [A-Za-z0-9._-], not starting with '.'
  * or '-' (units' serials and measures' names). */

@@ -71,8 +71,11 @@ class Journal(unittest.TestCase):
         self.assertEqual(actions, [("system", "user.create", "admin"),  # the bootstrap account
                                    ("admin-token", "measure.create", "M-J"),
                                    ("admin-token", "measure.list", "*"),
-                                   ("engine", "alarm.raised", "M-J")])
+                                   ("engine", "alarm.raised", "M-J"),
+                                   ("engine", "incident.alarm", "incident/1")])
         self.assertEqual(json.loads(rows[3][5])["kind"], "sos")
+        self.assertEqual(json.loads(rows[3][5])["incident"], 1)
+        self.assertEqual(json.loads(rows[4][5])["effect"], "opened")
         self.assertEqual(json.loads(rows[1][5])["protected_unit"], "J-P1")
         self.assertEqual(json.loads(rows[2][5]), {"count": 1})
         # below, entry 3 (the read) is the one tampered with
@@ -85,7 +88,7 @@ class Journal(unittest.TestCase):
 
         res = self.verify("--head", head)
         self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertIn("journal intact: 4 entries", res.stdout)
+        self.assertIn("journal intact: 5 entries", res.stdout)
 
         # a detail changed: entry 2 is named
         self.edit("UPDATE journal SET detail = '{\"count\":0}' WHERE id = 3")
@@ -120,7 +123,7 @@ class Journal(unittest.TestCase):
         self.assertEqual(self.verify("--head", head).returncode, 0)
 
         # the last entry cut off: a valid chain, but short of the head noted
-        self.edit("DELETE FROM journal WHERE id = 4")
+        self.edit("DELETE FROM journal WHERE id = 5")
         self.assertEqual(self.verify().returncode, 0)
         res = self.verify("--head", head)
         self.assertEqual(res.returncode, 1)

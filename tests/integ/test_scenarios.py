@@ -26,10 +26,13 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from sse import Stream  # noqa: E402
+from test_users import PASSWORD, Client  # noqa: E402
 from vigie_harness import Daemon, binary  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -227,6 +230,19 @@ class TestScenarios(unittest.TestCase):
         assert cls.library, "no scenario with \"expect\" in %s" % SCENARIOS
         cls.daemon = Daemon(extra=VIGIED_ARGS).start()
         try:
+            # the operators' side: accounts, and a supervisor's console on
+            # the live stream from before the first unit speaks
+            cls.people = {}
+            for name, role in (("sup", "supervisor"), ("op1", "operator"), ("op2", "operator")):
+                c = Client(cls.daemon.http_port)
+                status, doc, _ = c.request("POST", "/api/v1/users", {"name": name, "role": role,
+                                                                    "password": PASSWORD},
+                                           bearer=cls.daemon.token)
+                assert status == 201, doc
+                assert c.login(name, PASSWORD)[0] == 200
+                cls.people[name] = c
+            cls.stream = Stream(cls.daemon.http_port, cookie=cls.people["sup"].cookie)
+            assert cls.stream.status == 200, cls.stream.body
             cls.t0 = time.time()
             runs = [Run(cls.daemon, i + 1, stem, path, sc)
                     for i, (stem, path, sc) in enumerate(cls.library)]
@@ -242,17 +258,8 @@ class TestScenarios(unittest.TestCase):
             cls.daemon.cleanup()
             raise
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.daemon:
-            code = cls.daemon.stop()
-            failed = code != 0
-            log = cls.daemon.log_text()
-            if not failed or os.environ.get("VIGIE_KEEP"):
-                cls.daemon.cleanup()
-            else:
-                print("vigied data kept in %s" % cls.daemon.dir, file=sys.stderr)
-            assert not failed, "vigied exited with %s:\n%s" % (code, log[-3000:])
+    # vigied stops at the module's end (tearDownModule): the operators'
+    # tests (TestScenariosOperators, run after these) act on what it raised
 
     # -- the checks, for one scenario
 
@@ -391,6 +398,180 @@ class TestScenarios(unittest.TestCase):
                 describe(a) for a in self.alarms_of(run, name)[1]) or "(no alarm)"),
                 file=sys.stderr)
         self.check_expectations(run)
+
+
+class TestScenariosOperators(unittest.TestCase):
+    """The operator's protocol on what the scenarios raised (issue 6): each
+    path end to end, from units driven by vigie-sim to the operators' API
+    and the supervisor's live stream. Runs after TestScenarios (unittest
+    takes the classes in the order of their names), on its vigied."""
+
+    events = None
+
+    def setUp(self):
+        base = TestScenarios
+        self.assertTrue(base.runs, "the scenarios did not run")
+        self.d, self.runs, self.people = base.daemon, base.runs, base.people
+        if TestScenariosOperators.events is None:
+            TestScenariosOperators.drained_ms = int(time.time() * 1000)
+            time.sleep(1.0)
+            TestScenariosOperators.events = base.stream.drain(1.0)
+
+    def measure(self, stem):
+        if stem not in self.runs:
+            self.skipTest("scenario %s not run (VIGIE_SCENARIOS)" % stem)
+        run = self.runs[stem]
+        pair = run.scenario["pairs"][0].get("name", "pair-0")
+        return measure_name(run.prefix, pair)
+
+    def incident(self, stem):
+        """The measure's incident in the queue (nobody acted during the run)."""
+        name = self.measure(stem)
+        status, queue, _ = self.people["sup"].request("GET", "/api/v1/incidents")
+        self.assertEqual(status, 200, queue)
+        mine = [i for i in queue if i["measure"] == name]
+        self.assertEqual(len(mine), 1, "%s: %r" % (stem, mine))
+        return mine[0]
+
+    def opened(self, stem):
+        """The incident as the stream told it when the scenario's first
+        alarm opened it (later alarms, such as the losses once the units
+        fall silent after the run, may have raised its priority since)."""
+        name = self.measure(stem)
+        for e in TestScenariosOperators.events:
+            if e["event"] == "incident":
+                d = json.loads(e["data"])
+                if d["action"] == "alarm" and d.get("effect") == "opened" and \
+                        d["incident"]["measure"] == name:
+                    return d["incident"]
+        self.fail("%s: no incident opened on the stream" % stem)
+
+    def act(self, who, iid, action, body=None, expect=200):
+        status, doc, _ = self.people[who].request(
+            "POST", "/api/v1/incidents/%d/%s" % (iid, action), body or {})
+        self.assertEqual(status, expect, doc)
+        return doc
+
+    def stream_alarms(self, name):
+        return [json.loads(e["data"]) for e in TestScenariosOperators.events
+                if e["event"] == "alarm" and json.loads(e["data"])["measure"] == name]
+
+    def test_a_stream_missed_nothing(self):
+        """Every alarm the scenarios raised reached the supervisor's stream,
+        once, in order, with the incident it opened or joined."""
+        for stem in self.runs:
+            name = self.measure(stem)
+            (mid,), = self.d.query("SELECT id FROM measures WHERE name = ?", name)
+            # every alarm raised a second or more before the stream was read
+            db = [(seq, KINDS[k]) for seq, k in self.d.query(
+                "SELECT seq, kind FROM alarms WHERE measure_id = ? AND raised_ms <= ? "
+                "ORDER BY seq", mid, TestScenariosOperators.drained_ms)]
+            got = [(a["seq"], a["kind"]) for a in self.stream_alarms(name)]
+            self.assertEqual(got[:len(db)], db,
+                             "%s: the stream has %s, the database %s" % (stem, got, db))
+        ids = [int(e["id"]) for e in TestScenariosOperators.events if e["id"] is not None]
+        self.assertEqual(ids, sorted(set(ids)), "event ids repeat or go back")
+
+    def test_prealert_resolved_by_a_call(self):
+        opened = self.opened("prealert_turns_back")
+        self.assertEqual((opened["priority"], opened["first_alarm"]), (3, "prealert_entered"))
+        inc = self.incident("prealert_turns_back")
+        self.assertEqual(inc["id"], opened["id"])
+        self.act("op1", inc["id"], "take")
+        self.act("op1", inc["id"], "step", {"step": "author_called", "outcome": "complied",
+                                            "text": "he turns back towards Angers"})
+        doc = self.act("op1", inc["id"], "close", {"summary": "doubt removed by a call"})
+        self.assertEqual((doc["state"], doc["steps"]), ("closed", 1))
+
+    def test_alert_with_the_police(self):
+        inc = self.incident("approach_on_foot")
+        self.assertEqual(inc["priority"], 1)
+        self.assertEqual(inc["escalation"], "not_taken")  # nobody took it during the run
+        self.act("op1", inc["id"], "take")
+        for step in ({"step": "author_called", "outcome": "refused"},
+                     {"step": "protected_called", "outcome": "guided",
+                      "text": "guided north to the tram stop"},
+                     {"step": "police_alerted", "text": "CIC Nantes ref 2026-118842"},
+                     {"step": "magistrate_informed"}):
+            self.act("op1", inc["id"], "step", step)
+        doc = self.act("op1", inc["id"], "close",
+                       {"summary": "he came within R on foot; police on site at 14:32"})
+        self.assertEqual((doc["state"], doc["steps"]), ("closed", 4))
+        steps = [json.loads(d)["step"] for (d,) in self.d.query(
+            "SELECT detail FROM journal WHERE action = 'incident.step' AND subject = ? "
+            "ORDER BY id", "incident/%d" % inc["id"])]
+        self.assertEqual(steps, ["author_called", "protected_called", "police_alerted",
+                                 "magistrate_informed"])
+
+    def test_sos(self):
+        inc = self.incident("sos")
+        self.assertEqual((inc["priority"], inc["first_alarm"]), (1, "sos"))
+        self.assertEqual(inc["escalation"], "not_taken")
+        escalated = [json.loads(e["data"]) for e in TestScenariosOperators.events
+                     if e["event"] == "incident" and json.loads(e["data"])["action"] == "escalate"
+                     and json.loads(e["data"])["incident"]["id"] == inc["id"]]
+        self.assertEqual([x["reason"] for x in escalated], ["not_taken"])
+        self.act("op2", inc["id"], "take")
+        self.act("op2", inc["id"], "step", {"step": "protected_called", "outcome": "reached"})
+        self.act("op2", inc["id"], "close", {"summary": "pressed by mistake; she is well"})
+
+    def test_strap_cut(self):
+        opened = self.opened("strap_cut")
+        self.assertEqual((opened["priority"], opened["first_alarm"]), (2, "strap_opened"))
+        inc = self.incident("strap_cut")
+        self.act("op1", inc["id"], "take")
+        self.act("op1", inc["id"], "step", {"step": "author_called", "outcome": "not_reached"})
+        self.act("op1", inc["id"], "step", {"step": "police_alerted", "text": "ref 2026-5521"})
+        self.act("op1", inc["id"], "close", {"summary": "bracelet cut; police sent to his home"})
+
+    def test_technical_loss_far_away_pages_no_one(self):
+        name = self.measure("tunnel_far_away")
+        ended_ms = self.runs["tunnel_far_away"].ended_ms
+        alarms = [a for a in self.stream_alarms(name) if a["at_ms"] <= ended_ms]
+        self.assertTrue(alarms)
+        self.assertEqual([a for a in alarms if a["priority"] <= 2], [],
+                         "an urgent alarm while the scenario ran")
+        opened = self.opened("tunnel_far_away")
+        self.assertEqual((opened["priority"], opened["first_alarm"]), (4, "gnss_lost"))
+        escalated = [json.loads(e["data"]) for e in TestScenariosOperators.events
+                     if e["event"] == "incident" and json.loads(e["data"])["action"] == "escalate"
+                     and json.loads(e["data"])["incident"]["id"] == opened["id"]]
+        self.assertEqual(escalated, [], "a technical loss escalated within minutes")
+
+    def test_two_operators_race_for_one_incident(self):
+        inc = self.incident("car_past_home")
+        results = {}
+        go = threading.Barrier(2)
+
+        def take(who):
+            go.wait()
+            status, doc, _ = self.people[who].request(
+                "POST", "/api/v1/incidents/%d/take" % inc["id"], {})
+            results[who] = status
+
+        threads = [threading.Thread(target=take, args=(w,)) for w in ("op1", "op2")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(results.values()), [200, 409], results)
+        winner = [w for w, s in results.items() if s == 200][0]
+        self.assertEqual(self.incident("car_past_home")["operator"], winner)
+
+
+def tearDownModule():
+    cls = TestScenarios
+    if getattr(cls, "stream", None):
+        cls.stream.close()
+    if cls.daemon:
+        code = cls.daemon.stop()
+        failed = code != 0
+        log = cls.daemon.log_text()
+        if not failed or os.environ.get("VIGIE_KEEP"):
+            cls.daemon.cleanup()
+        else:
+            print("vigied data kept in %s" % cls.daemon.dir, file=sys.stderr)
+        assert not failed, "vigied exited with %s:\n%s" % (code, log[-3000:])
 
 
 def _add_tests():

@@ -275,10 +275,17 @@ class Permissions(UsersTest):
             ("GET", "/api/v1/incidents"): {"operator", "supervisor"},
             # through to the incidents' own checks: there is no incident 999
             ("POST", "/api/v1/incidents/999/take"): {"operator", "supervisor"},
+            ("GET", "/api/v1/incidents/999/report"): {"operator", "supervisor", "magistrate"},
+            ("GET", "/api/v1/incidents/999/steps"): {"operator", "supervisor", "magistrate"},
+            ("GET", "/api/v1/floor"): {"operator", "supervisor"},
+            # (the stream's roles are tested in test_stream.py: it does not end)
+            ("GET", "/api/v1/measures/M-A/positions"): {"operator", "supervisor"},
         }
         ok = {("PUT", "/api/v1/measures/M-A"): (400,),
               ("POST", "/api/v1/measures/M-A/resume"): (409,),
-              ("POST", "/api/v1/incidents/999/take"): (404,)}
+              ("POST", "/api/v1/incidents/999/take"): (404,),
+              ("GET", "/api/v1/incidents/999/report"): (404,),
+              ("GET", "/api/v1/incidents/999/steps"): (404,)}
         ids = {m["name"]: m["id"] for m in json.loads(self.d.http("GET", "/api/v1/measures")[1])}
         for role in ROLES:
             c = self.session("u-" + role)
