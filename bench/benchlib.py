@@ -105,4 +105,5 @@ class Daemon:
             self.proc.wait(120)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
         self.log.close()

@@ -43,7 +43,6 @@ BENCH_QUICK=1: 150 pairs for a few seconds.
 """
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -53,7 +52,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
-BUILD = os.environ.get("VIGIE_BUILD", os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from benchlib import Daemon, exe, report_line  # noqa: E402
+
 SOURCE = os.environ.get("VIGIE_SOURCE", "@SOURCE_ROOT@")
 QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
 
@@ -70,24 +71,13 @@ OUT_BYTES = 4400  # the output buffer of a unit at 64 records a frame (src/unit/
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def exe(*parts):
-    return os.path.join(BUILD, *parts)
-
-
 def source(*parts):
     root = SOURCE if not SOURCE.startswith("@") else os.path.dirname(HERE)
     return os.path.join(root, *parts)
 
 
 def report(metric, values, unit, vs=None, vs_value=None, n=0):
-    values = sorted(values)
-    line = {"bench": "sim", "metric": metric, "value": round(statistics.median(values), 4),
-            "min": round(values[0], 4), "max": round(values[-1], 4), "unit": unit}
-    if vs:
-        line.update({"vs": vs, "vs_value": round(vs_value, 4),
-                     "ratio": round(line["value"] / vs_value, 4) if vs_value else 0})
-    line["n"] = int(n)
-    print(json.dumps(line), flush=True)
+    print(json.dumps(report_line("sim", metric, values, unit, vs, vs_value, n)), flush=True)
 
 
 def cpu_s(pid):
@@ -113,39 +103,6 @@ def lag_quantile(edges, hist, q, top):
     return float(top)
 
 
-class Daemon:
-    def __init__(self, root):
-        self.dir = os.path.join(root, "centre")
-        os.makedirs(self.dir)
-        self.log_path = os.path.join(self.dir, "vigied.log")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([exe("src/daemon/vigied"), "--data-dir", self.dir,
-                                      "--devices", "127.0.0.1:0", "--http", "127.0.0.1:0",
-                                      "--report-interval-ms", "1000"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        end = time.time() + 60
-        while time.time() < end:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode(errors="replace")
-            m = re.search(r"msg=ready .*devices_port=(\d+).*http_port=(\d+)", text)
-            if m:
-                self.dev_port, self.http_port = int(m.group(1)), int(m.group(2))
-                return
-            if self.proc.poll() is not None:
-                raise SystemExit("bench/sim: vigied exited:\n" + text[-2000:])
-            time.sleep(0.05)
-        raise SystemExit("bench/sim: vigied did not start")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 def read_stats(path):
     try:
         with open(path) as f:
@@ -167,7 +124,7 @@ def main():
         with open(scenario_path, "w") as f:
             json.dump(scenario, f)
         units = 2 * scenario["population"]["pairs"]
-        d = Daemon(work)
+        d = Daemon(work, "centre", ["--report-interval-ms", "1000"])
         common = ["--scenario", scenario_path, "--pki", os.path.join(d.dir, "pki"),
                   "--prefix", "S", "--geo", source("data", "geo")]
         # 1. provisioning: certificates and measures (not part of the measure)
