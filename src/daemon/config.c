@@ -22,6 +22,9 @@ void vg_daemon_config_default(struct vg_daemon_config *cfg)
     vg_auth_options_default(&cfg->auth);
     cfg->retention_check_ms = 3600000;
     cfg->stream_heartbeat_ms = 15000;
+#ifdef VG_CONSOLE_DIR
+    snprintf(cfg->console_dir, sizeof cfg->console_dir, "%s", VG_CONSOLE_DIR);
+#endif
 }
 
 /* "A,B,C,D,E": a duration in milliseconds for each priority, from alert to
@@ -62,6 +65,8 @@ void vg_daemon_config_usage(FILE *out)
         "              [--session-idle-ms N] [--session-max-ms N] [--https HOST:PORT|none]\n"
         "              [--retention-check-ms N] [--stream-heartbeat-ms N]\n"
         "              [--escalate-take-ms A,N,P,T,I] [--escalate-progress-ms A,N,P,T,I]\n"
+        "              [--console-dir DIR|none] [--console-tiles URL|none]\n"
+        "              [--console-tiles-attribution TEXT]\n"
         "\n"
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
@@ -152,6 +157,19 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
         rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->retention_check_ms = v, 0);
     else if (key_is(key, "stream_heartbeat_ms"))
         rc = set_int(value, 100, 300000, &v) ? -1 : (cfg->stream_heartbeat_ms = v, 0);
+    else if (key_is(key, "console_dir"))
+        rc = strcmp(value, "none") == 0
+                 ? (cfg->console_dir[0] = '\0', 0)
+                 : set_string(cfg->console_dir, sizeof cfg->console_dir, value);
+    else if (key_is(key, "console_tiles"))
+        rc = strcmp(value, "none") == 0
+                 ? (cfg->console_tiles[0] = '\0', 0)
+                 : (strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0)
+                       ? -1
+                       : set_string(cfg->console_tiles, sizeof cfg->console_tiles, value);
+    else if (key_is(key, "console_tiles_attribution"))
+        rc = set_string(cfg->console_tiles_attribution, sizeof cfg->console_tiles_attribution,
+                        value);
     else if (key_is(key, "escalate_take_ms"))
         rc = set_by_priority(value, cfg->center.escalation.take_within_ms);
     else if (key_is(key, "escalate_progress_ms"))

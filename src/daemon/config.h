@@ -35,6 +35,12 @@ struct vg_daemon_config {
     int64_t retention_check_ms;
     /* stream_heartbeat_ms: the live stream's heartbeat (http/stream.c) */
     int64_t stream_heartbeat_ms;
+    /* the operator console (http/static.c): console_dir (its files, default
+     * the build's console/), console_tiles (a tile URL template; "": the
+     * offline layer), console_tiles_attribution */
+    char console_dir[VG_PATH_MAX];
+    char console_tiles[512];
+    char console_tiles_attribution[256];
 };
 
 void vg_daemon_config_default(struct vg_daemon_config *cfg);

@@ -258,6 +258,52 @@ static json_t *guidance_json(const struct view_call *v)
     return o;
 }
 
+/* The incident's alarms (its measure's, from its first to its last), as
+ * the console marks them on the distance chart and tells who approached
+ * whom: never a position, only the distance the engine judged. */
+struct alarms_read {
+    uint32_t last;
+    json_t *list;
+};
+
+static int add_incident_alarm(void *arg, const struct vg_store_alarm *sa)
+{
+    struct alarms_read *r = arg;
+    const struct vg_alarm *a = &sa->alarm;
+    if (a->seq > r->last)
+        return 1; /* past the incident: stop */
+    json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:b,s:b}", "seq",
+                          (json_int_t)a->seq, "kind", vg_alarm_kind_name(a->kind), "priority",
+                          (json_int_t)a->priority, "unit", vg_unit_name(a->unit), "zone_index",
+                          (json_int_t)a->zone_index, "zone_id", (json_int_t)a->zone_id, "at_ms",
+                          (json_int_t)a->at_ms, "raised_ms", (json_int_t)a->raised_ms,
+                          "approached_by", vg_party_name(a->ev.approached_by), "late",
+                          (a->flags & VG_ALARM_F_LATE) != 0, "urgent",
+                          (a->flags & VG_ALARM_F_URGENT) != 0);
+    if (o && a->ev.distance_m >= 0)
+        json_object_set_new(o, "distance_m", json_real(round(a->ev.distance_m)));
+    if (o && a->ev.threshold_m > 0)
+        json_object_set_new(o, "threshold_m", json_real(a->ev.threshold_m));
+    if (!o || json_array_append_new(r->list, o) != 0)
+        return VG_ENOSPC;
+    return 0;
+}
+
+static json_t *incident_alarms(struct daemon *d, const struct vg_incident *inc)
+{
+    struct alarms_read r = {.last = inc->last_alarm_seq, .list = json_array()};
+    if (!r.list)
+        return NULL;
+    int rc = vg_store_alarms(d->store, inc->measure_id,
+                             inc->first_alarm_seq ? inc->first_alarm_seq - 1 : 0,
+                             add_incident_alarm, &r);
+    if (rc != VG_OK && rc != 1) {
+        json_decref(r.list);
+        return NULL;
+    }
+    return r.list;
+}
+
 static int hook_get(void *arg, const struct vg_identity *who, int64_t id, json_t **out, char *err,
                     size_t err_len)
 {
@@ -295,6 +341,9 @@ static int hook_get(void *arg, const struct vg_identity *who, int64_t id, json_t
         snprintf(err, err_len, "guidance: %s", vg_strerror(rc));
     } else {
         o = incident_json(&v->in.inc, v->in.measure);
+        json_t *alarms = o ? incident_alarms(d, &v->in.inc) : NULL;
+        if (alarms) /* those stored so far (the last may still be on their way) */
+            json_object_set_new(o, "alarm_list", alarms);
         json_t *gj = o ? guidance_json(v) : NULL;
         if (gj && json_object_set_new(o, "guidance", gj) == 0) {
             /* the journal keeps what was shown */

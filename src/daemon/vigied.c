@@ -351,7 +351,15 @@ static int run(struct daemon *d)
                                  .token = d->token,
                                  .store = d->store,
                                  .auth = d->cfg.auth,
-                                 .stream_heartbeat_ms = d->cfg.stream_heartbeat_ms};
+                                 .stream_heartbeat_ms = d->cfg.stream_heartbeat_ms,
+                                 .console = {.dir = d->cfg.console_dir,
+                                             .tiles = d->cfg.console_tiles,
+                                             .tiles_attribution =
+                                                 d->cfg.console_tiles_attribution}};
+    for (int k = 1; k <= 5; k++) {
+        ho.console.escalate_take_ms[k] = d->cfg.center.escalation.take_within_ms[k];
+        ho.console.escalate_progress_ms[k] = d->cfg.center.escalation.progress_within_ms[k];
+    }
     if (vg_http_start(&ho, &hh, &d->http, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot serve HTTP", "reason", err, NULL);
         return 1;

@@ -177,7 +177,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     bool users = strcmp(path, "/api/v1/users") == 0;
     bool user = strncmp(path, users_prefix, sizeof users_prefix - 1) == 0;
     if (!users && !user) {
-        vg__http_reply_error(req, 404, "Not Found", "not_found", "no such resource");
+        if (strncmp(path, "/api/", 5) != 0 && strcmp(path, "/api") != 0)
+            vg__http_on_static(h, req, cmd, path); /* the console */
+        else
+            vg__http_reply_error(req, 404, "Not Found", "not_found", "no such resource");
         return;
     }
     struct vg_identity who;
@@ -326,6 +329,8 @@ int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *h
     if (rc == VG_OK)
         rc = vg__stream_new(h, o->stream_heartbeat_ms, err, err_len);
     if (rc == VG_OK)
+        rc = vg__static_new(h, &o->console, err, err_len);
+    if (rc == VG_OK)
         rc = open_door(h, &h->plain, o->addr, false, err, err_len);
     if (rc == VG_OK && https)
         rc = open_door(h, &h->secure, o->https_addr, true, err, err_len);
@@ -378,6 +383,7 @@ void vg_http_free(struct vg_http *h)
     if (h->secure.http)
         evhttp_free(h->secure.http);
     vg__stream_free(h); /* after the listeners: their connections' close free its clients */
+    vg__static_free(h);
     if (h->stop_ev)
         event_free(h->stop_ev);
     if (h->base)

@@ -35,6 +35,9 @@
  *   GET    /api/v1/units          the units and their health (court-scoped)
  *   POST   /api/v1/units          issue a unit's certificate and key (installer, administrator)
  *   POST   /api/v1/units/SERIAL/revoke                      (installer, administrator)
+ *   GET    /, /FILE               the operator console's files (http/static.c), no
+ *                                 authentication (the page logs in through the API)
+ *   GET    /config.json           the console's settings (tiles, escalation delays)
  *
  * Credentials: the session cookie, or `Authorization: Bearer <admin token>`.
  * Errors are JSON: {"error": {"code": "invalid", "message": "..."}}
@@ -145,6 +148,16 @@ struct vg_http_hooks {
                        const char *note, char *err, size_t err_len);
 };
 
+/* The operator console (http/static.c): its files, and the settings the
+ * page reads from GET /config.json. */
+struct vg_http_console {
+    const char *dir;               /* served at "/"; NULL or "": no console */
+    const char *tiles;             /* a tile URL template ({z}/{x}/{y}); "": the offline layer */
+    const char *tiles_attribution; /* shown on the map with the tiles */
+    /* the escalation delays by priority (index 1 to 5), for the queue's timers */
+    int64_t escalate_take_ms[6], escalate_progress_ms[6];
+};
+
 struct vg_http_options {
     const char *addr; /* HOST:PORT */
     /* HTTPS as well (for browsers away from the centre's machine): its
@@ -157,6 +170,7 @@ struct vg_http_options {
     struct vg_store *store;
     struct vg_auth_options auth;
     int64_t stream_heartbeat_ms; /* the live stream's heartbeat (0: 15 s) */
+    struct vg_http_console console;
 };
 
 /* Bind, load the accounts and start the HTTP thread. */

@@ -39,6 +39,7 @@ struct vg_http {
     pthread_t thread;
     bool running;
     struct vg_stream *stream; /* stream.c */
+    struct vg_static *console; /* static.c */
 };
 
 /* ---- request.c: replies and reading requests ---- */
@@ -115,6 +116,14 @@ void vg__stream_free(struct vg_http *h);
 void vg__stream_metrics(struct vg_http *h, struct evbuffer *out);
 void vg__http_on_stream(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                         const struct vg_identity *who);
+
+/* ---- static.c: the console's files at "/" (GET, HEAD) ---- */
+int vg__static_new(struct vg_http *h, const struct vg_http_console *c, char *err, size_t err_len);
+void vg__static_free(struct vg_http *h);
+/* Whether a decoded path may be looked for (no "..", hidden file, NUL...). */
+bool vg__static_path_ok(const char *path, size_t len);
+void vg__http_on_static(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                        const char *raw_path);
 
 /* ---- units.c: /api/v1/units ---- */
 void vg__http_on_units(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,

@@ -34,9 +34,30 @@ def free_port():
     return port
 
 
+CONSOLE_CHECKS = []
+
+
+def check_console(url, name, password):
+    """What a new user does with the console line the demo prints: the page
+    loads, and the printed account logs in as an operator."""
+    import json
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=10) as r:
+        page = r.read().decode()
+        assert r.headers["Content-Type"].startswith("text/html"), r.headers["Content-Type"]
+    assert "js/app.js" in page, page[:500]
+    req = urllib.request.Request(url + "api/v1/session", method="POST",
+                                 data=json.dumps({"name": name, "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        me = json.loads(r.read())
+    assert me["role"] == "operator", me
+    CONSOLE_CHECKS.append(url)
+
+
 def run_demo(var, seconds):
     """Runs the demo for `seconds`, then Ctrl-C; (exit code, output, when
-    each line was printed)."""
+    each line was printed). The console's line, once printed, is tried."""
     env = dict(os.environ)
     env["VIGIE_DEMO_DEVICES"] = "127.0.0.1:%d" % free_port()
     env["VIGIE_DEMO_HTTP"] = "127.0.0.1:%d" % free_port()
@@ -52,6 +73,11 @@ def run_demo(var, seconds):
             *done, buf = buf.split(b"\n")
             for raw in done:
                 lines.append((time.time() - start, raw.decode(errors="replace")))
+                console = re.match(r"\s+(\S+)\s+password: (\S+)$", lines[-1][1])
+                url = re.search(r"open (http://\S+/) in a browser", lines[-2][1]) \
+                    if len(lines) > 1 else None
+                if console and url:
+                    check_console(url.group(1), console.group(1), console.group(2))
         if proc.poll() is not None and not chunk:
             break
         if not interrupted and time.time() - start > seconds:
@@ -85,6 +111,7 @@ def main():
         summary = [l for _, l in lines if "The simulator's summary" in l]
         assert summary and '"pending":0' in summary[0], "records left pending:\n" + text
         assert "vigied stopped" in text, text
+        assert CONSOLE_CHECKS, "no console line (URL and an operator's password):\n" + text
 
         # the record: every alarm printed is in the database
         con = sqlite3.connect("file:%s?mode=ro" % os.path.join(var, "vigie.db"), uri=True)
