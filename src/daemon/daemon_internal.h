@@ -84,6 +84,12 @@ void vg__daemon_measure_hooks(struct vg_http_hooks *h);
  * revoked in pki_dir. */
 void vg__daemon_unit_hooks(struct vg_http_hooks *h);
 
+/* A measure's activity (activity_hooks.c): GET /api/v1/measures/ID/activity. */
+void vg__daemon_activity_hooks(struct vg_http_hooks *h);
+
+/* The reports drawn as PDF (report_pdf.c): GET /api/v1/incidents/ID/report.pdf. */
+void vg__daemon_report_pdf_hooks(struct vg_http_hooks *h);
+
 /* The tracks' hook (position_hooks.c): GET /api/v1/measures/ID/positions. */
 void vg__daemon_position_hooks(struct vg_http_hooks *h);
 

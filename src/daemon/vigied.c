@@ -341,6 +341,8 @@ static int run(struct daemon *d)
     vg__daemon_floor_hooks(&hh);
     vg__daemon_unit_hooks(&hh);
     vg__daemon_position_hooks(&hh);
+    vg__daemon_report_pdf_hooks(&hh);
+    vg__daemon_activity_hooks(&hh);
     char https_cert[VG_PATH_MAX + 96], https_key[VG_PATH_MAX + 96];
     snprintf(https_cert, sizeof https_cert, "%s/servers/%s.crt", d->pki_dir, d->cfg.server_name);
     snprintf(https_key, sizeof https_key, "%s/servers/%s.key", d->pki_dir, d->cfg.server_name);

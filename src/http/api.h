@@ -19,6 +19,8 @@
  *   GET    /api/v1/measures/ID    its file                 (court-scoped)
  *   PUT    /api/v1/measures/ID    a new version            (installer, administrator, magistrate)
  *   GET    /api/v1/measures/ID/versions
+ *   GET    /api/v1/measures/ID/activity   alarms, rings, losses over a period, and with
+ *                                            another R (court-scoped)
  *   GET    /api/v1/measures/ID/positions  recent tracks      (operator, supervisor; hers only
  *                                                            with an incident in progress)
  *   POST   /api/v1/measures/ID/{suspend,resume,lift,revoke}
@@ -113,6 +115,12 @@ struct vg_http_hooks {
      * archived, or when who may not see it (a magistrate: his court's). */
     int (*incident_report)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
                            char *err, size_t err_len);
+    /* The closed incident's report drawn as a PDF for one recipient
+     * (audience: "magistrate", "prosecutor", "probation", "victim_support";
+     * report/incident_pdf.h), journaled (report.pdf): *pdf to free. */
+    int (*incident_report_pdf)(void *arg, const struct vg_identity *who, int64_t id,
+                               const char *audience, unsigned char **pdf, size_t *len, char *err,
+                               size_t err_len);
     int (*incident_steps)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
                           char *err, size_t err_len);
     /* One incident (open, or closed and still its measure's latest) as the
@@ -135,6 +143,13 @@ struct vg_http_hooks {
      * journaled. VG_EDUPLICATE if the serial already has a certificate. */
     int (*issue_unit)(void *arg, const struct vg_identity *who, const char *serial, json_t **out,
                       char *err, size_t err_len);
+    /* A measure's activity over local days [from, to] (NULL, NULL: the
+     * last 30 days), replayed, and with what_if_m > 0 replayed with that R
+     * too (core/activity.h): a JSON object, journaled (measure.activity).
+     * Court-scoped like the measure's file. */
+    int (*measure_activity)(void *arg, const struct vg_identity *who, int64_t id,
+                            const char *from, const char *to, double what_if_m, json_t **out,
+                            char *err, size_t err_len);
     /* Both persons' tracks over the last span_ms (a JSON object to
      * json_decref): the author's, and the protected person's only while
      * the measure has an incident in progress; journaled (position.read)

@@ -210,6 +210,58 @@ static void on_positions(struct vg_http *h, struct evhttp_request *req, enum evh
         vg__http_reply_value(req, 200, "OK", out);
 }
 
+/* GET /api/v1/measures/ID/activity[?from=YYYY-MM-DD&to=YYYY-MM-DD][&radius_m=N]: the
+ * measure's activity over a period, and what another R would have made of
+ * the same tracks (core/activity.h). */
+static void on_activity(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
+                        const struct vg_identity *who, int64_t id)
+{
+    if (cmd != EVHTTP_REQ_GET) {
+        vg__http_method_not_allowed(req, "GET");
+        return;
+    }
+    if (!vg__http_permitted(req, who, VG_PERM_MEASURE_READ))
+        return;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq q = {0};
+    char from[16] = "", to[16] = "";
+    double radius = 0;
+    bool bad = false;
+    if (query && evhttp_parse_query_str(query, &q) == 0) {
+        const char *f = evhttp_find_header(&q, "from"), *t = evhttp_find_header(&q, "to");
+        const char *r = evhttp_find_header(&q, "radius_m");
+        bad = (f && strlen(f) >= sizeof from) || (t && strlen(t) >= sizeof to);
+        if (!bad && f)
+            snprintf(from, sizeof from, "%s", f);
+        if (!bad && t)
+            snprintf(to, sizeof to, "%s", t);
+        if (r) {
+            char *end = NULL;
+            long long v = strtoll(r, &end, 10);
+            bad = bad || !end || *end || end == r || v < 1000 || v > 10000;
+            radius = (double)v;
+        }
+    } else if (query) {
+        bad = true;
+    }
+    evhttp_clear_headers(&q);
+    if (bad) {
+        vg__http_reply_error(req, 400, "Bad Request", "invalid",
+                             "from, to: local dates YYYY-MM-DD; radius_m: another R to "
+                             "compare, 1000 to 10000");
+        return;
+    }
+    json_t *out = NULL;
+    char err[512] = "";
+    int rc = h->hooks.measure_activity(h->hooks.arg, who, id, from[0] ? from : NULL,
+                                       to[0] ? to : NULL, radius, &out, err, sizeof err);
+    if (rc != VG_OK)
+        vg__http_reply_vg_error(req, rc, err);
+    else
+        vg__http_reply_value(req, 200, "OK", out);
+}
+
 void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                          const struct vg_identity *who, int64_t id, const char *what)
 {
@@ -240,6 +292,10 @@ void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evh
     }
     if (strcmp(what, "positions") == 0) {
         on_positions(h, req, cmd, who, id);
+        return;
+    }
+    if (strcmp(what, "activity") == 0) {
+        on_activity(h, req, cmd, who, id);
         return;
     }
     if (strcmp(what, "versions") == 0) {

@@ -280,6 +280,8 @@ class Permissions(UsersTest):
             ("GET", "/api/v1/floor"): {"operator", "supervisor"},
             # (the stream's roles are tested in test_stream.py: it does not end)
             ("GET", "/api/v1/measures/M-A/positions"): {"operator", "supervisor"},
+            ("GET", "/api/v1/measures/M-A/activity"): {"operator", "supervisor", "installer",
+                                                       "magistrate", "administrator"},
         }
         ok = {("PUT", "/api/v1/measures/M-A"): (400,),
               ("POST", "/api/v1/measures/M-A/resume"): (409,),
