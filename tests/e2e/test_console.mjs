@@ -173,7 +173,7 @@ test('the operators\' console', { timeout: 240000 }, async (t) => {
     let incident;
 
     await step(t, 'an approach appears in the queue and on the map within 2 s of the alarm', async () => {
-      incident = await until('the approach\'s incident', () => incidentOf(op1, 'ui-approach'), 90000, 100);
+      incident = await until('the approach\'s incident', () => incidentOf(op1, 'ui-approach'), 90000, 250);
       await rowOf(page, incident.id).waitFor({ timeout: 5000 });
       await page.waitForSelector(`.incident-marker[data-incident="${incident.id}"]`, { timeout: 5000 });
       const [alarm] = daemon.query(`select seq, kind, raised_ms from alarms where measure_id = ${measureId} order by seq limit 1`);

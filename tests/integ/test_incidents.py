@@ -319,7 +319,28 @@ class Queue(MeasuresTest):
         status, doc, _ = op.request("GET", "/api/v1/incidents/%d" % iid)
         self.assertEqual(status, 200, doc)
         item = queued("G1")[0]  # the queue's item, and the guidance
-        self.assertEqual(set(doc), set(item) | {"guidance"})
+        self.assertEqual(set(doc), set(item) | {"guidance", "alarm_list"})
+        # its alarms (the console's chart and "who approached whom"): as stored
+        # so far, in order, each with the engine's judgement, never a position
+        alarms = doc["alarm_list"]
+        self.assertTrue(alarms)
+        self.assertEqual([a["seq"] for a in alarms], sorted(a["seq"] for a in alarms))
+        for a in alarms:
+            self.assertLessEqual({"seq", "kind", "priority", "unit", "zone_index", "zone_id",
+                                  "at_ms", "raised_ms", "approached_by", "late", "urgent"},
+                                 set(a))
+            self.assertLessEqual(set(a) - {"distance_m", "threshold_m"},
+                                 {"seq", "kind", "priority", "unit", "zone_index", "zone_id",
+                                  "at_ms", "raised_ms", "approached_by", "late", "urgent"})
+        sos = [a for a in alarms if a["kind"] == "sos"]
+        self.assertEqual(len(sos), 1, alarms)
+        self.assertEqual((sos[0]["priority"], sos[0]["unit"], sos[0]["zone_index"],
+                          sos[0]["approached_by"]), (1, "protected_unit", -1, "none"))
+        crossings = [a for a in alarms if a["kind"].endswith("_entered")]
+        for a in crossings:  # he came to her: the engine says so
+            self.assertGreaterEqual(a["zone_index"], 0)
+            self.assertIn(a["approached_by"], ("author", "none"))
+            self.assertAlmostEqual(a["distance_m"], 1200, delta=30)
         self.assertEqual([doc[k] for k in ("id", "measure", "measure_id", "state")],
                          [item[k] for k in ("id", "measure", "measure_id", "state")])
         g = doc["guidance"]

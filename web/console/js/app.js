@@ -328,6 +328,7 @@ function placeOnMap(inc) {
   if (pos) {
     console_map.setIncidentMarker(inc, pos, selectIncident);
     if (!state.seenOnMap[inc.id]) state.seenOnMap[inc.id] = Date.now();
+    if (!state.selected) console_map.fitIncidents();
     return;
   }
   if (positionAsked.has(inc.measure_id)) return;

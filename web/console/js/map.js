@@ -94,6 +94,15 @@ export class ConsoleMap {
     el.setAttribute('aria-label', t('inc.title', { id: inc.id }) + ' — ' + inc.measure + ' — ' + t('prio.' + inc.priority));
   }
 
+  // Nothing chosen: show every incident in progress (once, then the operator
+  // moves the map as he likes).
+  fitIncidents() {
+    if (this.fitted || !this.markers.size) return;
+    this.fitted = true;
+    const b = L.latLngBounds([...this.markers.values()].map((m) => m.getLatLng()));
+    this.map.fitBounds(b.pad(0.5), { maxZoom: 12 });
+  }
+
   removeIncident(id) {
     const m = this.markers.get(id);
     if (m) { this.incidentLayer.removeLayer(m); this.markers.delete(id); }
