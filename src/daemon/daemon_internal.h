@@ -45,6 +45,7 @@ struct daemon {
     struct vg_engine_params params;
     char pki_dir[VG_PATH_MAX + 8];
     char token[65];
+    struct vg_outbox *outbox; /* report_outbox.c */
 };
 
 /* Run fn on the daemon's loop and wait for it (from the HTTP thread).
@@ -89,6 +90,30 @@ void vg__daemon_activity_hooks(struct vg_http_hooks *h);
 
 /* The reports drawn as PDF (report_pdf.c): GET /api/v1/incidents/ID/report.pdf. */
 void vg__daemon_report_pdf_hooks(struct vg_http_hooks *h);
+
+/* A closed incident's report drawn for a recipient (report/incident_pdf.h):
+ * who (NULL: the centre) must be allowed the measure; recipient: the name
+ * printed (NULL: the measure's first of that role). Not journaled: the
+ * caller says why it was drawn. From any thread but the loop's. */
+struct vg__report_drawn {
+    unsigned char *pdf; /* to free */
+    size_t len;
+    char pdf_sha256[65];
+    char measure[VG_NAME_MAX + 1];
+    char subject[48]; /* incident/ID */
+    char recipient[200];
+};
+int vg__daemon_report_draw(struct daemon *d, const struct vg_identity *who, int64_t id,
+                           unsigned audience, const char *recipient, struct vg__report_drawn *out,
+                           char *err, size_t err_len);
+
+/* The reports' outbox (report_outbox.c): each closed incident's report
+ * drawn for each of its recipients into DATA_DIR/outbox, each dispatch
+ * journaled; at start, what a stop left undone. */
+struct vg_outbox;
+int vg__outbox_start(struct daemon *d, struct vg_outbox **out);
+void vg__outbox_push(struct vg_outbox *o, int64_t incident_id);
+void vg__outbox_stop(struct vg_outbox *o);
 
 /* The tracks' hook (position_hooks.c): GET /api/v1/measures/ID/positions. */
 void vg__daemon_position_hooks(struct vg_http_hooks *h);

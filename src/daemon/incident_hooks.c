@@ -177,6 +177,8 @@ static int hook_act(void *arg, const struct vg_identity *who, int64_t id, const 
     }
     if (a.rc == VG_OK)
         *out = incident_json(&a.after, a.measure);
+    if (a.rc == VG_OK && closing) /* its report, drawn for each recipient */
+        vg__outbox_push(((struct daemon *)arg)->outbox, id);
     return a.rc;
 }
 

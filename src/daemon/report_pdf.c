@@ -43,7 +43,8 @@ static int see_measure(void *arg, const struct vg_center_measure_info *m)
     if (m->id != c->id)
         return 0;
     c->found = true;
-    c->allowed = !vg_role_court_scoped(c->who->role) ||
+    /* no one asking: the centre itself (the outbox) */
+    c->allowed = !c->who || !vg_role_court_scoped(c->who->role) ||
                  (c->who->court[0] && strcmp(m->court, c->who->court) == 0);
     snprintf(c->name, sizeof c->name, "%s", m->name);
     c->definition = m->definition ? strdup(m->definition) : NULL;
@@ -159,13 +160,12 @@ static void recipient_name(json_t *recipients, const char *role, char *out, size
     }
 }
 
-static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
-                           const char *audience, unsigned char **pdf, size_t *len, char *err,
-                           size_t err_len)
+int vg__daemon_report_draw(struct daemon *d, const struct vg_identity *who, int64_t id,
+                           unsigned aud, const char *recipient, struct vg__report_drawn *out,
+                           char *err, size_t err_len)
 {
-    struct daemon *d = arg;
-    unsigned aud = vg_report_audience_parse(audience ? audience : "magistrate");
-    if (!aud) {
+    memset(out, 0, sizeof *out);
+    if (!vg_report_audience_name(aud)) {
         snprintf(err, err_len, "for: magistrate, prosecutor, probation or victim_support");
         return VG_EINVAL;
     }
@@ -174,6 +174,7 @@ static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
     struct seal_find seal = {.id = 0};
     struct points author = {0}, prot = {0};
     struct vg_measure_def def;
+    struct vg_tz *tz = NULL; /* large: not on this thread's stack */
     bool have_def = false;
     int rc = vg_store_report(d->store, id, copy_record, &rec);
     if (rc == VG_ENOTFOUND)
@@ -198,20 +199,18 @@ static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
         int jr = vg_store_journal(d->store, 0, find_seal, &seal);
         if ((jr != VG_OK && jr != 1) || !seal.id) {
             snprintf(err, err_len,
-                     "the journal entry sealing the report of incident %lld "
-                     "cannot be found",
+                     "the journal entry sealing the report of incident %lld cannot be found",
                      (long long)id);
             rc = VG_ESTATE;
         }
     }
     json_t *content = rc == VG_OK ? json_loads(rec.content, 0, NULL) : NULL;
     json_t *inc = json_object_get(content, "incident");
-    if (rc == VG_OK && mc.definition) {
+    if (rc == VG_OK && mc.definition && (tz = malloc(sizeof *tz))) {
         char tzname[VG_NAME_MAX + 1];
-        struct vg_tz tz;
         if (vg_measure_json_timezone(mc.definition, tzname, sizeof tzname, err, err_len) == VG_OK &&
-            vg_tz_load(&tz, d->cfg.center.zoneinfo_dir, tzname, err, err_len) >= 0 &&
-            vg_measure_def_parse(mc.definition, &tz, &def, err, err_len) == VG_OK)
+            vg_tz_load(tz, d->cfg.center.zoneinfo_dir, tzname, err, err_len) >= 0 &&
+            vg_measure_def_parse(mc.definition, tz, &def, err, err_len) == VG_OK)
             have_def = true;
         err[0] = '\0'; /* without it, no zones are drawn: not a reason to refuse */
     }
@@ -224,10 +223,14 @@ static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
         if (rc != VG_OK)
             snprintf(err, err_len, "cannot read the positions: %s", vg_strerror(rc));
     }
-    char sha[VG_JOURNAL_HEX_LEN + 1] = "", name[200] = "";
+    char sha[VG_JOURNAL_HEX_LEN + 1] = "";
     if (rc == VG_OK) {
         vg_sha256_hex(rec.content, strlen(rec.content), sha);
-        recipient_name(rec.recipients, vg_report_audience_name(aud), name, sizeof name);
+        if (recipient)
+            snprintf(out->recipient, sizeof out->recipient, "%s", recipient);
+        else
+            recipient_name(rec.recipients, vg_report_audience_name(aud), out->recipient,
+                           sizeof out->recipient);
         struct vg_report_input in = {.content = rec.content,
                                      .def = have_def ? &def : NULL,
                                      .author = author.p,
@@ -238,25 +241,18 @@ static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
                                      .journal_hash = seal.hash,
                                      .content_sha256 = sha,
                                      .audience = aud,
-                                     .recipient_name = name,
+                                     .recipient_name = out->recipient,
                                      .generated_ms = now_ms()};
-        rc = vg_report_incident_pdf(&in, pdf, len, err, err_len);
+        rc = vg_report_incident_pdf(&in, &out->pdf, &out->len, err, err_len);
     }
     if (rc == VG_OK) {
-        char pdf_sha[VG_JOURNAL_HEX_LEN + 1] = "", detail[256];
-        vg_sha256_hex(*pdf, *len, pdf_sha);
-        snprintf(detail, sizeof detail,
-                 "{\"for\":\"%s\",\"measure\":\"%s\",\"pdf_sha256\":\"%s\",\"bytes\":%zu}",
-                 vg_report_audience_name(aud), mc.name, pdf_sha, *len);
-        rc = vg_center_journal(d->center, who->name, "report.pdf", seal.subject, detail, err,
-                               err_len);
-        if (rc != VG_OK) { /* not journaled: not given */
-            free(*pdf);
-            *pdf = NULL;
-        }
+        vg_sha256_hex(out->pdf, out->len, out->pdf_sha256);
+        snprintf(out->measure, sizeof out->measure, "%s", mc.name);
+        snprintf(out->subject, sizeof out->subject, "%s", seal.subject);
     }
     if (have_def)
         vg_measure_def_cleanup(&def);
+    free(tz);
     json_decref(content);
     json_decref(rec.recipients);
     free(rec.content);
@@ -264,6 +260,33 @@ static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
     free(author.p);
     free(prot.p);
     return rc;
+}
+
+static int hook_report_pdf(void *arg, const struct vg_identity *who, int64_t id,
+                           const char *audience, unsigned char **pdf, size_t *len, char *err,
+                           size_t err_len)
+{
+    struct daemon *d = arg;
+    struct vg__report_drawn r;
+    *pdf = NULL;
+    *len = 0;
+    int rc = vg__daemon_report_draw(d, who, id,
+                                    vg_report_audience_parse(audience ? audience : "magistrate"),
+                                    NULL, &r, err, err_len);
+    if (rc != VG_OK)
+        return rc;
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             "{\"for\":\"%s\",\"measure\":\"%s\",\"pdf_sha256\":\"%s\",\"bytes\":%zu}",
+             audience ? audience : "magistrate", r.measure, r.pdf_sha256, r.len);
+    rc = vg_center_journal(d->center, who->name, "report.pdf", r.subject, detail, err, err_len);
+    if (rc != VG_OK) { /* not journaled: not given */
+        free(r.pdf);
+        return rc;
+    }
+    *pdf = r.pdf;
+    *len = r.len;
+    return VG_OK;
 }
 
 void vg__daemon_report_pdf_hooks(struct vg_http_hooks *h)

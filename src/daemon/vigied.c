@@ -388,6 +388,10 @@ static int run(struct daemon *d)
         vg_log(VG_LOG_ERROR, "cannot start the retention job", NULL);
         return 1;
     }
+    if (vg__outbox_start(d, &d->outbox) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot start the reports' outbox", NULL);
+        return 1;
+    }
     log_journal_head(d->store, "journal head at start");
     vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
            d->cfg.http, "http_port", http_port, "https_port", https_port, "db", d->cfg.db, NULL);
@@ -397,6 +401,8 @@ static int run(struct daemon *d)
      * taking records, commit what was taken, then let go. */
     vg_http_stop(d->http);
     vg__retention_stop(retention); /* its calls to the loop fail from now on too */
+    vg__outbox_stop(d->outbox);    /* what it has not drawn, the next start does */
+    d->outbox = NULL;
     vg_gateway_free(d->gateway);
     d->gateway = NULL;
     vg_center_set_gateway(d->center, NULL);
@@ -433,6 +439,7 @@ int main(int argc, char **argv)
     vg_log_set_level((enum vg_log_level)vg_log_level_parse(d.cfg.log_level));
     int status = run(&d);
     vg_http_stop(d.http);
+    vg__outbox_stop(d.outbox);
     vg_gateway_free(d.gateway);
     if (d.store) {
         vg_store_close(d.store);

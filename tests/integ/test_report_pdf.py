@@ -60,6 +60,7 @@ class ReportPdf(MeasuresTest):
         """An approach by car then an SOS, handled and closed."""
         self.create(self.definition("R1", report_to=REPORT_TO))
         a, p = self.units("R1")
+        self.units_of = {"A": a, "P": p}
         # he drives from 6 km north of her home to 300 m of it (about 120 km/h), a fix
         # every 15 s
         t = now_ms() - 170000
@@ -195,6 +196,52 @@ class ReportPdf(MeasuresTest):
         res = self.verify(path)
         self.assertEqual(res.returncode, 1)
         self.assertIn("was modified", res.stderr)
+
+    def dispatches(self):
+        return sorted((json.loads(d)["index"], json.loads(d)["for"], json.loads(d)["file"],
+                       json.loads(d)["pdf_sha256"], s)
+                      for s, d in self.d.query("SELECT subject, detail FROM journal WHERE "
+                                               "action = 'report.dispatch'"))
+
+    def test_the_outbox(self):
+        """Closing sends the report to each recipient the measure names: drawn into the
+        outbox, each dispatch journaled; what a crash left undone, the next start does,
+        once."""
+        self.op = op = self.session("op1", "operator")
+        iid = self.closed_incident(op)
+        self.wait(lambda: len(self.dispatches()) == 3, "three dispatches", timeout=30)
+        got = self.dispatches()
+        self.assertEqual([(g[0], g[1]) for g in got],
+                         [(1, "magistrate"), (2, "probation"), (3, "victim_support")])
+        outbox = os.path.join(self.d.dir, "outbox")
+        for index, role, name, sha, subject in got:
+            self.assertEqual(subject, "incident/%d" % iid)
+            self.assertEqual(name, "incident-%d-%d-%s.pdf" % (iid, index, role))
+            with open(os.path.join(outbox, name), "rb") as f:
+                data = f.read()
+            self.assertEqual(hashlib.sha256(data).hexdigest(), sha)
+        self.assertNotIn("Rouge : l'auteur",
+                         self.text(os.path.join(outbox, "incident-%d-2-probation.pdf" % iid)))
+        self.assertIn("France Victimes 44",
+                      self.text(os.path.join(outbox, "incident-%d-3-victim_support.pdf" % iid)))
+        self.assertEqual([f for f in os.listdir(outbox) if f.startswith(".")], [])
+        # a second incident, closed, then vigied killed at once: after the restart each
+        # recipient has its report, once
+        self.send(self.units_of["P"], record(EVENT, 10, event_body(now_ms(), SOS)))
+        self.wait(lambda: op.request("GET", "/api/v1/incidents")[1], "a new incident")
+        iid2 = op.request("GET", "/api/v1/incidents")[1][0]["id"]
+        self.assertEqual(op.request("POST", "/api/v1/incidents/%d/take" % iid2, {})[0], 200)
+        self.assertEqual(op.request("POST", "/api/v1/incidents/%d/close" % iid2,
+                                    {"summary": "pressed again by mistake"})[0], 200)
+        self.d.kill9()
+        self.d.start()
+        self.wait(lambda: len(self.dispatches()) == 6, "the second incident's dispatches",
+                  timeout=30)
+        second = [g for g in self.dispatches() if g[4] == "incident/%d" % iid2]
+        self.assertEqual([g[0] for g in second], [1, 2, 3])
+        self.d.stop()
+        res = self.verify(os.path.join(outbox, second[0][2]))
+        self.assertEqual(res.returncode, 0, res.stderr)
 
     def test_no_report_before_closing(self):
         self.op = op = self.session("op1", "operator")
