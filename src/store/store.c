@@ -26,6 +26,10 @@
 struct group_result {
     int rc;
     char err[VG__STORE_ERR_LEN];
+    /* the journal's tail before this batch was chained (a pipelining
+     * backend may report its failure after later batches were chained) */
+    int64_t j_id;
+    uint8_t j_hash[VG_JOURNAL_HASH_LEN];
 };
 
 struct vg_store {
@@ -125,8 +129,8 @@ static const char MIGRATION_1[] =
     "  speed_cms INTEGER,"
     "  heading_cdeg INTEGER,"
     "  received_ms BIGINT NOT NULL,"
-    "  PRIMARY KEY (unit_id, seq)"
-    ")@NOROWID@;"
+    "  PRIMARY KEY (unit_id, seq@FIXES_KEY@)"
+    ")@FIXES_BY@;"
     "CREATE TABLE statuses ("
     "  unit_id BIGINT NOT NULL REFERENCES units (id),"
     "  seq BIGINT NOT NULL,"
@@ -197,6 +201,27 @@ static const char MIGRATION_1[] =
     "  state @BLOB@ NOT NULL,"
     "  updated_ms BIGINT NOT NULL"
     ");";
+
+/* PostgreSQL's own part of the first step (store_pg.c says why):
+ *   fixes_ahead   the keys of the fixes whose own time was more than a day
+ *                 ahead of their reception: a partitioned table has no
+ *                 unique index across its partitions, so the backend looks
+ *                 for a fix stored before in the partitions from its own
+ *                 time less a day on, and here;
+ *   vg_fail()     raises an error from a statement (a check that would
+ *                 otherwise need a round trip);
+ *   vg_json()     a text as JSON, or NULL if it is not (SQLite's json_valid
+ *                 and json_extract, without failing the whole statement). */
+static const char MIGRATION_1_PG[] =
+    "CREATE TABLE fixes_ahead ("
+    "  unit_id BIGINT NOT NULL,"
+    "  seq BIGINT NOT NULL,"
+    "  PRIMARY KEY (unit_id, seq)"
+    ");"
+    "CREATE FUNCTION vg_fail(message TEXT, code TEXT) RETURNS BIGINT LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION USING MESSAGE = message, ERRCODE = code; END $$;"
+    "CREATE FUNCTION vg_json(doc TEXT) RETURNS JSONB LANGUAGE plpgsql IMMUTABLE AS "
+    "$$ BEGIN RETURN doc::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;";
 
 /* The local proximity detector (protocol STATUS tags 8 and 9). */
 static const char MIGRATION_2[] = "ALTER TABLE statuses ADD COLUMN beacon_heard SMALLINT;"
@@ -342,16 +367,16 @@ static const char MIGRATION_10[] = "CREATE TABLE incident_steps ("
                                    "CREATE INDEX reports_by_measure ON reports (measure_id);";
 
 const struct vg__store_migration vg__store_migrations[] = {
-    {1, "measures, units, records, alarms, engine states", MIGRATION_1},
-    {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2},
-    {3, "the hash-chained journal", MIGRATION_3},
-    {4, "users' accounts", MIGRATION_4},
-    {5, "persons and their versions", MIGRATION_5},
-    {6, "measures' versions, status and installation", MIGRATION_6},
-    {7, "measures' end and archive (retention)", MIGRATION_7},
-    {8, "journal entries of imported measures", MIGRATION_8},
-    {9, "the operators' incidents", MIGRATION_9},
-    {10, "the incidents' steps and reports", MIGRATION_10},
+    {1, "measures, units, records, alarms, engine states", MIGRATION_1, MIGRATION_1_PG},
+    {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2, NULL},
+    {3, "the hash-chained journal", MIGRATION_3, NULL},
+    {4, "users' accounts", MIGRATION_4, NULL},
+    {5, "persons and their versions", MIGRATION_5, NULL},
+    {6, "measures' versions, status and installation", MIGRATION_6, NULL},
+    {7, "measures' end and archive (retention)", MIGRATION_7, NULL},
+    {8, "journal entries of imported measures", MIGRATION_8, NULL},
+    {9, "the operators' incidents", MIGRATION_9, NULL},
+    {10, "the incidents' steps and reports", MIGRATION_10, NULL},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -364,45 +389,48 @@ static const struct {
     {"@KEY@", "INTEGER PRIMARY KEY", "BIGINT PRIMARY KEY"},
     {"@BLOB@", "BLOB", "BYTEA"},
     {"@NOROWID@", " WITHOUT ROWID", ""},
+    {"@FIXES_KEY@", "", ", received_ms"},
+    {"@FIXES_BY@", " WITHOUT ROWID", " PARTITION BY RANGE (received_ms)"},
 };
 #define N_DIALECT_WORDS (sizeof dialect_words / sizeof dialect_words[0])
 
-char *vg__store_migration_sql(const struct vg__store_migration *m, enum vg__store_dialect d)
+/* src with its tokens replaced, written at out + n if out is not NULL;
+ * returns n plus the length written. */
+static size_t expand_tokens(const char *src, enum vg__store_dialect d, char *out, size_t n)
 {
-    /* Two passes: measure, then write. */
-    char *out = NULL;
-    size_t len = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        size_t n = 0;
-        for (const char *p = m->sql; *p;) {
-            const char *word = NULL;
-            size_t skip = 1;
-            if (*p == '@') {
-                for (size_t i = 0; i < N_DIALECT_WORDS; i++) {
-                    size_t tl = strlen(dialect_words[i].token);
-                    if (strncmp(p, dialect_words[i].token, tl) == 0) {
-                        word = d == VG__STORE_SQLITE ? dialect_words[i].sqlite
-                                                     : dialect_words[i].postgresql;
-                        skip = tl;
-                        break;
-                    }
+    for (const char *p = src; *p;) {
+        const char *word = NULL;
+        size_t skip = 1;
+        if (*p == '@') {
+            for (size_t i = 0; i < N_DIALECT_WORDS; i++) {
+                size_t tl = strlen(dialect_words[i].token);
+                if (strncmp(p, dialect_words[i].token, tl) == 0) {
+                    word = d == VG__STORE_SQLITE ? dialect_words[i].sqlite
+                                                 : dialect_words[i].postgresql;
+                    skip = tl;
+                    break;
                 }
             }
-            size_t wl = word ? strlen(word) : 1;
-            if (out)
-                memcpy(out + n, word ? word : p, wl);
-            n += wl;
-            p += skip;
         }
-        if (!out) {
-            len = n;
-            out = malloc(len + 1);
-            if (!out)
-                return NULL;
-        } else {
-            out[len] = '\0';
-        }
+        size_t wl = word ? strlen(word) : 1;
+        if (out)
+            memcpy(out + n, word ? word : p, wl);
+        n += wl;
+        p += skip;
     }
+    return n;
+}
+
+char *vg__store_migration_sql(const struct vg__store_migration *m, enum vg__store_dialect d)
+{
+    /* The PostgreSQL part after the rest; measured, then written. */
+    const char *own = d == VG__STORE_POSTGRESQL && m->postgresql_only ? m->postgresql_only : "";
+    size_t len = expand_tokens(own, d, NULL, expand_tokens(m->sql, d, NULL, 0));
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    expand_tokens(own, d, out, expand_tokens(m->sql, d, out, 0));
+    out[len] = '\0';
     return out;
 }
 
@@ -461,8 +489,12 @@ void vg__store_fix_decode(const struct vg__store_fix_row *row, struct vg_fix *f)
 static const struct {
     const char *prefix;
     const struct vg_store_ops *ops;
+    bool whole; /* the backend takes the whole location (a libpq URI) */
 } backends[] = {
-    {"sqlite:", &vg__store_sqlite_ops},
+    {"sqlite:", &vg__store_sqlite_ops, false},
+    {"postgresql://", &vg__store_pg_ops, true},
+    {"postgres://", &vg__store_pg_ops, true},
+    {"postgresql:", &vg__store_pg_ops, false}, /* then libpq's key=value form */
 };
 
 static void *writer_main(void *arg);
@@ -481,13 +513,9 @@ int vg_store_open(const char *location, struct vg_store **out, char *err, size_t
         size_t pl = strlen(backends[i].prefix);
         if (strncmp(location, backends[i].prefix, pl) == 0) {
             ops = backends[i].ops;
-            target = location + pl;
+            target = backends[i].whole ? location : location + pl;
             break;
         }
-    }
-    if (strncmp(location, "postgresql:", 11) == 0 || strncmp(location, "postgres:", 9) == 0) {
-        vg__store_err(err, err_len, "%s: this build has no PostgreSQL backend yet", location);
-        return VG_ENOTFOUND;
     }
 
     struct vg_store *s = calloc(1, sizeof *s);
@@ -674,9 +702,22 @@ static int chain_journal(struct vg_store *s, struct vg_store_batch *b, int64_t n
     return VG_OK;
 }
 
+/* The journal's tail back to what it was before batch i was chained. */
+static void journal_back_to(struct vg_store *s, const struct group_result *r)
+{
+    s->j_id = r->j_id;
+    memcpy(s->j_hash, r->j_hash, sizeof s->j_hash);
+}
+
 /* One transaction for the n batches from `first`, then their done()s in
  * order. The batches are the writer's alone from the moment they leave the
- * queue until their done(). */
+ * queue until their done().
+ *
+ * A backend that applies each batch in apply() (SQLite) says there whether
+ * it failed. One that pipelines (PostgreSQL) may learn of a failure later,
+ * at settle(): then the batches before the failed one stay applied, the
+ * failed one is recorded as such, and the ones after it are applied again
+ * (their journal entries chained again after the last applied batch's). */
 static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n)
 {
     const struct vg_store_ops *ops = s->ops;
@@ -690,32 +731,68 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     memcpy(group_j_hash, s->j_hash, sizeof group_j_hash);
 
     int group_rc = ops->begin(s->be, group_err, sizeof group_err);
-    if (group_rc == 0) {
-        struct vg_store_batch *b = first;
-        for (size_t i = 0; i < n; i++, b = b->next_) {
-            bool lost = false;
+    size_t i = 0;
+    struct vg_store_batch *b = first;
+    while (group_rc == 0 && (i < n || ops->settle)) {
+        bool lost = false;
+        struct vg_store_batch *failed = NULL;
+        int rc = VG_OK;
+        if (i < n) {
             res[i].err[0] = '\0';
-            int64_t j_id = s->j_id;
-            uint8_t j_hash[VG_JOURNAL_HASH_LEN];
-            memcpy(j_hash, s->j_hash, sizeof j_hash);
-            res[i].rc = chain_journal(s, b, now_ms, res[i].err, sizeof res[i].err);
-            if (res[i].rc == 0)
-                res[i].rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
+            res[i].j_id = s->j_id;
+            memcpy(res[i].j_hash, s->j_hash, sizeof res[i].j_hash);
+            rc = chain_journal(s, b, now_ms, res[i].err, sizeof res[i].err);
+            if (rc == 0)
+                rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
             b->journal_rows_ = NULL;
-            if (res[i].rc < 0) { /* this batch's entries are not in the journal */
-                s->j_id = j_id;
-                memcpy(s->j_hash, j_hash, sizeof j_hash);
-            }
-            if (lost) {
-                group_rc = res[i].rc < 0 ? res[i].rc : VG__STORE_EDB;
-                vg__store_err(group_err, sizeof group_err,
-                              "transaction lost with batch %zu of %zu: %s", i + 1, n, res[i].err);
-                break;
+            if (rc != VG__STORE_SETTLE) {
+                res[i].rc = rc;
+                if (rc < 0) /* this batch's entries are not in the journal */
+                    journal_back_to(s, &res[i]);
+                if (lost) {
+                    group_rc = rc < 0 ? rc : VG__STORE_EDB;
+                    vg__store_err(group_err, sizeof group_err,
+                                  "transaction lost with batch %zu of %zu: %s", i + 1, n,
+                                  res[i].err);
+                    break;
+                }
+                i++;
+                b = b->next_;
+                if (i < n || !ops->settle)
+                    continue;
+            } else {
+                journal_back_to(s, &res[i]); /* chained again when applied */
             }
         }
-        if (group_rc == 0)
-            group_rc = ops->commit(s->be, group_err, sizeof group_err);
+        /* settle: asked for by apply(), or before the commit */
+        char err[VG__STORE_ERR_LEN] = "";
+        rc = ops->settle(s->be, &failed, &lost, err, sizeof err);
+        if (rc == 0 && i == n)
+            break;
+        if (rc == 0)
+            continue;
+        size_t k = 0;
+        struct vg_store_batch *x = first;
+        while (x && x != failed && k < i) {
+            x = x->next_;
+            k++;
+        }
+        if (lost || !failed || k == i) {
+            group_rc = rc;
+            vg__store_err(group_err, sizeof group_err, "transaction lost: %s", err);
+            break;
+        }
+        /* batch k failed; the ones after it are applied again */
+        res[k].rc = rc;
+        snprintf(res[k].err, sizeof res[k].err, "%s", err);
+        journal_back_to(s, &res[k]);
+        for (struct vg_store_batch *y = failed; y != b; y = y->next_)
+            clear_outputs(y);
+        i = k + 1;
+        b = failed->next_;
     }
+    if (group_rc == 0)
+        group_rc = ops->commit(s->be, group_err, sizeof group_err);
     if (group_rc < 0) {
         ops->rollback(s->be);
         s->j_id = group_j_id;
@@ -728,21 +805,21 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     }
     int64_t committed_ns = monotonic_ns();
 
-    struct vg_store_batch *b = first;
-    for (size_t i = 0; i < n; i++) {
-        struct vg_store_batch *next = b->next_; /* b is the caller's again once done() runs */
-        int rc = group_rc < 0 ? group_rc : res[i].rc;
-        const char *err = group_rc < 0 ? group_err : res[i].err;
+    struct vg_store_batch *d = first;
+    for (size_t j = 0; j < n; j++) {
+        struct vg_store_batch *next = d->next_; /* d is the caller's again once done() runs */
+        int rc = group_rc < 0 ? group_rc : res[j].rc;
+        const char *err = group_rc < 0 ? group_err : res[j].err;
         if (rc < 0)
-            clear_outputs(b);
-        b->committed_ns = committed_ns;
-        b->next_ = NULL;
+            clear_outputs(d);
+        d->committed_ns = committed_ns;
+        d->next_ = NULL;
         pthread_mutex_lock(&s->lock);
         s->pending--;
         pthread_mutex_unlock(&s->lock);
-        if (b->done)
-            b->done(b, rc, rc < 0 ? err : NULL);
-        b = next;
+        if (d->done)
+            d->done(d, rc, rc < 0 ? err : NULL);
+        d = next;
     }
 }
 

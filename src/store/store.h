@@ -1,6 +1,6 @@
 /* The store: the durable record (evidence) and the state the centre needs
- * to restart. One interface, backends behind it (SQLite today, PostgreSQL
- * next), chosen by the location string given to vg_store_open().
+ * to restart. One interface, backends behind it (SQLite and PostgreSQL),
+ * chosen by the location string given to vg_store_open().
  *
  * Writes go in batches to a single writer thread that commits several
  * batches in one transaction (group commit), each batch in its own
@@ -260,8 +260,12 @@ struct vg_store_batch {
 };
 
 /* Open a store: "sqlite:PATH" or a plain path (SQLite, created with its
- * schema if missing; migrations applied). Later: "postgresql://...".
- * On failure returns a negative vg_err and writes the reason to err. */
+ * schema if missing), or PostgreSQL: a libpq URI "postgresql://..." (or
+ * "postgres://...", several hosts with target_session_attrs=read-write
+ * for a primary among them) or "postgresql:" then libpq's key=value form;
+ * the database must exist, its schema is created if it is empty.
+ * Migrations applied. On failure returns a negative vg_err and writes the
+ * reason to err. */
 int vg_store_open(const char *location, struct vg_store **out, char *err, size_t err_len);
 
 /* Commit what is queued, stop the writer, close. Accepts NULL. */

@@ -1,7 +1,9 @@
 /* The store's contract (src/store/store.h), written once for every backend:
  *
  *   test_store sqlite        a fresh SQLite file in a fresh directory per test
- *   test_store postgresql    (with the PostgreSQL backend) a fresh database
+ *   test_store postgresql    a fresh database per test in the cluster that
+ *                            $VIGIE_TEST_PG names (scripts/pg-test-cluster
+ *                            starts a throwaway one around the test)
  *
  * Only struct backend below knows the backend: how to name a fresh store,
  * and a window behind the interface (run SQL, read one integer) for the
@@ -16,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -93,10 +96,65 @@ static int sqlite_query_int(const char *location, const char *sql, int64_t *out)
     return rc;
 }
 
+/* PostgreSQL: a fresh database per location in the cluster of
+ * $VIGIE_TEST_PG (a URI without a database), named after the process and
+ * a counter (the directory is not used). */
+static void pg_location(const char *dir, char *out, size_t len)
+{
+    (void)dir;
+    static atomic_int counter;
+    const char *base = getenv("VIGIE_TEST_PG");
+    char name[64], admin[PATH_MAX];
+    snprintf(name, sizeof name, "t_%ld_%d", (long)getpid(), atomic_fetch_add(&counter, 1));
+    snprintf(admin, sizeof admin, "%s/postgres", base);
+    PGconn *c = PQconnectdb(admin);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("%s: %s", admin, PQerrorMessage(c));
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(out, len, "%s/%s", base, name);
+}
+
+static int pg_exec(const char *location, const char *sql)
+{
+    PGconn *c = PQconnectdb(location);
+    PGresult *r = PQexec(c, sql);
+    int rc =
+        PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc != 0)
+        fprintf(stderr, "pg_exec: %s: %s\n", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+static int pg_query_int(const char *location, const char *sql, int64_t *out)
+{
+    PGconn *c = PQconnectdb(location);
+    PGresult *r = PQexec(c, sql);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? 0 : -1;
+    if (rc == 0)
+        *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        fprintf(stderr, "pg_query_int: %s: %s\n", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
 static const struct backend backends[] = {
     {"sqlite", sqlite_location, sqlite_exec, sqlite_query_int, true},
-    /* {"postgresql", ...}: a fresh database per test from $VIGIE_TEST_PG, libpq for exec */
+    {"postgresql", pg_location, pg_exec, pg_query_int, false},
 };
+
+/* SQL both dialects read the same way: 1 if a column is NULL, else 0. */
+#define IS_NULL(c)     "(CASE WHEN " c " IS NULL THEN 1 ELSE 0 END)"
+#define NULLS2(c1, c2) IS_NULL(c1) " + " IS_NULL(c2)
 
 /* Set once in main() before the tests run, read-only afterwards. */
 static const struct backend *backend;
@@ -677,7 +735,33 @@ static void test_refuses_what_is_not_a_vigie_database(void **state)
     /* locations */
     expect_refused("sqlite:", VG_EINVAL, "path");
     expect_refused("sqlite::memory:", VG_EINVAL, "memory");
-    expect_refused("postgresql://localhost/vigie", VG_ENOTFOUND, "PostgreSQL");
+}
+
+/* A PostgreSQL server that does not answer, and a database that is another
+ * application's: refused with the reason. */
+static void test_refuses_what_postgresql_does_not_give(void **state)
+{
+    struct fx *fx = *state;
+    /* port 1: nothing listens (whichever backend is under test) */
+    expect_refused("postgresql://vigie@127.0.0.1:1/vigie?connect_timeout=5", VG_ESTATE,
+                   "cannot connect");
+    expect_refused("postgresql:host=127.0.0.1 port=1 dbname=vigie connect_timeout=5", VG_ESTATE,
+                   "cannot connect");
+    if (backend->is_file)
+        return;
+    /* a database with tables of its own, without schema_migrations */
+    assert_int_equal(backend->exec(fx->loc, "CREATE TABLE t (x INTEGER)"), 0);
+    expect_refused(fx->loc, VG_EFORMAT, "not a Vigie database");
+    /* another application's schema_migrations (Rails names its table so) */
+    assert_int_equal(backend->exec(fx->loc, "DROP TABLE t; CREATE TABLE schema_migrations "
+                                            "(version VARCHAR PRIMARY KEY)"),
+                     0);
+    expect_refused(fx->loc, VG_EFORMAT, "another application");
+    /* empty again: it becomes a store */
+    assert_int_equal(backend->exec(fx->loc, "DROP TABLE schema_migrations"), 0);
+    struct vg_store *s = open_store(fx);
+    int64_t u[1];
+    provision(s, "P", 1, u);
 }
 
 static void test_empty_file_becomes_a_store(void **state)
@@ -832,27 +916,27 @@ static void test_records_round_trip(void **state)
     assert_int_equal(stored_int(fx, "fixes", "lat_e7", a, 2), -900000000);
     assert_int_equal(stored_int(fx, "fixes", "lon_e7", a, 3), 1800000000);
     assert_int_equal(stored_int(fx, "fixes", "accuracy_cm", a, 3), 10000000);
-    char sql[256];
+    char sql[512];
     int64_t v;
     snprintf(sql, sizeof sql,
-             "SELECT (speed_cms IS NULL) + (heading_cdeg IS NULL) FROM fixes "
+             "SELECT " NULLS2("speed_cms", "heading_cdeg") " FROM fixes "
              "WHERE unit_id = %lld AND seq = 1",
              (long long)p);
     assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
     assert_int_equal(v, 2);
     for (int seq = 2; seq <= 3; seq++) { /* no position: nothing but NULLs */
         snprintf(sql, sizeof sql,
-                 "SELECT (lat_e7 IS NULL) + (lon_e7 IS NULL) + (accuracy_cm IS NULL) + "
-                 "(speed_cms IS NULL) + (heading_cdeg IS NULL) FROM fixes "
+                 "SELECT " NULLS2("lat_e7", "lon_e7") " + " NULLS2("accuracy_cm", "speed_cms")
+                 " + " IS_NULL("heading_cdeg") " FROM fixes "
                  "WHERE unit_id = %lld AND seq = %d",
                  (long long)p, seq);
         assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
         assert_int_equal(v, 5);
     }
     snprintf(sql, sizeof sql,
-             "SELECT (battery IS NULL) + (charging IS NULL) + (strap_closed IS NULL) + "
-             "(skin_contact IS NULL) + (bracelet_link IS NULL) + (beacon_heard IS NULL) + "
-             "(beacon_range_m IS NULL) FROM statuses WHERE unit_id = %lld AND seq = 1",
+             "SELECT " NULLS2("battery", "charging") " + " NULLS2("strap_closed", "skin_contact")
+             " + " NULLS2("bracelet_link", "beacon_heard") " + " IS_NULL("beacon_range_m")
+             " FROM statuses WHERE unit_id = %lld AND seq = 1",
              (long long)br);
     assert_int_equal(backend->query_int(fx->loc, sql, &v), 0);
     assert_int_equal(v, 7);
@@ -2088,7 +2172,7 @@ static void test_journal_tampering_detected(void **state)
         /* entry 4 rewritten with a recomputed hash would still break at 5;
          * here its hash column is simply replaced */
         {"CREATE TABLE keep AS SELECT hash FROM journal WHERE id = 4; "
-         "UPDATE journal SET hash = zeroblob(32) WHERE id = 4",
+         "UPDATE journal SET hash = prev_hash WHERE id = 4",
          "UPDATE journal SET hash = (SELECT hash FROM keep) WHERE id = 4; DROP TABLE keep", 4,
          "modified"},
     };
@@ -2737,6 +2821,236 @@ static void test_incident_steps_and_reports(void **state)
     assert_int_equal(vg_store_incident(s, 8, &back), 0);
 }
 
+/* ---- PostgreSQL: the server crashes, the fixes' months ------------------------------------ */
+
+enum { CRASH_BATCHES = 1 << 16 };
+
+struct crash_run {
+    struct vg_store *s;
+    int64_t unit;
+    atomic_bool stop;
+    atomic_bool crashed;
+    atomic_uint acked_before; /* batches acknowledged before the crash */
+    atomic_uint ok_after;     /* batches acknowledged after it */
+    atomic_uint failed;
+    atomic_uchar ok[CRASH_BATCHES]; /* per batch: acknowledged */
+};
+
+struct crash_batch {
+    struct vg_store_batch b;
+    struct vg_store_record recs[DURABLE_BATCH];
+    struct crash_run *run;
+    size_t index;
+};
+
+static void crash_done(struct vg_store_batch *b, int rc, const char *err)
+{
+    (void)err;
+    struct crash_batch *cb = b->arg;
+    struct crash_run *run = cb->run;
+    if (rc == 0) {
+        atomic_store(&run->ok[cb->index], 1);
+        atomic_fetch_add(atomic_load(&run->crashed) ? &run->ok_after : &run->acked_before, 1);
+    } else {
+        atomic_fetch_add(&run->failed, 1);
+    }
+    free(cb);
+}
+
+static void *crash_submitter(void *arg)
+{
+    struct crash_run *run = arg;
+    for (size_t i = 0; i < CRASH_BATCHES && !atomic_load(&run->stop); i++) {
+        while (vg_store_pending(run->s) >= 32) {
+            struct timespec pause = {0, 200000};
+            nanosleep(&pause, NULL);
+        }
+        struct crash_batch *cb = calloc(1, sizeof *cb);
+        if (!cb)
+            break;
+        uint64_t seq = 1 + i * DURABLE_BATCH;
+        for (size_t k = 0; k < DURABLE_BATCH; k++)
+            cb->recs[k] = simple_fix(run->unit, seq + k, T0 + (int64_t)seq);
+        cb->run = run;
+        cb->index = i;
+        cb->b = (struct vg_store_batch){
+            .records = cb->recs, .n_records = DURABLE_BATCH, .done = crash_done, .arg = cb};
+        if (vg_store_submit(run->s, &cb->b) != 0) {
+            free(cb);
+            break;
+        }
+        if (atomic_load(&run->failed) > 0) { /* the server is away: no hurry */
+            struct timespec pause = {0, 1000000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* The PostgreSQL server crashes under load (immediate stop: no checkpoint,
+ * recovery from its WAL): every batch acknowledged is there after it, and
+ * the store goes on by itself once the server is back. */
+static void test_durability_after_server_crash(void **state)
+{
+    struct fx *fx = *state;
+    const char *crash = getenv("VIGIE_TEST_PG_CRASH");
+    if (backend->is_file || !crash)
+        skip();
+    struct vg_store *s = open_store(fx);
+    int64_t unit;
+    provision(s, "K", 1, &unit);
+    struct crash_run *run = calloc(1, sizeof *run);
+    assert_non_null(run);
+    run->s = s;
+    run->unit = unit;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, crash_submitter, run), 0);
+    while (atomic_load(&run->acked_before) < 200)
+        usleep(1000);
+    atomic_store(&run->crashed, true);
+    assert_int_equal(system(crash), 0);
+    /* the store reconnects: batches are acknowledged again */
+    for (int i = 0; i < 3000 && atomic_load(&run->ok_after) < 50; i++)
+        usleep(10000);
+    atomic_store(&run->stop, true);
+    pthread_join(t, NULL);
+    while (vg_store_pending(s) > 0)
+        usleep(1000);
+    print_message("  %u batches acknowledged before the crash, %u after it; %u failed around "
+                  "it\n",
+                  atomic_load(&run->acked_before), atomic_load(&run->ok_after),
+                  atomic_load(&run->failed));
+    assert_true(atomic_load(&run->ok_after) >= 50);
+    reopen(fx);
+    struct rec_list l = replay(fx->s, measures(fx->s).v[0].id, 0);
+    uint8_t *seen = calloc((size_t)CRASH_BATCHES * DURABLE_BATCH + 1, 1);
+    assert_non_null(seen);
+    for (size_t i = 0; i < l.n; i++)
+        if (l.v[i].rec.seq <= (uint64_t)CRASH_BATCHES * DURABLE_BATCH)
+            seen[l.v[i].rec.seq] = 1;
+    uint64_t lost = 0, first_lost = 0;
+    for (size_t i = 0; i < CRASH_BATCHES; i++)
+        for (size_t k = 0; k < DURABLE_BATCH && atomic_load(&run->ok[i]); k++)
+            if (!seen[1 + i * DURABLE_BATCH + k] && lost++ == 0)
+                first_lost = 1 + i * DURABLE_BATCH + k;
+    free(seen);
+    free(l.v);
+    free(run);
+    if (lost)
+        fail_msg("%llu acknowledged records lost, the first %llu", (unsigned long long)lost,
+                 (unsigned long long)first_lost);
+}
+
+static int64_t pg_count(const struct fx *fx, const char *sql)
+{
+    int64_t n = -1;
+    assert_int_equal(backend->query_int(fx->loc, sql, &n), 0);
+    return n;
+}
+
+/* PostgreSQL keeps fixes in a partition per month of reception, created
+ * as needed; a fix sent again is skipped whatever month it comes back in
+ * (by the unit's clock, or in fixes_ahead when that clock ran ahead); the
+ * retention drops a past month's partition once it has emptied it. */
+static void test_fixes_by_month(void **state)
+{
+    struct fx *fx = *state;
+    if (backend->is_file)
+        skip();
+    struct vg_store *s = open_store(fx);
+    const int64_t day = 86400000LL;
+    const int64_t jan2019 = 1546473600000LL; /* 2019-01-03 */
+    struct vg_store_measure_def m = {
+        .name = "PM", .definition = "{\"units\":{\"author\":\"PM-A\",\"protected\":\"PM-P\"}}"};
+    struct vg_store_unit_def u[2] = {{.serial = "PM-A", .role = VG_ROLE_AUTHOR, .measure = "PM"},
+                                     {.serial = "PM-P", .role = VG_ROLE_PROTECTED, .measure = "PM"}};
+    struct vg_store_batch b = {.measures = &m, .n_measures = 1, .units = u, .n_units = 2};
+    assert_int_equal(run_batch(s, &b), 0);
+    const char *n_parts = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'fixes'::regclass";
+    assert_true(pg_count(fx, n_parts) >= 2); /* this month and the next, from the start */
+
+    struct vg_store_record r[5] = {
+        fix_record(u[0].id, 1, T0, wire_fix(T0 - 1000, 1, 2, 3, 4, 5, VG_FIX_3D)),
+        fix_record(u[0].id, 2, T0 + 40 * day, wire_fix(T0 + 40 * day, 1, 2, 3, 4, 5, VG_FIX_3D)),
+        /* the unit's clock 10 days ahead of the centre's */
+        fix_record(u[0].id, 3, T0, wire_fix(T0 + 10 * day, 1, 2, 3, 4, 5, VG_FIX_3D)),
+        /* its clock far behind */
+        fix_record(u[0].id, 4, T0, wire_fix(jan2019 - 365 * day, 1, 2, 3, 4, 5, VG_FIX_3D)),
+        fix_record(u[1].id, 1, jan2019, wire_fix(jan2019, 1, 2, 3, 4, 5, VG_FIX_3D)),
+    };
+    b = (struct vg_store_batch){.records = r, .n_records = 5};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 5);
+    assert_int_equal(pg_count(fx, "SELECT count(*) FROM pg_class WHERE relname IN "
+                                  "('fixes_2026_07', 'fixes_2026_08', 'fixes_2019_01')"),
+                     3);
+    assert_int_equal(pg_count(fx, "SELECT count(*) FROM fixes_ahead"), 1);
+
+    /* every one sent again a month later: none stored twice */
+    struct vg_store_record again[5];
+    for (size_t i = 0; i < 5; i++) {
+        again[i] = r[i];
+        again[i].received_ms = r[i].received_ms + 31 * day;
+    }
+    b = (struct vg_store_batch){.records = again, .n_records = 5};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 0);
+    assert_int_equal(count_records(s, u[0].id), 4);
+    struct rec_list l = replay(s, m.id, 0);
+    assert_int_equal(l.n, 5);
+    assert_int_equal(l.v[0].received_ms, jan2019); /* in the order received */
+    assert_same_record(&l.v[4], &r[1]);
+    free(l.v);
+    l = replay(s, m.id, T0 + day); /* from August: the pages skip the earlier months */
+    assert_int_equal(l.n, 1);
+    free(l.v);
+
+    /* retention: a measure of 2020 (imported), its units' records of January
+     * and February 2020; once purged, those months' partitions go */
+    const int64_t dec2019 = 1575158400000LL, jan2020 = 1578009600000LL, mar2020 = 1583020800000LL;
+    const char *old_def = "{\"units\":{\"author\":\"OLD-A\",\"protected\":\"OLD-P\"}}";
+    struct vg_store_measure_version_row v = {
+        .version = 1, .definition = old_def, .status = "ended", .created_ms = dec2019};
+    struct vg_store_import imp = {.name = "OLD",
+                                  .definition = old_def,
+                                  .status = "ended",
+                                  .end_reason = "expired",
+                                  .version = 1,
+                                  .created_ms = dec2019,
+                                  .ended_ms = mar2020,
+                                  .versions = &v,
+                                  .n_versions = 1,
+                                  .source = "test"};
+    struct vg_store_unit_def ou = {.serial = "OLD-A", .role = VG_ROLE_AUTHOR, .measure = "OLD"};
+    b = (struct vg_store_batch){.imports = &imp, .n_imports = 1, .units = &ou, .n_units = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    struct vg_store_record old[3] = {simple_fix(ou.id, 1, jan2020), simple_fix(ou.id, 2, jan2020),
+                                     simple_fix(ou.id, 3, jan2020 + 31 * day)};
+    b = (struct vg_store_batch){.records = old, .n_records = 3};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 3);
+    const char *old_parts = "SELECT count(*) FROM pg_class WHERE relname IN "
+                            "('fixes_2020_01', 'fixes_2020_02')";
+    assert_int_equal(pg_count(fx, old_parts), 2);
+    assert_int_equal(retention_step(s, imp.id, VG_STORE_PURGE_RECORDS, 2, 0), 2);
+    assert_int_equal(retention_step(s, imp.id, VG_STORE_PURGE_RECORDS, 2, 0), 1);
+    assert_int_equal(retention_step(s, imp.id, VG_STORE_PURGE_RECORDS, 2, 0), 0);
+    assert_int_equal(retention_step(s, imp.id, VG_STORE_DELETE_MEASURE, 0, 0), 1);
+    assert_int_equal(pg_count(fx, old_parts), 0);
+    /* the months that hold PM's records stay (January 2019 among them) */
+    assert_int_equal(pg_count(fx, "SELECT count(*) FROM pg_class WHERE relname IN "
+                                  "('fixes_2026_07', 'fixes_2026_08', 'fixes_2019_01')"),
+                     3);
+    assert_true(pg_count(fx, n_parts) >= 5); /* and this month and the next */
+    assert_int_equal(count_records(s, u[1].id), 1);
+    /* a record for January 2020 again gets its partition back */
+    struct vg_store_record late = simple_fix(u[1].id, 2, jan2020);
+    b = (struct vg_store_batch){.records = &late, .n_records = 1};
+    assert_int_equal(run_batch(s, &b), 0);
+    assert_int_equal(b.n_inserted, 1);
+    assert_int_equal(count_records(s, u[1].id), 2);
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "sqlite";
@@ -2747,6 +3061,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "test_store: no backend '%s' in this build\n", name);
         return 77; /* skipped */
     }
+    if (getenv("VIGIE_TEST_FILTER")) /* one test or a few: "test_journal*" */
+        cmocka_set_test_filter(getenv("VIGIE_TEST_FILTER"));
+    if (!backend->is_file && !getenv("VIGIE_TEST_PG")) {
+        fprintf(stderr, "test_store: VIGIE_TEST_PG is not set: run it through "
+                        "scripts/pg-test-cluster (meson test does)\n");
+        return 77;
+    }
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_open_close_reopen),
@@ -2756,6 +3077,7 @@ int main(int argc, char **argv)
         T(test_migrations_once),
         T(test_refuses_newer_schema),
         T(test_refuses_what_is_not_a_vigie_database),
+        T(test_refuses_what_postgresql_does_not_give),
         T(test_empty_file_becomes_a_store),
         T(test_records_round_trip),
         T(test_bad_records_fail_their_batch),
@@ -2771,6 +3093,8 @@ int main(int argc, char **argv)
         T(test_close_drains_the_queue),
         T(test_concurrent_submitters_and_reader),
         T(test_durability_after_kill),
+        T(test_durability_after_server_crash),
+        T(test_fixes_by_month),
         T(test_urgent_batch_ends_its_group),
         T(test_journal_chained_with_its_batch),
         T(test_journal_tampering_detected),
