@@ -160,10 +160,18 @@ static int64_t max64(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
+/* The part of [a, b) inside [c, d). */
+static int64_t overlap_ms(int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    int64_t lo = a > c ? a : c, hi = b < d ? b : d;
+    return hi > lo ? hi - lo : 0;
+}
+
 int vg_stats_add(struct vg_stats *st, const struct vg_stats_measure *m)
 {
     if (!st || !m || st->finished || m->n_versions == 0 || !m->versions ||
-        (m->n_alarms && !m->alarms))
+        (m->n_alarms && !m->alarms) || (m->n_incidents && !m->incidents) ||
+        (m->n_losses && !m->losses))
         return VG_EINVAL;
     const char *name = court_name(m->court);
     if (st->only_court && (!st->only_court[0] || strcmp(name, st->only_court) != 0))
@@ -190,9 +198,12 @@ int vg_stats_add(struct vg_stats *st, const struct vg_stats_measure *m)
 
     /* room first, so that VG_ENOSPC changes nothing: a new court takes its
      * slot and keeps one free for "other courts" */
+    size_t delays = activation_month >= 0;
+    for (size_t i = 0; i < m->n_incidents; i++)
+        if (month_index(st, m->incidents[i].opened_ms) >= 0)
+            delays += (m->incidents[i].taken_ms > 0) + (m->incidents[i].police_ms > 0);
     int c = find_court(st, name);
-    if ((c < 0 && st->n_courts + 2 > st->cap_courts) ||
-        (activation_month >= 0 && st->n_delays + 1 > st->cap_delays))
+    if ((c < 0 && st->n_courts + 2 > st->cap_courts) || st->n_delays + delays > st->cap_delays)
         return VG_ENOSPC;
     if (c < 0) {
         c = (int)st->n_courts++;
@@ -209,8 +220,8 @@ int vg_stats_add(struct vg_stats *st, const struct vg_stats_measure *m)
     if (activation_month >= 0) {
         cell(st, (size_t)c, (uint32_t)activation_month)->activations++;
         int64_t delay = v[activated].created_ms - declared_ms;
-        st->delays[st->n_delays++] =
-            (struct vg_stats_delay){(uint32_t)c, (uint32_t)activation_month, delay > 0 ? delay : 0};
+        st->delays[st->n_delays++] = (struct vg_stats_delay){
+            (uint32_t)c, (uint32_t)activation_month, 0, delay > 0 ? delay : 0};
     }
     k = ended < n ? month_index(st, v[ended].created_ms) : -1;
     if (k >= 0 && v[ended].end_reason >= VG_END_LIFTED && v[ended].end_reason <= VG_END_REVOKED)
@@ -230,9 +241,42 @@ int vg_stats_add(struct vg_stats *st, const struct vg_stats_measure *m)
             int64_t m1 = vg_stats_month_start_ms(st->first_month + (int32_t)j + 1);
             int64_t overlap = min64(b, m1) - max64(a, m0);
             if (overlap > 0) {
-                cell(st, (size_t)c, j)->active_ms += overlap;
+                struct vg_stats_cell *x = cell(st, (size_t)c, j);
+                x->active_ms += overlap;
+                x->unit_ms += overlap * m->n_units;
                 active_in[j] = true;
+                /* its units' losses within this active time of the month */
+                for (size_t l = 0; m->n_units && l < m->n_losses; l++) {
+                    int64_t lt = m->losses[l].to_ms > 0 ? m->losses[l].to_ms : st->now_ms;
+                    x->loss_ms += overlap_ms(m->losses[l].from_ms, lt, max64(a, m0), min64(b, m1));
+                }
             }
+        }
+    }
+
+    /* incidents, in the month they were opened */
+    bool incident_in[VG_STATS_MAX_MONTHS] = {false};
+    for (size_t i = 0; i < m->n_incidents; i++) {
+        const struct vg_stats_incident *inc = &m->incidents[i];
+        k = month_index(st, inc->opened_ms);
+        if (k < 0)
+            continue;
+        struct vg_stats_cell *x = cell(st, (size_t)c, (uint32_t)k);
+        x->incidents++;
+        incident_in[k] = true;
+        if (inc->closed_ms > 0) {
+            x->closed++;
+            x->closed_without_police += inc->police_ms <= 0;
+        }
+        if (inc->taken_ms > 0) {
+            x->taken++;
+            st->delays[st->n_delays++] = (struct vg_stats_delay){
+                (uint32_t)c, (uint32_t)k, 1, max64(0, inc->taken_ms - inc->opened_ms)};
+        }
+        if (inc->police_ms > 0) {
+            x->police++;
+            st->delays[st->n_delays++] = (struct vg_stats_delay){
+                (uint32_t)c, (uint32_t)k, 2, max64(0, inc->police_ms - inc->opened_ms)};
         }
     }
 
@@ -260,6 +304,8 @@ int vg_stats_add(struct vg_stats *st, const struct vg_stats_measure *m)
             cell(st, (size_t)c, j)->active_measures++;
         if (alarm_in[j])
             cell(st, (size_t)c, j)->alarms_total_measures++;
+        if (incident_in[j])
+            cell(st, (size_t)c, j)->incident_measures++;
     }
     return VG_OK;
 }
@@ -281,6 +327,14 @@ static void add_cell(struct vg_stats_cell *to, const struct vg_stats_cell *from)
     }
     to->alarms_total += from->alarms_total;
     to->alarms_total_measures += from->alarms_total_measures;
+    to->incidents += from->incidents;
+    to->incident_measures += from->incident_measures;
+    to->closed += from->closed;
+    to->closed_without_police += from->closed_without_police;
+    to->taken += from->taken;
+    to->police += from->police;
+    to->unit_ms += from->unit_ms;
+    to->loss_ms += from->loss_ms;
 }
 
 static int by_cell_then_delay(const void *pa, const void *pb)
@@ -290,6 +344,8 @@ static int by_cell_then_delay(const void *pa, const void *pb)
         return a->court < b->court ? -1 : 1;
     if (a->month != b->month)
         return a->month < b->month ? -1 : 1;
+    if (a->what != b->what)
+        return a->what < b->what ? -1 : 1;
     return (a->ms > b->ms) - (a->ms < b->ms);
 }
 
@@ -324,12 +380,19 @@ void vg_stats_finish(struct vg_stats *st)
     for (size_t i = 0; i < st->n_delays;) {
         size_t g = i;
         while (g < st->n_delays && st->delays[g].court == st->delays[i].court &&
-               st->delays[g].month == st->delays[i].month)
+               st->delays[g].month == st->delays[i].month &&
+               st->delays[g].what == st->delays[i].what)
             g++;
         size_t len = g - i, mid = i + len / 2;
         double median = len % 2 ? (double)st->delays[mid].ms
                                 : ((double)st->delays[mid - 1].ms + (double)st->delays[mid].ms) / 2;
-        cell(st, st->delays[i].court, st->delays[i].month)->median_delay_ms = median;
+        struct vg_stats_cell *x = cell(st, st->delays[i].court, st->delays[i].month);
+        if (st->delays[i].what == 0)
+            x->median_delay_ms = median;
+        else if (st->delays[i].what == 1)
+            x->median_take_ms = median;
+        else
+            x->median_police_ms = median;
         i = g;
     }
 
@@ -374,6 +437,11 @@ enum {
     M_ALARMS = M_ENDED + 3, /* in all */
     M_KINDS,                /* kind 1 ... */
     M_PER_PAIR_DAY = M_KINDS + VG_ALARM_KIND__COUNT - 1,
+    M_INCIDENTS,
+    M_FALSE_SHARE,
+    M_TAKE,
+    M_POLICE,
+    M_UPTIME,
     M__COUNT
 };
 
@@ -399,8 +467,13 @@ struct vg_stats_metric vg_stats_metric(size_t i)
     if (i < M_PER_PAIR_DAY)
         return (struct vg_stats_metric){"alarms_by_kind",
                                         vg_alarm_kind_name((unsigned)(i - M_KINDS + 1)), 0};
-    if (i == M_PER_PAIR_DAY)
-        return (struct vg_stats_metric){NULL, "alarms_per_pair_day", 4};
+    static const struct vg_stats_metric tail[] = {
+        {NULL, "alarms_per_pair_day", 4},    {NULL, "incidents", 0},
+        {NULL, "false_alarm_share", 4},      {NULL, "time_to_take_median_s", 1},
+        {NULL, "time_to_police_median_s", 1}, {NULL, "device_uptime_share", 4},
+    };
+    if (i < M__COUNT)
+        return tail[i - M_PER_PAIR_DAY];
     return (struct vg_stats_metric){NULL, "", 0};
 }
 
@@ -460,6 +533,34 @@ struct vg_stats_value vg_stats_value(const struct vg_stats *st, size_t row, uint
         if (days_withheld || total_withheld(x))
             return count(0, true);
         return (struct vg_stats_value){.defined = true, .value = (double)x->alarms_total / days};
+    case M_INCIDENTS:
+        return count(x->incidents, small(x->incidents) || small(x->incident_measures));
+    case M_FALSE_SHARE:
+        if (x->closed == 0)
+            return none;
+        if (small(x->closed) || small(x->incident_measures) || small(x->closed_without_police) ||
+            small(x->closed - x->closed_without_police))
+            return count(0, true);
+        return (struct vg_stats_value){
+            .defined = true, .value = (double)x->closed_without_police / (double)x->closed};
+    case M_TAKE:
+    case M_POLICE: {
+        uint32_t n = metric == M_TAKE ? x->taken : x->police;
+        if (n == 0)
+            return none;
+        if (small(n) || small(x->incident_measures))
+            return count(0, true);
+        double ms = metric == M_TAKE ? x->median_take_ms : x->median_police_ms;
+        return (struct vg_stats_value){.defined = true, .value = ms / 1000.0};
+    }
+    case M_UPTIME:
+        if (x->unit_ms <= 0)
+            return none;
+        if (days_withheld)
+            return count(0, true);
+        return (struct vg_stats_value){
+            .defined = true,
+            .value = 1.0 - (double)min64(x->loss_ms, x->unit_ms) / (double)x->unit_ms};
     default: break;
     }
     if (metric >= M_ENDED && metric < M_ALARMS) {

@@ -81,6 +81,18 @@ struct vg_stats_alarms {
     uint64_t count;
 };
 
+/* One of its incidents (core/incident.h): opened, taken (0: never), the
+ * police first alerted (0: never), closed (0: not yet). */
+struct vg_stats_incident {
+    int64_t opened_ms, taken_ms, police_ms, closed_ms;
+};
+
+/* A time one of its units had no signal (GNSS or communication lost);
+ * to_ms 0: not found again yet. */
+struct vg_stats_loss {
+    int64_t from_ms, to_ms;
+};
+
 struct vg_stats_measure {
     const char *court; /* "" for none; borrowed for the call */
     /* every version in order, version 1 first: a measure is active from a
@@ -89,6 +101,11 @@ struct vg_stats_measure {
     size_t n_versions;
     const struct vg_stats_alarms *alarms;
     size_t n_alarms;
+    const struct vg_stats_incident *incidents;
+    size_t n_incidents;
+    const struct vg_stats_loss *losses;
+    size_t n_losses;
+    uint8_t n_units; /* its units under supervision (for the uptime; 0: none counted) */
 };
 
 /* ---- the caller's memory ------------------------------------------------------------------- */
@@ -105,6 +122,13 @@ struct vg_stats_cell {
     uint64_t alarms_total;
     uint32_t alarms_total_measures;
     double median_delay_ms; /* after vg_stats_finish, if activations */
+    /* incidents opened in the month */
+    uint32_t incidents, incident_measures;
+    uint32_t closed, closed_without_police; /* of them, closed; closed with no police alert */
+    uint32_t taken, police;                 /* taken; with the police alerted */
+    double median_take_ms, median_police_ms; /* after vg_stats_finish */
+    /* the units' supervised time while active, and of it without signal */
+    int64_t unit_ms, loss_ms;
 };
 
 struct vg_stats_court {
@@ -114,10 +138,12 @@ struct vg_stats_court {
     uint32_t at_row; /* after vg_stats_finish, slot r: the court published at row r */
 };
 
-/* An activation's delay, for the medians. */
+/* A delay, for the medians: an activation's (from the declaration), an
+ * incident's time to take, or to the police. */
 struct vg_stats_delay {
     uint32_t court;
     uint32_t month; /* from the period's first */
+    uint8_t what;   /* 0 activation, 1 take, 2 police */
     int64_t ms;
 };
 
@@ -145,7 +171,8 @@ void vg_stats_init(struct vg_stats *st, int32_t first_month, uint32_t n_months, 
                    const char *only_court);
 
 /* The memory to work in: cap_courts courts and their cells (cap_courts *
- * n_months), cap_delays delays (one per activation in the period). Given
+ * n_months), cap_delays delays (one per activation, and up to two per
+ * incident, in the period). Given
  * again, larger, after VG_ENOSPC: the first n_courts courts, their cells
  * and the first n_delays delays must hold what they held (realloc keeps
  * them). */
@@ -171,7 +198,11 @@ const char *vg_stats_row_court(const struct vg_stats *st, size_t row);
 /* The figures of a cell, in a fixed order: measures_declared,
  * measures_active_days, activations, activation_delay_median_hours,
  * measures_ended.{lifted,expired,revoked}, alarms, alarms_by_kind.<each
- * kind of core/alarm.h>, alarms_per_pair_day. */
+ * kind of core/alarm.h>, alarms_per_pair_day, incidents, false_alarm_share
+ * (of the incidents closed, the share closed with no police alert),
+ * time_to_take_median_s, time_to_police_median_s, device_uptime_share (of
+ * the units' time while their measures were active, the share with a
+ * signal). */
 struct vg_stats_metric {
     const char *group; /* NULL, "measures_ended" or "alarms_by_kind" */
     const char *name;  /* within the group */

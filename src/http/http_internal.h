@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "core/roles.h"
+#include "core/stats.h"
 #include "http/api.h"
 #include "http/auth.h"
 
@@ -109,6 +110,19 @@ void vg__http_on_floor(struct vg_http *h, struct evhttp_request *req, enum evhtt
 /* ---- statistics.c: /api/v1/statistics ---- */
 void vg__http_on_statistics(struct vg_http *h, struct evhttp_request *req, enum evhttp_cmd_type cmd,
                             const struct vg_identity *who);
+
+/* ---- statistics_incidents.c: what the statistics read besides their rows ---- */
+struct measure_extra;
+struct vg__stats_extra {
+    struct measure_extra *m; /* in measure id order */
+    size_t n, cap;
+};
+int vg__stats_extra_read(struct vg_store *s, int64_t from_ms, int64_t to_ms,
+                         struct vg__stats_extra *x);
+/* Its incidents, losses and units into m (borrowed from x). */
+void vg__stats_extra_of(const struct vg__stats_extra *x, int64_t measure_id,
+                        struct vg_stats_measure *m);
+void vg__stats_extra_free(struct vg__stats_extra *x);
 
 /* ---- stream.c: /api/v1/stream ---- */
 int vg__stream_new(struct vg_http *h, int64_t heartbeat_ms, char *err, size_t err_len);

@@ -39,6 +39,7 @@ struct gather {
     size_t n_versions, cap_versions;
     struct vg_stats_alarms *alarms;
     size_t n_alarms, cap_alarms;
+    struct vg__stats_extra extra; /* incidents and losses, by measure */
 };
 
 /* The next capacity of a growing array. */
@@ -99,7 +100,8 @@ static int flush(struct gather *g)
 {
     if (g->n_versions == 0)
         return VG_OK; /* alarms of a measure without versions: nothing to place them in */
-    struct vg_stats_measure m = {g->court, g->versions, g->n_versions, g->alarms, g->n_alarms};
+    struct vg_stats_measure m = {.court = g->court, .versions = g->versions, .n_versions = g->n_versions, .alarms = g->alarms, .n_alarms = g->n_alarms};
+    vg__stats_extra_of(&g->extra, g->measure, &m);
     int rc;
     while ((rc = vg_stats_add(&g->st, &m)) == VG_ENOSPC)
         if (more_memory(g) != VG_OK)
@@ -142,6 +144,7 @@ static void gather_free(struct gather *g)
     free(g->delays);
     free(g->versions);
     free(g->alarms);
+    vg__stats_extra_free(&g->extra);
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -328,6 +331,8 @@ void vg__http_on_statistics(struct vg_http *h, struct evhttp_request *req, enum 
     struct gather g = {0};
     vg_stats_init(&g.st, first, n_months, now, vg_role_court_scoped(who->role) ? who->court : NULL);
     int rc = more_memory(&g);
+    if (rc == VG_OK)
+        rc = vg__stats_extra_read(h->store, g.st.from_ms, g.st.to_ms, &g.extra);
     if (rc == VG_OK)
         rc = vg_store_statistics(h->store, g.st.from_ms, g.st.to_ms, gather_row, &g);
     if (rc == VG_OK)

@@ -47,7 +47,9 @@ def cells(month):
 
 
 # what changes from one read to the next: time goes by while measures are active
-MOVING = ("measures_active_days", "alarms_per_pair_day")
+MOVING = ("measures_active_days", "alarms_per_pair_day", "device_uptime_share")
+# shares and durations: not counts
+SHARES = ("false_alarm_share", "time_to_take_median_s", "time_to_police_median_s")
 
 
 def months_back(month, n):
@@ -212,6 +214,13 @@ class Statistics(unittest.TestCase):
         self.assertShown(a["alarms_per_pair_day"])
         self.assertShown(a["measures_ended"]["expired"], 0)
         self.assertWithheld(a["measures_ended"]["lifted"])  # 2
+        # each SOS opened an incident, none taken nor closed: no time to take, no share
+        self.assertShown(a["incidents"], 6)
+        self.assertEqual(a["time_to_take_median_s"], {"value": None})
+        self.assertEqual(a["false_alarm_share"], {"value": None})
+        # six active measures with two units each: the uptime is published, a share
+        self.assertShown(a["device_uptime_share"])
+        self.assertTrue(0 <= a["device_uptime_share"]["value"] <= 1)
         # a month without anything: zeros are shown, a ratio of nothing is null
         before = self.month(doc, "TJ-A", months_back(this_month(), 1))
         self.assertShown(before["measures_declared"], 0)
@@ -230,7 +239,7 @@ class Statistics(unittest.TestCase):
         for c in doc["courts"]:
             for m in c["months"]:
                 for metric, x in cells(m).items():
-                    if metric not in MOVING + ("activation_delay_median_hours",):
+                    if metric not in MOVING + ("activation_delay_median_hours",) + SHARES:
                         self.assertFalse(x["value"] is not None and 1 <= x["value"] <= 4,
                                          (c["court"], m["month"], metric, x))
 
@@ -374,7 +383,7 @@ class Statistics(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertTrue(res.stdout.startswith("court,month,metric,value,suppressed\n"))
         n_metrics = len(cells(doc["courts"][0]["months"][0]))
-        self.assertEqual(n_metrics, 32)
+        self.assertEqual(n_metrics, 37)
         self.assertEqual(len(res.stdout.splitlines()), 1 + 2 * n_metrics)  # TJ-A, other courts
         for bad in (("--from", "2026-13"), ("--csv", "--json"), ("--to",), ("--court", "x")):
             res = self.cli(*bad)

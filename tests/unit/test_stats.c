@@ -69,7 +69,8 @@ static void add(struct fx *fx, struct spec s)
     if (s.end)
         v[n++] = (struct vg_stats_version){VG_STATUS_ENDED, s.reason, s.end};
     struct vg_stats_alarms a = {VG_ALARM_SOS, s.t_alarm ? s.t_alarm : s.t0 + s.delay + 1, s.sos};
-    struct vg_stats_measure m = {s.court, v, n, &a, s.sos ? 1 : 0};
+    struct vg_stats_measure m = {
+        .court = s.court, .versions = v, .n_versions = n, .alarms = &a, .n_alarms = s.sos ? 1 : 0};
     assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
 }
 
@@ -246,7 +247,11 @@ static void test_active_time_follows_the_versions(void **state)
     };
     struct fx *fx = query(mar2026, 1, MAR + 60 * d, NULL);
     for (int i = 0; i < 5; i++) {
-        struct vg_stats_measure m = {"TJ-A", v, ARRAY_LEN(v), NULL, 0};
+        struct vg_stats_measure m = {.court = "TJ-A",
+                                     .versions = v,
+                                     .n_versions = ARRAY_LEN(v),
+                                     .alarms = NULL,
+                                     .n_alarms = 0};
         assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
     }
     vg_stats_finish(&fx->st);
@@ -260,7 +265,8 @@ static void test_active_time_follows_the_versions(void **state)
     fx = query(mar2026, 2, MAR + 5 * d, NULL);
     struct vg_stats_version w[] = {{VG_STATUS_ACTIVE, 0, MAR + d}};
     for (int i = 0; i < 5; i++) {
-        struct vg_stats_measure m = {"TJ-A", w, 1, NULL, 0};
+        struct vg_stats_measure m = {
+            .court = "TJ-A", .versions = w, .n_versions = 1, .alarms = NULL, .n_alarms = 0};
         assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
     }
     vg_stats_finish(&fx->st);
@@ -282,7 +288,8 @@ static void test_active_time_across_months(void **state)
                                    {VG_STATUS_SUSPENDED, 0, MAR + 12 * HOUR_MS}};
     struct fx *fx = query(jan, 3, MAR + 100 * DAY_MS, NULL);
     for (int i = 0; i < 5; i++) {
-        struct vg_stats_measure m = {"TJ-A", v, 3, NULL, 0};
+        struct vg_stats_measure m = {
+            .court = "TJ-A", .versions = v, .n_versions = 3, .alarms = NULL, .n_alarms = 0};
         assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
     }
     vg_stats_finish(&fx->st);
@@ -379,7 +386,11 @@ static void test_a_total_does_not_give_a_withheld_kind_away(void **state)
         struct vg_stats_version v[] = {{VG_STATUS_ACTIVE, 0, MAR - DAY_MS}};
         struct vg_stats_alarms a[] = {{VG_ALARM_SOS, MAR + DAY_MS, 1},
                                       {VG_ALARM_CALLBACK_REQUEST, MAR + 2 * DAY_MS, 2}};
-        struct vg_stats_measure m = {"TJ-A", v, 1, a, i == 0 ? 2 : 1};
+        struct vg_stats_measure m = {.court = "TJ-A",
+                                     .versions = v,
+                                     .n_versions = 1,
+                                     .alarms = a,
+                                     .n_alarms = i == 0 ? 2 : 1};
         assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
     }
     vg_stats_finish(&fx->st);
@@ -401,7 +412,8 @@ static void test_a_measure_counts_once_per_kind_and_month(void **state)
         struct vg_stats_version v[] = {{VG_STATUS_ACTIVE, 0, MAR - DAY_MS}};
         struct vg_stats_alarms a[] = {{VG_ALARM_SOS, MAR + DAY_MS, 1},
                                       {VG_ALARM_SOS, MAR + 2 * DAY_MS, 1}};
-        struct vg_stats_measure m = {"TJ-A", v, 1, a, 2};
+        struct vg_stats_measure m = {
+            .court = "TJ-A", .versions = v, .n_versions = 1, .alarms = a, .n_alarms = 2};
         assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
     }
     vg_stats_finish(&fx->st);
@@ -511,7 +523,8 @@ static void test_more_memory_on_enospc(void **state)
         snprintf(name, sizeof name, "TJ-%02d", i % 12);
         struct vg_stats_version v[] = {{VG_STATUS_PENDING, 0, MAR},
                                        {VG_STATUS_ACTIVE, 0, MAR + (i + 1) * HOUR_MS}};
-        struct vg_stats_measure m = {name, v, 2, NULL, 0};
+        struct vg_stats_measure m = {
+            .court = name, .versions = v, .n_versions = 2, .alarms = NULL, .n_alarms = 0};
         int rc;
         while ((rc = vg_stats_add(&st, &m)) == VG_ENOSPC) {
             grown++;
@@ -534,8 +547,7 @@ static void test_more_memory_on_enospc(void **state)
         struct vg_stats_value v = vg_stats_value(&st, r, 0, metric(NULL, "activations"));
         assert_shown(v, 5);
     }
-    assert_int_equal(vg_stats_add(&st, &(struct vg_stats_measure){"x", NULL, 0, NULL, 0}),
-                     VG_EINVAL);
+    assert_int_equal(vg_stats_add(&st, &(struct vg_stats_measure){.court = "x"}), VG_EINVAL);
     free(courts);
     free(cells);
     free(delays);
@@ -545,12 +557,14 @@ static void test_bad_input(void **state)
 {
     (void)state;
     struct fx *fx = query(mar2026, 1, MAR + 60 * DAY_MS, NULL);
-    struct vg_stats_measure none = {"TJ-A", NULL, 0, NULL, 0};
+    struct vg_stats_measure none = {
+        .court = "TJ-A", .versions = NULL, .n_versions = 0, .alarms = NULL, .n_alarms = 0};
     assert_int_equal(vg_stats_add(&fx->st, &none), VG_EINVAL);
     /* unknown kinds and statuses are not counted, nor are they an error */
     struct vg_stats_version v[] = {{0, 0, MAR + DAY_MS}, {99, 99, MAR + 2 * DAY_MS}};
     struct vg_stats_alarms a[] = {{0, MAR + DAY_MS, 7}, {999, MAR + DAY_MS, 7}};
-    struct vg_stats_measure odd = {"TJ-A", v, 2, a, 2};
+    struct vg_stats_measure odd = {
+        .court = "TJ-A", .versions = v, .n_versions = 2, .alarms = a, .n_alarms = 2};
     for (int i = 0; i < 5; i++)
         assert_int_equal(vg_stats_add(&fx->st, &odd), VG_OK);
     vg_stats_finish(&fx->st);
@@ -565,13 +579,97 @@ static void test_bad_input(void **state)
     free(fx);
 }
 
+/* Incidents and the units' signal, against hand-computed figures: six
+ * measures of one court active all March (31 days), two units each. */
+static void test_incidents_and_uptime(void **state)
+{
+    (void)state;
+    struct fx *fx = query(mar2026, 1, MAR + 40 * DAY_MS, NULL);
+    const int64_t S = 1000, H = 3600 * S;
+    for (int i = 0; i < 6; i++) {
+        struct vg_stats_version v[2] = {{VG_STATUS_PENDING, 0, MAR - 2 * DAY_MS},
+                                        {VG_STATUS_ACTIVE, 0, MAR - DAY_MS}};
+        /* measure i: one incident opened on day i+1, taken after 10*(i+1) s;
+         * the police alerted after 60*(i+1) s for the first four; all closed
+         * but the last */
+        struct vg_stats_incident inc = {
+            .opened_ms = MAR + (i + 1) * DAY_MS,
+            .taken_ms = MAR + (i + 1) * DAY_MS + 10 * (i + 1) * S,
+            .police_ms = i < 4 ? MAR + (i + 1) * DAY_MS + 60 * (i + 1) * S : 0,
+            .closed_ms = i < 5 ? MAR + (i + 1) * DAY_MS + H : 0};
+        /* a loss of 3 h on each measure's units, one starting in February */
+        struct vg_stats_loss loss[2] = {{MAR + 10 * DAY_MS, MAR + 10 * DAY_MS + 3 * H},
+                                        {MAR - H, MAR + H}};
+        struct vg_stats_measure m = {.court = "TJ-A",
+                                     .versions = v,
+                                     .n_versions = 2,
+                                     .incidents = &inc,
+                                     .n_incidents = 1,
+                                     .losses = loss,
+                                     .n_losses = 2,
+                                     .n_units = 2};
+        assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
+    }
+    vg_stats_finish(&fx->st);
+    assert_shown(value(fx, "TJ-A", 0, NULL, "incidents"), 6);
+    /* closed: 5, of which without police: the fifth only -> 1 of 5: withheld
+     * (a count of one could point at that case) */
+    assert_withheld(value(fx, "TJ-A", 0, NULL, "false_alarm_share"));
+    /* taken: 6 delays 10..60 s -> median (30 + 40) / 2 = 35 s */
+    assert_shown(value(fx, "TJ-A", 0, NULL, "time_to_take_median_s"), 35);
+    /* police: 4 incidents -> withheld */
+    assert_withheld(value(fx, "TJ-A", 0, NULL, "time_to_police_median_s"));
+    /* unit time: 6 measures x 2 units x 31 days; lost: 6 x (3 h + the 1 h
+     * of March of the second loss) */
+    double unit_h = 6 * 2 * 31 * 24.0, lost_h = 6 * 4.0;
+    assert_shown(value(fx, "TJ-A", 0, NULL, "device_uptime_share"), 1 - lost_h / unit_h);
+    free(fx);
+
+    /* ten measures: the police figures are published */
+    fx = query(mar2026, 1, MAR + 40 * DAY_MS, NULL);
+    for (int i = 0; i < 10; i++) {
+        struct vg_stats_version v[2] = {{VG_STATUS_PENDING, 0, MAR - 2 * DAY_MS},
+                                        {VG_STATUS_ACTIVE, 0, MAR - DAY_MS}};
+        struct vg_stats_incident inc = {
+            .opened_ms = MAR + DAY_MS,
+            .taken_ms = MAR + DAY_MS + 20 * S,
+            .police_ms = i < 5 ? MAR + DAY_MS + 100 * (i + 1) * S : 0,
+            .closed_ms = MAR + DAY_MS + H};
+        struct vg_stats_measure m = {.court = "TJ-A",
+                                     .versions = v,
+                                     .n_versions = 2,
+                                     .incidents = &inc,
+                                     .n_incidents = 1,
+                                     .n_units = 3};
+        assert_int_equal(vg_stats_add(&fx->st, &m), VG_OK);
+    }
+    vg_stats_finish(&fx->st);
+    assert_shown(value(fx, "TJ-A", 0, NULL, "false_alarm_share"), 0.5);
+    assert_shown(value(fx, "TJ-A", 0, NULL, "time_to_take_median_s"), 20);
+    assert_shown(value(fx, "TJ-A", 0, NULL, "time_to_police_median_s"), 300);
+    assert_shown(value(fx, "TJ-A", 0, NULL, "device_uptime_share"), 1);
+    free(fx);
+
+    /* no incident: nothing to say, not withheld */
+    fx = query(mar2026, 1, MAR + 40 * DAY_MS, NULL);
+    for (int i = 0; i < 5; i++)
+        add(fx, (struct spec){"TJ-A", MAR - 2 * DAY_MS, DAY_MS, 0, 0, 0, 0});
+    vg_stats_finish(&fx->st);
+    assert_shown(value(fx, "TJ-A", 0, NULL, "incidents"), 0);
+    assert_undefined(value(fx, "TJ-A", 0, NULL, "false_alarm_share"));
+    assert_undefined(value(fx, "TJ-A", 0, NULL, "time_to_take_median_s"));
+    assert_undefined(value(fx, "TJ-A", 0, NULL, "device_uptime_share")); /* no unit counted */
+    free(fx);
+}
+
 static void test_metric_names(void **state)
 {
     (void)state;
     size_t n = vg_stats_n_metrics();
-    assert_int_equal(n, 8 + (VG_ALARM_KIND__COUNT - 1) + 1);
+    assert_int_equal(n, 8 + (VG_ALARM_KIND__COUNT - 1) + 1 + 5);
     assert_string_equal(vg_stats_metric(0).name, "measures_declared");
-    assert_string_equal(vg_stats_metric(n - 1).name, "alarms_per_pair_day");
+    assert_string_equal(vg_stats_metric(n - 6).name, "alarms_per_pair_day");
+    assert_string_equal(vg_stats_metric(n - 1).name, "device_uptime_share");
     assert_int_equal(metric("alarms_by_kind", "prealert_entered"), 8);
     for (size_t i = 0; i < n; i++) /* every name known, every one once */
         for (size_t j = i + 1; j < n; j++) {
@@ -599,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_one_court_only),
         cmocka_unit_test(test_more_memory_on_enospc),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_incidents_and_uptime),
         cmocka_unit_test(test_metric_names),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
