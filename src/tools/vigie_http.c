@@ -64,6 +64,14 @@ int vigie_http_send(const char *http, const struct vigie_credentials *cr, const 
                     const char *path, const char *payload, int *status, char **body,
                     char **set_cookie, const char *where)
 {
+    return vigie_http_send_raw(http, cr, method, path, payload, status, body, NULL, set_cookie,
+                               where);
+}
+
+int vigie_http_send_raw(const char *http, const struct vigie_credentials *cr, const char *method,
+                        const char *path, const char *payload, int *status, char **body,
+                        size_t *body_len, char **set_cookie, const char *where)
+{
     char token[128] = "";
     if (cr->token_file) {
         FILE *tf = fopen(cr->token_file, "r");
@@ -120,7 +128,14 @@ int vigie_http_send(const char *http, const struct vigie_credentials *cr, const 
         return 1;
     }
     char *start = strstr(resp, "\r\n\r\n");
-    *body = strdup(start ? start + 4 : "");
+    size_t at = start ? (size_t)(start - resp) + 4 : len;
+    *body = malloc(len - at + 1); /* the body as it came (a PDF holds NULs), NUL-terminated */
+    if (*body) {
+        memcpy(*body, resp + at, len - at);
+        (*body)[len - at] = '\0';
+    }
+    if (body_len)
+        *body_len = len - at;
     if (set_cookie)
         *set_cookie = set_cookie_of(resp, start ? (size_t)(start - resp) : len);
     free(resp);

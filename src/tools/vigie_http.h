@@ -34,6 +34,11 @@ int vigie_http_send(const char *http, const struct vigie_credentials *cr, const 
                     const char *path, const char *payload, int *status, char **body,
                     char **set_cookie, const char *where);
 
+/* The same, with the body's length (a binary answer: a PDF). */
+int vigie_http_send_raw(const char *http, const struct vigie_credentials *cr, const char *method,
+                        const char *path, const char *payload, int *status, char **body,
+                        size_t *body_len, char **set_cookie, const char *where);
+
 /* The options every API command takes: --http HOST:PORT, --token-file F,
  * --data-dir D (the token is D/admin.token). If argv[*i] is one of them
  * with its value, stores it, moves *i past the value and returns 1. */

@@ -36,7 +36,7 @@ struct iopts {
     const char *session;
     const char *args[3];
     size_t n_args;
-    const char *for_operator, *text, *summary, *hours;
+    const char *for_operator, *text, *summary, *hours, *out;
     bool json;
 };
 
@@ -49,6 +49,7 @@ static void incident_usage(FILE *out)
         "       vigie incident step ID STEP [OUTCOME] [--text TEXT] [--json]\n"
         "       vigie incident note ID TEXT [--json]\n"
         "       vigie incident close ID --summary TEXT [--json]\n"
+        "       vigie incident report ID [--for RECIPIENT] [--out FILE]\n"
         "options: --http HOST:PORT, --session F (vigie login), or --token-file F | --data-dir D\n\n"
         "list is the queue of incidents in progress, the most urgent first, then the oldest.\n"
         "take gives you the incident (one operator at a time); a supervisor gives it to\n"
@@ -58,6 +59,9 @@ static void incident_usage(FILE *out)
         "  police_alerted    (their reference in --text)\n"
         "  magistrate_informed\n"
         "  note              (note ID TEXT)\n"
+        "report draws a closed incident's report as a PDF for a recipient: magistrate (the\n"
+        "default), prosecutor, probation or victim_support (default file:\n"
+        "incident-ID-RECIPIENT.pdf); check a copy with vigie journal verify --report FILE.\n"
         "close needs a summary: what happened and what was done. Every action is journaled\n"
         "with your name. Log in first: vigie login NAME --password-stdin.\n",
         out);
@@ -105,6 +109,8 @@ static int parse(int argc, char **argv, struct iopts *o, size_t max_args, void (
             o->summary = argv[++i];
         } else if (has_value && strcmp(a, "--hours") == 0) {
             o->hours = argv[++i];
+        } else if (has_value && strcmp(a, "--out") == 0) {
+            o->out = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "%s: unknown option or missing value: %s (try: %s --help)\n", where, a,
                     strncmp(where, "vigie floor", 11) == 0 ? "vigie floor" : "vigie incident");
@@ -375,6 +381,45 @@ static int show(struct iopts *o, const struct vigie_credentials *cr, long long i
     return rc;
 }
 
+/* vigie incident report: the PDF as vigied draws it, written whole. */
+static int draw_report(const struct iopts *o, const struct vigie_credentials *cr, long long id,
+                       const char *where)
+{
+    const char *role = o->for_operator ? o->for_operator : "magistrate";
+    for (const char *p = role; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '_')) {
+            fprintf(stderr, "%s: --for: magistrate, prosecutor, probation or victim_support\n",
+                    where);
+            return EXIT_USAGE;
+        }
+    char path[128], file[160];
+    snprintf(path, sizeof path, "/api/v1/incidents/%lld/report.pdf?for=%s", id, role);
+    snprintf(file, sizeof file, "incident-%lld-%s.pdf", id, role);
+    const char *out = o->out ? o->out : file;
+    int status = 0;
+    char *body = NULL;
+    size_t len = 0;
+    int rc = vigie_http_send_raw(o->http, cr, "GET", path, NULL, &status, &body, &len, NULL, where);
+    if (rc != 0)
+        return rc;
+    if (status != 200) {
+        rc = vigie_api_error(where, status, body);
+        free(body);
+        return rc;
+    }
+    FILE *f = fopen(out, "wb");
+    bool ok = f && fwrite(body, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+        ok = false;
+    free(body);
+    if (!ok) {
+        fprintf(stderr, "%s: cannot write %s\n", where, out);
+        return EXIT_FAIL;
+    }
+    printf("%s (%zu bytes, for %s)\n", out, len, role);
+    return EXIT_OK;
+}
+
 int vigie_incident_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -385,8 +430,8 @@ int vigie_incident_main(int argc, char **argv)
     static const struct {
         const char *name;
         size_t min_args, max_args; /* after the command's name */
-    } cmds[] = {{"list", 0, 0}, {"show", 1, 1}, {"take", 1, 1},
-                {"step", 2, 3}, {"note", 2, 2}, {"close", 1, 1}};
+    } cmds[] = {{"list", 0, 0}, {"show", 1, 1},  {"take", 1, 1},  {"step", 2, 3},
+                {"note", 2, 2}, {"close", 1, 1}, {"report", 1, 1}};
     const char *cmd = argv[1];
     size_t c = 0;
     while (c < sizeof cmds / sizeof cmds[0] && strcmp(cmds[c].name, cmd) != 0)
@@ -414,10 +459,12 @@ int vigie_incident_main(int argc, char **argv)
                 o.args[0]);
         return EXIT_USAGE;
     }
-    bool take = c == 2, step = c == 3, note = c == 4, close = c == 5;
-    if ((o.for_operator && !take) || (o.text && !step) || (o.summary && !close) || o.hours) {
+    bool take = c == 2, step = c == 3, note = c == 4, close = c == 5, report = c == 6;
+    if ((o.for_operator && !take && !report) || (o.text && !step) || (o.summary && !close) ||
+        o.hours || (o.out && !report)) {
         fprintf(stderr, "%s: %s does not apply here (try: vigie incident --help)\n", where,
                 o.hours          ? "--hours"
+                : o.out          ? "--out"
                 : o.for_operator ? "--for"
                 : o.text         ? "--text"
                                  : "--summary");
@@ -441,6 +488,8 @@ int vigie_incident_main(int argc, char **argv)
     }
     if (c == 1)
         return show(&o, &cr, id, where);
+    if (report)
+        return draw_report(&o, &cr, id, where);
 
     char path[80];
     snprintf(path, sizeof path, "/api/v1/incidents/%lld/%s", id,

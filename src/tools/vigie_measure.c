@@ -32,6 +32,7 @@ struct opts {
     int n_args;
     long long based_on;
     const char *note;
+    const char *from, *to, *radius; /* activity */
     bool json;
 };
 
@@ -44,13 +45,18 @@ static void usage(FILE *out)
           "       vigie measure update ID FILE|- --based-on N --note TEXT\n"
           "       vigie measure suspend|resume|lift|revoke ID --based-on N --note TEXT\n"
           "       vigie measure export ID            (its whole file as JSON, on stdout)\n"
+          "       vigie measure activity ID [--from YYYY-MM-DD --to YYYY-MM-DD] [--radius M] "
+          "[--json]\n"
           "       vigie measure import FILE|- [--data-dir D] [--db LOCATION] [--source NAME]\n"
           "options: --http HOST:PORT, --token-file F | --data-dir D\n\n"
           "A measure's definition is JSON: name, court, alert_radius_m, units, persons, zones\n"
           "and the judicial decision (docs/API.md, \"Measures\"). It starts pending\n"
           "installation and becomes active once its units report. update makes a new\n"
           "version (a revision of R or of the zones, a renewal adding a period); the others\n"
-          "move it through its life. Each is refused if the measure moved on since version N.\n",
+          "move it through its life. Each is refused if the measure moved on since version N.\n"
+          "activity: the alarms, rings, nights disturbed and signal losses of a period (local\n"
+          "days; the last 30 by default), the engine replayed on the units' records, and with\n"
+          "--radius the same records replayed with that R (1000 to 10000 m).\n",
           out);
 }
 
@@ -76,6 +82,12 @@ static int parse(int argc, char **argv, struct opts *o, const char *where)
             }
         } else if (has_value && strcmp(a, "--note") == 0) {
             o->note = argv[++i];
+        } else if (has_value && strcmp(a, "--from") == 0) {
+            o->from = argv[++i];
+        } else if (has_value && strcmp(a, "--to") == 0) {
+            o->to = argv[++i];
+        } else if (has_value && strcmp(a, "--radius") == 0) {
+            o->radius = argv[++i];
         } else if (a[0] == '-' && strcmp(a, "-") != 0) {
             fprintf(stderr, "%s: unknown option or missing value: %s (try: vigie measure --help)\n",
                     where, a);
@@ -232,6 +244,72 @@ static char *change_body(const struct opts *o, const char *definition, const cha
     return text;
 }
 
+/* One line of the activity's table: the replay, and the other R's. */
+static void activity_line(const char *label, json_t *a, json_t *b, const char *key, const char *sub,
+                          int decimals)
+{
+    char cells[2][32] = {"", ""};
+    json_t *docs[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        json_t *v = json_object_get(docs[k], key);
+        if (sub)
+            v = json_object_get(v, sub);
+        if (docs[k] && v)
+            snprintf(cells[k], sizeof cells[k], "%.*f", decimals, json_number_value(v));
+    }
+    printf("%-28s %12s %12s\n", label, cells[0], cells[1]);
+}
+
+static int show_activity(const struct opts *o, long long id, const char *where)
+{
+    char path[200];
+    int n = snprintf(path, sizeof path, "/api/v1/measures/%lld/activity?", id);
+    for (int k = 0; k < 3; k++) {
+        const char *v = k == 0 ? o->from : k == 1 ? o->to : o->radius;
+        const char *name = k == 0 ? "from" : k == 1 ? "to" : "radius_m";
+        if (!v)
+            continue;
+        for (const char *p = v; *p; p++)
+            if (!((*p >= '0' && *p <= '9') || *p == '-')) {
+                fprintf(stderr, "%s: --%s: digits and '-' only\n", where, k == 2 ? "radius" : name);
+                return EXIT_USAGE;
+            }
+        n += snprintf(path + n, sizeof path - (size_t)n, "%s=%s&", name, v);
+    }
+    path[n - 1] = '\0'; /* the last '&' or the '?' */
+    json_t *doc = NULL;
+    int rc = vigie_api_call(o->http, o->token_file, o->json, "GET", path, NULL, 200, &doc, where);
+    if (rc != 0 || !doc)
+        return rc;
+    json_t *a = json_object_get(doc, "replayed"), *b = json_object_get(doc, "what_if");
+    if (!json_is_object(b))
+        b = NULL;
+    json_t *rec = json_object_get(doc, "recorded");
+    printf("measure %s: %.1f days (%s)\n", str(doc, "measure"),
+           json_number_value(json_object_get(doc, "days")), str(doc, "timezone"));
+    char ra[32], rb[32] = "";
+    snprintf(ra, sizeof ra, "R %.0f m", json_number_value(json_object_get(a, "radius_m")));
+    if (b)
+        snprintf(rb, sizeof rb, "R %.0f m", json_number_value(json_object_get(b, "radius_m")));
+    printf("%-28s %12s %12s\n", "replayed on the records", ra, rb);
+    activity_line("operator's alerts", a, b, "operator_alerts", NULL, 0);
+    activity_line("  per day", a, b, "operator_alerts_per_day", NULL, 2);
+    activity_line("rings, pre-alert", a, b, "rings", "prealert", 0);
+    activity_line("rings, alert", a, b, "rings", "alert", 0);
+    activity_line("nights disturbed", a, b, "nights_disturbed", NULL, 0);
+    activity_line("signal lost, author (s)", a, b, "signal_loss_s", "author", 0);
+    activity_line("signal lost, protected (s)", a, b, "signal_loss_s", "protected", 0);
+    activity_line("battery incidents", a, b, "battery_incidents", NULL, 0);
+    json_t *take = json_object_get(rec, "time_to_take_median_s");
+    printf("recorded: %lld incident(s), median time to take %s", num(rec, "incidents"),
+           json_is_number(take) ? "" : "-");
+    if (json_is_number(take))
+        printf("%.0f s", json_number_value(take));
+    printf("\n");
+    json_decref(doc);
+    return EXIT_OK;
+}
+
 int vigie_measure_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -249,7 +327,8 @@ int vigie_measure_main(int argc, char **argv)
     bool create = strcmp(cmd, "create") == 0, list = strcmp(cmd, "list") == 0;
     bool show = strcmp(cmd, "show") == 0, versions = strcmp(cmd, "versions") == 0;
     bool update = strcmp(cmd, "update") == 0, export = strcmp(cmd, "export") == 0;
-    if (!create && !list && !show && !versions && !update && !action && !export) {
+    bool activity = strcmp(cmd, "activity") == 0;
+    if (!create && !list && !show && !versions && !update && !action && !export && !activity) {
         fprintf(stderr, "vigie measure: unknown command '%s' (try: vigie measure --help)\n", cmd);
         return EXIT_USAGE;
     }
@@ -280,6 +359,12 @@ int vigie_measure_main(int argc, char **argv)
                 where);
         return EXIT_USAGE;
     }
+    if ((o.from || o.to || o.radius) && !activity) {
+        fprintf(stderr, "%s: --from, --to and --radius are activity's\n", where);
+        return EXIT_USAGE;
+    }
+    if (activity)
+        return show_activity(&o, id, where);
     char path[96];
     snprintf(path, sizeof path, "/api/v1/measures/%lld%s%s", id, versions || action ? "/" : "",
              versions ? "versions"

@@ -76,6 +76,15 @@ class Activity(MeasuresTest):
                             "'measure.activity'")
         self.assertEqual([(r[0], r[1]) for r in rows], [("mag", "A1")])
         self.assertEqual(json.loads(rows[0][2])["what_if_radius_m"], 1000)
+        # from the command line: the two radii side by side
+        res = self.d.vigie("measure", "activity", str(mid), "--radius", "1000", "--http",
+                           "127.0.0.1:%d" % self.d.http_port, "--data-dir", self.d.dir)
+        lines = {l[:28].strip(): l[28:].split() for l in res.stdout.splitlines()}
+        self.assertEqual(lines["replayed on the records"], ["R", "2000", "m", "R", "1000", "m"])
+        self.assertEqual(lines["rings, alert"], ["1", "0"])
+        res = self.d.vigie("measure", "activity", str(mid), "--radius", "1km", "--data-dir",
+                           self.d.dir, "--http", "127.0.0.1:%d" % self.d.http_port, check=False)
+        self.assertEqual(res.returncode, 2)
 
     def test_periods_and_who_may_ask(self):
         mid = self.approach("A2", 0.0027)

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from test_measures import FAR, HOME, MeasuresTest  # noqa: E402
 from test_users import PASSWORD, Client  # noqa: E402
-from vigie_harness import EVENT, FIX, SOS, binary, event_body, fix_body, now_ms, record  # noqa: E402
+from vigie_harness import EVENT, FIX, SOS, event_body, fix_body, now_ms, record  # noqa: E402
 
 REPORT_TO = [{"role": "magistrate", "name": "Mme J. Durand, JLD", "contact": "jld@tj.example"},
              {"role": "probation", "name": "SPIP 44", "contact": "spip@example"},
@@ -124,8 +123,8 @@ class ReportPdf(MeasuresTest):
         return w * h, inked, bluish
 
     def verify(self, path):
-        return subprocess.run([binary("vigie"), "journal", "verify", "--data-dir", self.d.dir,
-                               "--report", path], capture_output=True, text=True)
+        return self.d.vigie("journal", "verify", "--data-dir", self.d.dir, "--report", path,
+                            check=False)
 
     def test_drawn_for_each_recipient_and_sealed(self):
         self.op = op = self.session("op1", "operator")
@@ -161,6 +160,22 @@ class ReportPdf(MeasuresTest):
                          [("op1", "incident/%d" % iid, "magistrate"),
                           ("op1", "incident/%d" % iid, "probation")])
         self.assertEqual(json.loads(rows[0][2])["pdf_sha256"], hashlib.sha256(data).hexdigest())
+        # from the command line, as the operator
+        pw = os.path.join(self.tmp, "pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        session = os.path.join(self.tmp, "session")
+        self.d.vigie("login", "op1", "--password-file", pw, "--http",
+                     "127.0.0.1:%d" % self.d.http_port, "--session", session)
+        out = os.path.join(self.tmp, "cli.pdf")
+        res = self.d.vigie("incident", "report", str(iid), "--for", "victim_support", "--out", out,
+                           "--session", session)
+        self.assertIn("for victim_support", res.stdout)
+        self.assertIn("France Victimes 44", self.text(out))
+        res = self.d.vigie("incident", "report", str(iid), "--for", "nobody", "--out", out,
+                           "--session", session, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("victim_support", res.stderr)
         # who may ask, and how
         inst = self.session("inst", "installer")
         self.assertEqual(self.pdf(inst, iid, "magistrate")[0], 403)
@@ -188,11 +203,8 @@ class ReportPdf(MeasuresTest):
         self.assertEqual(res.returncode, 1)
         self.assertIn("does not have the hash the report carries", res.stderr)
         # the stored record changed after the fact
-        con = sqlite3.connect(os.path.join(self.d.dir, "vigie.db"))
-        con.execute("UPDATE reports SET content = replace(content, 'police sur place', "
-                    "'rien de grave') WHERE incident_id = ?", (iid,))
-        con.commit()
-        con.close()
+        self.d.execute("UPDATE reports SET content = replace(content, 'police sur place', "
+                       "'rien de grave') WHERE incident_id = ?", iid)
         res = self.verify(path)
         self.assertEqual(res.returncode, 1)
         self.assertIn("was modified", res.stderr)
