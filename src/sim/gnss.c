@@ -11,6 +11,8 @@
 /* For a circular normal error with sigma per axis, the radius holding 95%
  * of the errors is sigma * sqrt(-2 ln 0.05) (Rayleigh distribution). */
 #define R95_PER_SIGMA 2.447746830680816
+/* A cold start's larger errors fade over this many epochs after the fix. */
+#define COLD_FADE_EPOCHS 60.0
 
 void vg__sim_gnss_defaults(struct vg__sim_gnss *g)
 {
@@ -27,6 +29,9 @@ void vg__sim_gnss_defaults(struct vg__sim_gnss *g)
     g->accuracy_spread = 0.25;
     g->accuracy_correlation_s = 120.0;
     g->reacquire_s = 5.0;
+    g->cold_start_after_s = 0.0; /* off unless a scenario asks */
+    g->cold_reacquire_s = 30.0;
+    g->cold_error_factor = 4.0;
 }
 
 void vg__sim_gnss_init(struct vg__sim_gnss_state *st, uint64_t seed)
@@ -38,6 +43,8 @@ void vg__sim_gnss_init(struct vg__sim_gnss_state *st, uint64_t seed)
     st->outlier_east_m = st->outlier_north_m = st->outlier_m = 0.0f;
     st->outlier_reported = 0;
     st->blocked_until = -1;
+    st->blocked_run = 0;
+    st->cold_left = 0;
 }
 
 /* Two independent standard normal draws (Box-Muller, both twins used). */
@@ -76,6 +83,10 @@ void vg__sim_gnss_step(const struct vg__sim_gnss *g, struct vg__sim_gnss_state *
     st->epoch++;
 
     double scale = canyon ? g->canyon_factor : 1.0;
+    /* a cold start's first minute: errors (and the receiver's own estimate
+     * of them) larger, fading linearly back to normal */
+    if (st->cold_left > 0)
+        scale *= 1.0 + (g->cold_error_factor - 1.0) * (double)st->cold_left / COLD_FADE_EPOCHS;
     double sigma = g->r95_m * scale / R95_PER_SIGMA;
     double r95_here = g->r95_m * scale;
 
@@ -110,7 +121,17 @@ void vg__sim_gnss_step(const struct vg__sim_gnss *g, struct vg__sim_gnss_state *
     out->speed_noise_mps = 0.15 * n4;
     out->heading_noise_deg = 3.0 * n5;
 
-    if (blocked)
+    if (blocked) {
         st->blocked_until = st->epoch + (int64_t)ceil(g->reacquire_s);
+        st->blocked_run++;
+        if (g->cold_start_after_s > 0.0 && (double)st->blocked_run >= g->cold_start_after_s) {
+            st->blocked_until = st->epoch + (int64_t)ceil(g->cold_reacquire_s);
+            st->cold_left = (int32_t)(COLD_FADE_EPOCHS + ceil(g->cold_reacquire_s));
+        }
+    } else {
+        st->blocked_run = 0;
+        if (st->cold_left > 0)
+            st->cold_left--;
+    }
     out->fix = !blocked && st->epoch > st->blocked_until;
 }

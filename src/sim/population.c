@@ -6,6 +6,7 @@
  * whatever the number of pairs. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -219,6 +220,381 @@ static int generate_pair(struct vg_sim_scenario *sc, const struct vg__sim_popula
     return VG_OK;
 }
 
+/* ---- the daily-life mix of the alert-quality corpus ---------------------- */
+
+#define MIX_MAX_EVENTS 64
+#define HOUR_S         3600.0
+
+struct day {
+    const struct vg__sim_mix *mix;
+    struct vg_prng *rng;
+    double end_s;
+    double radius_m;
+    bool metro;    /* commutes by metro when the distance calls for transit */
+    bool car_park; /* parks underground at work */
+    struct vg__sim_event ev[MIX_MAX_EVENTS];
+    size_t n_ev;
+};
+
+static void add_event(struct day *d, uint8_t type, double from_s, double to_s, double value)
+{
+    if (d->n_ev == MIX_MAX_EVENTS || from_s >= d->end_s || to_s <= from_s)
+        return;
+    struct vg__sim_event *e = &d->ev[d->n_ev++];
+    memset(e, 0, sizeof *e);
+    e->type = type;
+    e->from_ms = (int64_t)(from_s * 1000.0);
+    e->to_ms = to_s >= d->end_s + 86400.0 ? VG__SIM_FOREVER_MS : (int64_t)(to_s * 1000.0);
+    e->value = value;
+}
+
+/* Seconds of the run at local hour h of the first day (0 at the start). */
+static double at_hour(const struct day *d, double h)
+{
+    return fmax(0.0, (h - d->mix->start_hour) * HOUR_S);
+}
+
+static unsigned poisson(struct vg_prng *rng, double mean)
+{
+    double l = exp(-mean), p = 1.0;
+    unsigned k = 0;
+    do {
+        k++;
+        p *= vg_prng_uniform(rng);
+    } while (p > l && k < 100);
+    return k - 1;
+}
+
+/* A trip by a given mode (0: chosen by the distance, metro for a metro
+ * commuter), through one via-point off the straight line when long; car
+ * trips may go through a tunnel (a hole of 20 s to 2.5 min). Returns the
+ * mode used, 0 on error. */
+static uint8_t mix_trip(struct vg__sim_timeline *tl, struct day *d, double depart_s,
+                        struct vg_geo_point to, uint8_t mode, double speed_mps)
+{
+    double dist, bearing;
+    if (vg_geo_inverse(tl->at, to, &dist, &bearing) != VG_OK)
+        return 0;
+    if (dist < 1.0)
+        return VG__SIM_WALK; /* nowhere to go */
+    struct vg_geo_point points[2];
+    size_t n = 0;
+    double off = vg_prng_normal(d->rng) * 0.08 * dist;
+    off = fmax(-0.2 * dist, fmin(0.2 * dist, off));
+    if (dist > 1000.0 && mode != VG__SIM_METRO && speed_mps <= 0.0) {
+        struct vg_geo_point mid;
+        if (vg_geo_destination(tl->at, bearing, dist / 2.0, &mid) != VG_OK ||
+            vg_geo_destination(mid, fmod(bearing + (off >= 0 ? 90.0 : 270.0), 360.0), fabs(off),
+                               &points[0]) != VG_OK)
+            return 0;
+        n = 1;
+    }
+    points[n++] = to;
+    struct vg__sim_trip trip = {.depart_s = depart_s, .via = points, .n_points = n};
+    trip.mode = mode ? mode : choose_mode(dist, d->rng);
+    if (!mode && d->metro && trip.mode == VG__SIM_TRANSIT)
+        trip.mode = VG__SIM_METRO;
+    vg__sim_mode_defaults(trip.mode, &trip.speed_mps, &trip.stop_every_m, &trip.stop_s);
+    trip.speed_mps =
+        speed_mps > 0.0 ? speed_mps : trip.speed_mps * vg_prng_range(d->rng, 0.85, 1.15);
+    if (vg__sim_timeline_trip(tl, &trip) != VG_OK)
+        return 0;
+    if (trip.mode == VG__SIM_CAR && vg_prng_uniform(d->rng) < d->mix->tunnel_probability) {
+        double len = vg_prng_range(d->rng, 20.0, 150.0);
+        double from = vg_prng_range(d->rng, depart_s, fmax(depart_s, tl->free_s - len));
+        add_event(d, VG__SIM_EV_GNSS_HOLE, from, from + len, 0.0);
+    }
+    return trip.mode;
+}
+
+/* A point at distance_m, bearing_deg from `from`. */
+static struct vg_geo_point toward(struct vg_geo_point from, double bearing_deg, double distance_m)
+{
+    struct vg_geo_point p = from;
+    (void)vg_geo_destination(from, fmod(bearing_deg + 720.0, 360.0), distance_m, &p);
+    return p;
+}
+
+/* Errands: short trips from where the person is, a stay, then on. Ends
+ * wherever the last errand was (the caller goes home). */
+static int errands(struct vg__sim_timeline *tl, struct day *d, unsigned n, double not_after_s)
+{
+    for (unsigned i = 0; i < n; i++) {
+        double depart = tl->free_s + vg_prng_range(d->rng, 300.0, 1800.0);
+        if (depart >= not_after_s)
+            break;
+        struct vg_geo_point to = toward(tl->at, vg_prng_range(d->rng, 0.0, 360.0),
+                                        exp(vg_prng_range(d->rng, log(300.0), log(5000.0))));
+        if (!mix_trip(tl, d, depart, to, 0, 0.0))
+            return VG_EINVAL;
+        tl->free_s += vg_prng_range(d->rng, 600.0, 3600.0); /* shopping */
+        if (tl->free_s > d->end_s)
+            break;
+    }
+    return VG_OK;
+}
+
+/* An ordinary day: home, maybe work (by the mode the distance calls for,
+ * perhaps parking underground), errands, home. `home_by_h`: the evening's
+ * latest return (intrusion pairs keep their evening free). */
+static int ordinary_day(struct vg__sim_timeline *tl, struct day *d, struct vg_geo_point home,
+                        struct vg_geo_point work, bool works, bool evening_free)
+{
+    unsigned n_errands = poisson(d->rng, d->mix->errands_per_day);
+    double evening = at_hour(d, evening_free ? 19.0 : 21.5);
+    if (works) {
+        double depart = at_hour(d, vg_prng_range(d->rng, 6.5, 9.0));
+        uint8_t mode = mix_trip(tl, d, depart, work, 0, 0.0);
+        if (!mode)
+            return VG_EINVAL;
+        if (mode == VG__SIM_CAR && d->car_park) {
+            add_event(d, VG__SIM_EV_GNSS_HOLE, tl->free_s,
+                      tl->free_s + vg_prng_range(d->rng, 180, 480), 0.0);
+            add_event(d, VG__SIM_EV_NETWORK_OUTAGE, tl->free_s,
+                      tl->free_s + vg_prng_range(d->rng, 60.0, 300.0), 0.0);
+        }
+        double leave = fmax(tl->free_s + 1800.0, at_hour(d, vg_prng_range(d->rng, 16.0, 18.5)));
+        if (mode == VG__SIM_CAR && d->car_park)
+            add_event(d, VG__SIM_EV_GNSS_HOLE, leave - 120.0, leave + 60.0, 0.0);
+        tl->free_s = leave; /* the next trip departs from here on */
+    } else {
+        tl->free_s = fmax(tl->free_s, at_hour(d, vg_prng_range(d->rng, 8.5, 11.0)));
+    }
+    int rc = errands(tl, d, n_errands, evening - 1800.0);
+    if (rc)
+        return rc;
+    double back = tl->free_s + vg_prng_range(d->rng, 60.0, 600.0);
+    if (!mix_trip(tl, d, back, home, 0, 0.0))
+        return VG_EINVAL;
+    return VG_OK;
+}
+
+/* The author's intrusion from home, in the evening, against her home. */
+enum intrusion { NO_INTRUSION, APPROACH, WALK_IN, STALK, DRIVE_THROUGH, VISIT };
+
+static int intrude(struct vg__sim_timeline *tl, struct day *d, enum intrusion kind,
+                   struct vg_geo_point his_home, struct vg_geo_point her_home)
+{
+    double r = d->radius_m;
+    double dist, b; /* from her home toward his */
+    if (vg_geo_inverse(her_home, his_home, &dist, &b) != VG_OK)
+        return VG_EINVAL;
+    double t = fmax(tl->free_s + 600.0, at_hour(d, vg_prng_range(d->rng, 20.0, 22.5)));
+    switch (kind) {
+    case APPROACH: {
+        struct vg_geo_point target = toward(her_home, vg_prng_range(d->rng, 0.0, 360.0),
+                                            vg_prng_range(d->rng, 0.2, 0.8) * r);
+        if (!mix_trip(tl, d, t, target, 0, 0.0) ||
+            !mix_trip(tl, d, tl->free_s + vg_prng_range(d->rng, 300.0, 900.0), his_home, 0, 0.0))
+            return VG_EINVAL;
+        return VG_OK;
+    }
+    case WALK_IN: {
+        double bb = b + vg_prng_range(d->rng, -30.0, 30.0);
+        struct vg_geo_point car =
+            toward(her_home, bb, 2.0 * r + vg_prng_range(d->rng, 300.0, 800.0));
+        struct vg_geo_point in = toward(her_home, bb, vg_prng_range(d->rng, 0.4, 0.9) * r);
+        double walk = vg_prng_range(d->rng, 1.2, 1.7);
+        if (!mix_trip(tl, d, t, car, VG__SIM_CAR, 0.0) ||
+            !mix_trip(tl, d, tl->free_s + 60.0, in, VG__SIM_WALK, walk) ||
+            !mix_trip(tl, d, tl->free_s + vg_prng_range(d->rng, 120.0, 600.0), car, VG__SIM_WALK,
+                      walk) ||
+            !mix_trip(tl, d, tl->free_s + 60.0, his_home, VG__SIM_CAR, 0.0))
+            return VG_EINVAL;
+        return VG_OK;
+    }
+    case STALK: {
+        double bb = b + vg_prng_range(d->rng, -20.0, 20.0);
+        struct vg_geo_point car = toward(her_home, bb, 2.0 * r + 400.0);
+        if (!mix_trip(tl, d, t, car, VG__SIM_CAR, 0.0))
+            return VG_EINVAL;
+        unsigned legs = 6 + (unsigned)(vg_prng_uniform(d->rng) * 7.0);
+        for (unsigned i = 0; i < legs; i++) {
+            double e = fmax(-200.0, fmin(200.0, vg_prng_normal(d->rng) * 80.0));
+            if (i == legs / 2) /* at least once just inside */
+                e = -vg_prng_range(d->rng, 50.0, 150.0);
+            struct vg_geo_point at =
+                toward(her_home, bb + vg_prng_range(d->rng, -4.0, 4.0), 2.0 * r + e);
+            if (!mix_trip(tl, d, tl->free_s + vg_prng_range(d->rng, 60.0, 240.0), at, VG__SIM_WALK,
+                          vg_prng_range(d->rng, 0.8, 1.4)))
+                return VG_EINVAL;
+        }
+        if (!mix_trip(tl, d, tl->free_s + 60.0, car, VG__SIM_WALK, 1.4) ||
+            !mix_trip(tl, d, tl->free_s + 60.0, his_home, VG__SIM_CAR, 0.0))
+            return VG_EINVAL;
+        return VG_OK;
+    }
+    case DRIVE_THROUGH: {
+        double c = vg_prng_range(d->rng, 0.3, 0.7) * r;
+        struct vg_geo_point a = toward(toward(her_home, b, 2.0 * r + 2000.0), b + 90.0, c);
+        struct vg_geo_point z = toward(toward(her_home, b + 180.0, 2.0 * r + 2000.0), b + 90.0, c);
+        if (!mix_trip(tl, d, t, a, VG__SIM_CAR, 0.0) ||
+            !mix_trip(tl, d, tl->free_s + 30.0, z, VG__SIM_CAR,
+                      vg_prng_range(d->rng, 25.0, 36.0)) ||
+            !mix_trip(tl, d, tl->free_s + 300.0, his_home, VG__SIM_CAR, 0.0))
+            return VG_EINVAL;
+        return VG_OK;
+    }
+    default: return VG_OK;
+    }
+}
+
+static int generate_pair_mix(struct vg_sim_scenario *sc, const struct vg__sim_population *pop,
+                             size_t k, double radius_m, struct vg__sim_pair *pair)
+{
+    const struct vg__sim_mix *mix = &pop->mix;
+    struct vg_prng rng;
+    vg_prng_seed(&rng, vg__sim_mix(sc->seed ^ POPULATION_TAG, pop->seed_offset, k, 1));
+    struct vg_geo_point ph, pw, ah = {0, 0}, aw = {0, 0};
+    if (draw_place(sc, pop, &rng, &ph) || draw_place(sc, pop, &rng, &pw))
+        return VG_ENOTFOUND;
+    bool close = vg_prng_uniform(&rng) < mix->close_fraction;
+    if (close) {
+        /* a small town: he lives between 1.3R and 2.6R from her home */
+        ah = toward(ph, vg_prng_range(&rng, 0.0, 360.0), vg_prng_range(&rng, 1.3, 2.6) * radius_m);
+        if (draw_place(sc, pop, &rng, &aw))
+            return VG_ENOTFOUND;
+    } else {
+        struct plane pl;
+        plane_init(&pl, ph);
+        double p1[2], p2[2];
+        to_plane(&pl, ph, &p1[0], &p1[1]);
+        to_plane(&pl, pw, &p2[0], &p2[1]);
+        double best = -1.0;
+        for (int attempt = 0; attempt < PLACEMENT_ATTEMPTS; attempt++) {
+            struct vg_geo_point h, w;
+            if (draw_place(sc, pop, &rng, &h) || draw_place(sc, pop, &rng, &w))
+                return VG_ENOTFOUND;
+            double a1[2], a2[2];
+            to_plane(&pl, h, &a1[0], &a1[1]);
+            to_plane(&pl, w, &a2[0], &a2[1]);
+            double clearance = segment_segment(a1, a2, p1, p2);
+            if (clearance > best) {
+                best = clearance;
+                ah = h;
+                aw = w;
+            }
+            if (best >= 2.0 * radius_m + CLEARANCE_MARGIN_M)
+                break;
+        }
+    }
+    set_place(&pair->person[0], "home", ah);
+    set_place(&pair->person[0], "work", aw);
+    set_place(&pair->person[1], "home", ph);
+    set_place(&pair->person[1], "work", pw);
+
+    /* the pair's intrusion, if any */
+    double u = vg_prng_uniform(&rng), acc = 0.0;
+    enum intrusion kind = NO_INTRUSION;
+    const double fractions[] = {pop->approach_fraction, mix->walk_in_fraction, mix->stalk_fraction,
+                                mix->drive_through_fraction, mix->visit_fraction};
+    for (int i = 0; i < 5; i++) {
+        acc += fractions[i];
+        if (u < acc) {
+            kind = (enum intrusion)(APPROACH + i);
+            break;
+        }
+    }
+    bool driver = vg_prng_uniform(&rng) < mix->driver_fraction;
+
+    double end_s = (double)sc->duration_ms / 1000.0;
+    for (int r = 0; r < 2; r++) {
+        struct vg__sim_person *p = &pair->person[r];
+        vg__sim_wander_draw(p, &rng);
+        struct day d = {.mix = mix, .rng = &rng, .end_s = end_s, .radius_m = radius_m};
+        d.metro = vg_prng_uniform(&rng) < mix->metro_fraction;
+        d.car_park = vg_prng_uniform(&rng) < mix->car_park_fraction;
+        struct vg_geo_point home = p->places[0].p, work = p->places[1].p;
+        if (vg_prng_uniform(&rng) < mix->canyon_fraction)
+            p->canyon_spots[p->n_canyon_spots++] = home;
+        if (vg_prng_uniform(&rng) < mix->canyon_fraction)
+            p->canyon_spots[p->n_canyon_spots++] = work;
+        struct vg__sim_timeline tl;
+        int rc = vg__sim_timeline_begin(&tl, p, home);
+        if (rc)
+            return rc;
+        bool works = vg_prng_uniform(&rng) >= mix->non_worker_fraction;
+        if (kind == VISIT) {
+            if (r == 1) { /* she spends the afternoon near his home */
+                struct vg_geo_point spot = toward(ah, vg_prng_range(&rng, 0.0, 360.0),
+                                                  vg_prng_range(&rng, 0.4, 0.9) * radius_m);
+                if (!mix_trip(&tl, &d, at_hour(&d, vg_prng_range(&rng, 13.0, 16.0)), spot, 0,
+                              0.0) ||
+                    !mix_trip(&tl, &d, tl.free_s + vg_prng_range(&rng, 3600.0, 7200.0), home, 0,
+                              0.0))
+                    return VG_EINVAL;
+            }
+        } else if (r == 0 && driver && kind == NO_INTRUSION) {
+            /* deliveries: a day of car trips across the communes */
+            tl.free_s = at_hour(&d, vg_prng_range(&rng, 7.0, 8.5));
+            unsigned stops = 8 + (unsigned)(vg_prng_uniform(&rng) * 10.0);
+            for (unsigned i = 0; i < stops && tl.free_s < at_hour(&d, 18.0); i++) {
+                struct vg_geo_point to;
+                if (draw_place(sc, pop, &rng, &to))
+                    return VG_ENOTFOUND;
+                if (!mix_trip(&tl, &d, tl.free_s + vg_prng_range(&rng, 120.0, 900.0), to,
+                              VG__SIM_CAR, 0.0))
+                    return VG_EINVAL;
+            }
+            if (!mix_trip(&tl, &d, tl.free_s + 300.0, home, VG__SIM_CAR, 0.0))
+                return VG_EINVAL;
+        } else {
+            if ((rc = ordinary_day(&tl, &d, home, work, works, kind != NO_INTRUSION)))
+                return rc;
+            if (r == 0 && kind != NO_INTRUSION && (rc = intrude(&tl, &d, kind, ah, ph)))
+                return rc;
+        }
+        /* the environment and the devices */
+        unsigned n = poisson(&rng, mix->indoor_loss_per_day * end_s / 86400.0);
+        for (unsigned i = 0; i < n; i++) {
+            double from = vg_prng_range(&rng, 0.0, end_s);
+            add_event(&d, VG__SIM_EV_GNSS_HOLE, from,
+                      from + exp(vg_prng_range(&rng, log(180.0), log(2700.0))), 0.0);
+        }
+        n = poisson(&rng, mix->no_network_per_day * end_s / 86400.0);
+        for (unsigned i = 0; i < n; i++) {
+            double from = vg_prng_range(&rng, 0.0, end_s);
+            add_event(&d, VG__SIM_EV_NETWORK_OUTAGE, from,
+                      from + vg_prng_range(&rng, 300.0, 2400.0), 0.0);
+        }
+        if (vg_prng_uniform(&rng) < mix->switch_off_fraction) {
+            double from = vg_prng_range(&rng, 0.0, end_s);
+            add_event(&d, VG__SIM_EV_SWITCHED_OFF, from, from + vg_prng_range(&rng, 600.0, 5400.0),
+                      0.0);
+        }
+        if (vg_prng_uniform(&rng) < mix->battery_fault_fraction)
+            add_event(&d, VG__SIM_EV_BATTERY_DRAIN, vg_prng_range(&rng, 0.0, 0.7 * end_s),
+                      end_s + 2.0 * 86400.0, vg_prng_range(&rng, 20.0, 60.0));
+        if (r == 0) {
+            if (vg_prng_uniform(&rng) < mix->strap_cut_fraction)
+                add_event(&d, VG__SIM_EV_STRAP_CUT, vg_prng_range(&rng, 0.0, end_s),
+                          end_s + 2.0 * 86400.0, 0.0);
+            if (vg_prng_uniform(&rng) < mix->skin_loss_fraction) {
+                double from = vg_prng_range(&rng, 0.0, end_s);
+                add_event(&d, VG__SIM_EV_SKIN_LOST, from, from + vg_prng_range(&rng, 300.0, 1800.0),
+                          0.0);
+            }
+            if (vg_prng_uniform(&rng) < mix->left_behind_fraction) {
+                double from = vg_prng_range(&rng, 0.0, end_s);
+                add_event(&d, VG__SIM_EV_LEFT_BEHIND, from,
+                          from + vg_prng_range(&rng, 600.0, 2400.0), 0.0);
+                struct vg__sim_pos at;
+                size_t cursor = 0;
+                vg__sim_position(p, from, &cursor, &at);
+                d.ev[d.n_ev - 1].spot = (struct vg_geo_point){at.lat_deg, at.lon_deg};
+            }
+        }
+        if (d.n_ev) {
+            p->events = malloc(d.n_ev * sizeof *p->events);
+            if (!p->events)
+                return VG_ENOSPC;
+            memcpy(p->events, d.ev, d.n_ev * sizeof *p->events);
+            p->n_events = d.n_ev;
+        }
+    }
+    return VG_OK;
+}
+
 int vg__sim_population_generate(struct vg_sim_scenario *sc, const struct vg__sim_population *pop,
                                 const struct vg__sim_measure_spec *tmpl,
                                 const struct vg__sim_gnss *gnss, char *err, size_t len)
@@ -232,7 +608,8 @@ int vg__sim_population_generate(struct vg_sim_scenario *sc, const struct vg__sim
             pair->person[r].gnss = *gnss;
             pair->person[r].wander_m = 5.0;
         }
-        int rc = generate_pair(sc, pop, k, tmpl->m.alert_radius_m, pair);
+        int rc = pop->mix.present ? generate_pair_mix(sc, pop, k, tmpl->m.alert_radius_m, pair)
+                                  : generate_pair(sc, pop, k, tmpl->m.alert_radius_m, pair);
         if (rc == VG_ENOTFOUND)
             return vg__sim_fail(
                 err, len, rc, "population: no point could be drawn inside a commune (pair %zu)", k);

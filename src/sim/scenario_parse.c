@@ -4,6 +4,7 @@
  * seed, so the movement is fixed by the file. */
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,9 @@ static int parse_gnss(struct ctx *c, json_t *g, const char *path, struct vg__sim
                                        "accuracy_spread",
                                        "accuracy_correlation_s",
                                        "reacquire_s",
+                                       "cold_start_after_s",
+                                       "cold_reacquire_s",
+                                       "cold_error_factor",
                                        NULL};
     int rc;
     if ((rc = need_object(c, g, path)) || (rc = only_keys(c, g, path, keys)) ||
@@ -226,7 +230,13 @@ static int parse_gnss(struct ctx *c, json_t *g, const char *path, struct vg__sim
         (rc = opt_number(c, g, path, "accuracy_spread", 0.0, 2.0, &out->accuracy_spread, NULL)) ||
         (rc = opt_number(c, g, path, "accuracy_correlation_s", 1.0, 36000.0,
                          &out->accuracy_correlation_s, NULL)) ||
-        (rc = opt_number(c, g, path, "reacquire_s", 0.0, 600.0, &out->reacquire_s, NULL)))
+        (rc = opt_number(c, g, path, "reacquire_s", 0.0, 600.0, &out->reacquire_s, NULL)) ||
+        (rc = opt_number(c, g, path, "cold_start_after_s", 0.0, 86400.0, &out->cold_start_after_s,
+                         NULL)) ||
+        (rc = opt_number(c, g, path, "cold_reacquire_s", 0.0, 600.0, &out->cold_reacquire_s,
+                         NULL)) ||
+        (rc = opt_number(c, g, path, "cold_error_factor", 1.0, 100.0, &out->cold_error_factor,
+                         NULL)))
         return rc;
     if (out->outlier_max_m < out->outlier_min_m)
         return FAIL(c, VG_ERANGE, "%s.outlier_max_m: %.10g m is below outlier_min_m (%.10g m)",
@@ -991,11 +1001,61 @@ static int parse_pair(struct ctx *c, json_t *v, size_t index, struct vg__sim_pai
 
 /* ---- the population ---- */
 
+/* population.mix: the daily life of the alert-quality corpus. */
+static int parse_mix(struct ctx *c, json_t *v, struct vg__sim_mix *m)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+        double max, def;
+    } fields[] = {
+#define F(name, max, def) {#name, offsetof(struct vg__sim_mix, name), max, def}
+        F(start_hour, 24.0, 0.0),
+        F(close_fraction, 1.0, 0.1),
+        F(driver_fraction, 1.0, 0.05),
+        F(non_worker_fraction, 1.0, 0.2),
+        F(errands_per_day, 20.0, 1.5),
+        F(metro_fraction, 1.0, 0.15),
+        F(canyon_fraction, 1.0, 0.2),
+        F(indoor_loss_per_day, 50.0, 1.0),
+        F(car_park_fraction, 1.0, 0.3),
+        F(tunnel_probability, 1.0, 0.15),
+        F(no_network_per_day, 50.0, 0.2),
+        F(switch_off_fraction, 1.0, 0.02),
+        F(battery_fault_fraction, 1.0, 0.01),
+        F(strap_cut_fraction, 1.0, 0.003),
+        F(skin_loss_fraction, 1.0, 0.005),
+        F(left_behind_fraction, 1.0, 0.005),
+        F(walk_in_fraction, 1.0, 0.01),
+        F(stalk_fraction, 1.0, 0.01),
+        F(drive_through_fraction, 1.0, 0.01),
+        F(visit_fraction, 1.0, 0.01),
+#undef F
+    };
+    const char *path = "population.mix";
+    const char *keys[sizeof fields / sizeof fields[0] + 1];
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        keys[i] = fields[i].key;
+    keys[sizeof fields / sizeof fields[0]] = NULL;
+    int rc;
+    if ((rc = need_object(c, v, path)) || (rc = only_keys(c, v, path, keys)))
+        return rc;
+    memset(m, 0, sizeof *m);
+    m->present = true;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        double *dst = (double *)((char *)m + fields[i].off);
+        *dst = fields[i].def;
+        if ((rc = opt_number(c, v, path, fields[i].key, 0.0, fields[i].max, dst, NULL)))
+            return rc;
+    }
+    return VG_OK;
+}
+
 static int parse_population(struct ctx *c, json_t *v, struct vg__sim_population *pop)
 {
     static const char *const keys[] = {
         "pairs",       "communes",    "seed_offset", "approach_fraction",
-        "mean_stay_s", "name_prefix", NULL};
+        "mean_stay_s", "name_prefix", "mix",         NULL};
     const char *path = "population";
     int rc;
     double pairs = 0.0;
@@ -1044,6 +1104,9 @@ static int parse_population(struct ctx *c, json_t *v, struct vg__sim_population 
     }
     if (!c->tmpl.present)
         return FAIL(c, VG_EINVAL, "population: needs the top-level \"measure\" for its pairs");
+    json_t *mix = json_object_get(v, "mix");
+    if (mix && (rc = parse_mix(c, mix, &pop->mix)))
+        return rc;
     return VG_OK;
 }
 

@@ -170,6 +170,19 @@ static bool in_area(const struct vg_sim_scenario *sc, uint8_t kind, int64_t rel_
     return false;
 }
 
+/* The person's own canyon spots (a narrow street at home, at work). */
+static bool in_canyon_spot(const struct vg__sim_person *p, const struct vg__sim_pos *device)
+{
+    for (size_t i = 0; i < p->n_canyon_spots; i++) {
+        double north = (device->lat_deg - p->canyon_spots[i].lat_deg) * 111000.0;
+        double east = (device->lon_deg - p->canyon_spots[i].lon_deg) * 111000.0 *
+                      cos(device->lat_deg * 0.017453292519943295);
+        if (north * north + east * east <= VG__SIM_CANYON_SPOT_M * VG__SIM_CANYON_SPOT_M)
+            return true;
+    }
+    return false;
+}
+
 /* A jammer carried by `carrier` (at carrier_pos) reaches the device? A
  * jamming event without a radius jams the carrier's own unit only. */
 static bool jammed_by(const struct vg__sim_person *carrier, int64_t rel_ms, bool own,
@@ -223,7 +236,8 @@ static void advance_epoch(struct vg_sim_world *w, size_t u)
         vg__sim_position(other, (double)epoch, &st->grid_other_cursor, &other_pos);
         blocked = jammed_by(other, rel_ms, false, &other_pos, &device);
     }
-    bool canyon = in_area(sc, VG__SIM_AREA_CANYON, rel_ms, device.lat_deg, device.lon_deg);
+    bool canyon = in_canyon_spot(self, &device) ||
+                  in_area(sc, VG__SIM_AREA_CANYON, rel_ms, device.lat_deg, device.lon_deg);
 
     struct vg__sim_gnss_epoch e;
     vg__sim_gnss_step(&self->gnss, &st->gnss, canyon, blocked, &e);
@@ -331,4 +345,36 @@ int vg_sim_world_sample(struct vg_sim_world *w, size_t unit, int64_t t_ms,
     st->last_t_ms = t_ms;
     st->last_rel_ms = rel_ms;
     return VG_OK;
+}
+
+_Static_assert((int)VG_SIM_EV_SOS == (int)VG__SIM_EV_SOS &&
+                   (int)VG_SIM_EV_JAMMING == (int)VG__SIM_EV_JAMMING &&
+                   (int)VG_SIM_EV_BATTERY_DRAIN == (int)VG__SIM_EV_BATTERY_DRAIN &&
+                   (int)VG_SIM_EV_SWITCHED_OFF == (int)VG__SIM_EV_SWITCHED_OFF,
+               "world.h's event kinds follow the scenario's, in the same order");
+
+size_t vg_sim_world_faults(const struct vg_sim_world *w, size_t pair, struct vg_sim_fault *out,
+                           size_t max)
+{
+    const struct vg_sim_scenario *sc = w->sc;
+    if (pair >= sc->n_pairs)
+        return 0;
+    size_t n = 0;
+    for (int role = 0; role < 2; role++) {
+        const struct vg__sim_person *p = &sc->pairs[pair].person[role];
+        for (size_t i = 0; i < p->n_events; i++) {
+            const struct vg__sim_event *e = &p->events[i];
+            if (n < max) {
+                out[n] = (struct vg_sim_fault){
+                    .kind = e->type,
+                    .role = (uint8_t)role,
+                    .from_s = e->from_ms / 1000,
+                    .to_s = e->to_ms == VG__SIM_FOREVER_MS ? -1 : e->to_ms / 1000,
+                    .value = e->value,
+                };
+            }
+            n++;
+        }
+    }
+    return n;
 }

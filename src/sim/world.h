@@ -77,6 +77,36 @@ struct vg_sim_sample {
 int vg_sim_world_sample(struct vg_sim_world *w, size_t unit, int64_t t_ms,
                         struct vg_sim_sample *out);
 
+/* ---- what happens to the devices (the scenario's events) ---- */
+
+enum vg_sim_fault_kind {
+    VG_SIM_EV_SOS = 1,
+    VG_SIM_EV_CALLBACK,
+    VG_SIM_EV_STRAP_CUT,
+    VG_SIM_EV_SKIN_LOST,
+    VG_SIM_EV_SWITCHED_OFF,
+    VG_SIM_EV_NETWORK_OUTAGE,
+    VG_SIM_EV_LEFT_BEHIND,
+    VG_SIM_EV_GNSS_HOLE,
+    VG_SIM_EV_BATTERY_DRAIN,
+    VG_SIM_EV_JAMMING,
+};
+
+/* One event of a pair's persons, as the scenario (or the population's mix)
+ * set it: the true device faults (strap cut, bracelet off, unit switched
+ * off, left behind, battery drained) and the true losses of sky or network. */
+struct vg_sim_fault {
+    uint8_t kind;         /* enum vg_sim_fault_kind */
+    uint8_t role;         /* 0 the author (his unit, his bracelet), 1 the protected person */
+    int64_t from_s, to_s; /* seconds of the run; to_s -1: for ever */
+    double value;         /* battery: % per hour; jamming: radius (m) */
+};
+
+/* Pair i's events, both persons: fills out[0..max) and returns how many
+ * there are (0 for a bad pair). */
+size_t vg_sim_world_faults(const struct vg_sim_world *w, size_t pair, struct vg_sim_fault *out,
+                           size_t max);
+
 /* ---- ground truth (movement alone, 1 s resolution) ---- */
 
 enum vg_sim_truth_kind {

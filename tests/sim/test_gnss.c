@@ -362,6 +362,63 @@ static void test_jamming(void **state)
 
 /* The fix at a given second does not depend on when or how often the unit
  * is sampled; another run seed gives other errors, never other movement. */
+/* Cold starts: a receiver without sky for cold_start_after_s needs
+ * cold_reacquire_s (not reacquire_s) to fix again, and errs about
+ * cold_error_factor times more at first, back to normal a minute later; a
+ * short hole is a warm start. */
+static void test_cold_start(void **state)
+{
+    (void)state;
+    snprintf(json_buf, sizeof json_buf,
+             "{\"duration_s\": 7200, \"measure\": {\"alert_radius_m\": 2000},"
+             "\"gnss\": {\"r95_m\": 10, \"outlier_rate_per_h\": 0, \"cold_start_after_s\": 600,"
+             "  \"cold_reacquire_s\": 40, \"cold_error_factor\": 6},"
+             "\"pairs\": [{\"author\": {\"wander_m\": 0, \"places\": {\"home\": [47.2, -1.55]},"
+             "  \"events\": [{\"type\": \"gnss_hole\", \"from_s\": 100, \"to_s\": 160},"
+             "              {\"type\": \"gnss_hole\", \"from_s\": 1000, \"to_s\": 2000}]},"
+             " \"protected\": {\"places\": {\"home\": [47.4, -1.45]}}}]}");
+    struct vg_sim_scenario *sc = must_parse(json_buf);
+    double warm_first = -1, cold_first = -1, cold_err = 0, later_err = 0;
+    int n_cold = 0, n_later = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        struct vg_sim_world *w = must_world(sc, seed, WINTER_START_MS);
+        bool seen_warm = false, seen_cold = false;
+        for (int t = 0; t < 2200; t++) {
+            struct vg_sim_sample s;
+            assert_int_equal(vg_sim_world_sample(w, 0, WINTER_START_MS + t * 1000LL, &s), VG_OK);
+            if (s.fix.quality == VG_FIX_NONE)
+                continue;
+            double e, n;
+            fix_error(&s, &e, &n);
+            if (t >= 160 && !seen_warm) {
+                seen_warm = true;
+                warm_first = fmax(warm_first, t - 160);
+            }
+            if (t >= 2000 && !seen_cold) {
+                seen_cold = true;
+                cold_first = fmax(cold_first, t - 2000);
+            }
+            if (t >= 2000 && t < 2050) {
+                cold_err += hypot(e, n);
+                n_cold++;
+            } else if (t >= 2120) {
+                later_err += hypot(e, n);
+                n_later++;
+            }
+        }
+        vg_sim_world_free(w);
+    }
+    /* warm: reacquire_s (5 s); cold: 40 s */
+    assert_true(warm_first >= 5 && warm_first <= 7);
+    assert_true(cold_first >= 40 && cold_first <= 42);
+    cold_err /= n_cold;
+    later_err /= n_later;
+    print_message("  mean error just after a cold start %.1f m, a minute later %.1f m\n", cold_err,
+                  later_err);
+    assert_true(cold_err > 3.0 * later_err);
+    vg_sim_scenario_free(sc);
+}
+
 static void test_determinism(void **state)
 {
     (void)state;
@@ -420,4 +477,5 @@ static void test_sampling_rules(void **state)
 SIM_TEST_MAIN(cmocka_unit_test(test_noise_radius_correlation_and_accuracy),
               cmocka_unit_test(test_multipath_outliers), cmocka_unit_test(test_urban_canyon),
               cmocka_unit_test(test_no_fix_without_sky), cmocka_unit_test(test_jamming),
-              cmocka_unit_test(test_determinism), cmocka_unit_test(test_sampling_rules))
+              cmocka_unit_test(test_cold_start), cmocka_unit_test(test_determinism),
+              cmocka_unit_test(test_sampling_rules))

@@ -178,6 +178,114 @@ static void test_template_must_fit(void **state)
     vg_sim_scenario_free(sc);
 }
 
+/* population.mix: the alert-quality corpus's daily life. */
+static struct vg_sim_scenario *mix_population(int pairs, const char *pop_extra, const char *mix)
+{
+    /* every kind of event and intrusion off, but those the case sets */
+    static const char *const off[] = {"close_fraction",         "stalk_fraction",
+                                      "walk_in_fraction",       "drive_through_fraction",
+                                      "visit_fraction",         "switch_off_fraction",
+                                      "battery_fault_fraction", "strap_cut_fraction",
+                                      "skin_loss_fraction",     "left_behind_fraction"};
+    char base[1024] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < ARRAY_LEN(off); i++) {
+        char key[64];
+        snprintf(key, sizeof key, "\"%s\"", off[i]);
+        if (!strstr(mix, key))
+            n += (size_t)snprintf(base + n, sizeof base - n, "%s%s: 0", n ? ", " : "", key);
+    }
+    snprintf(json_buf, sizeof json_buf,
+             "{\"duration_s\": 86400, \"start_utc\": \"2026-03-03T23:00:00Z\", " MEASURE
+             ", \"population\": {\"pairs\": %d%s" METRO_COMMUNES "%s, \"mix\": {%s%s}}}",
+             pairs, strstr(pop_extra, "approach_fraction") ? "" : ", \"approach_fraction\": 0",
+             pop_extra, base, mix);
+    return must_parse(json_buf);
+}
+
+/* Small towns: with close_fraction 1 every author lives 1.3R to 2.6R from
+ * her home; faults and losses are set as events the world and the truth
+ * read; the same file gives the same corpus. */
+static void test_mix_places_faults_and_determinism(void **state)
+{
+    (void)state;
+    struct vg_sim_scenario *sc =
+        mix_population(50, "",
+                       ", \"close_fraction\": 1, \"switch_off_fraction\": 1,"
+                       " \"strap_cut_fraction\": 1, \"indoor_loss_per_day\": 3");
+    for (size_t p = 0; p < 50; p++) {
+        struct vg_geo_point a, b;
+        assert_int_equal(vg_sim_scenario_place(sc, 2 * p, "home", &a), VG_OK);
+        assert_int_equal(vg_sim_scenario_place(sc, 2 * p + 1, "home", &b), VG_OK);
+        double d = dist_m(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg);
+        assert_true(d >= 2600.0 - 1.0 && d <= 5200.0 + 1.0);
+    }
+    struct vg_sim_world *w = must_world(sc, 3, WINTER_START_MS);
+    size_t holes = 0;
+    for (size_t p = 0; p < 50; p++) {
+        struct vg_sim_fault f[64];
+        size_t n = vg_sim_world_faults(w, p, f, 64);
+        assert_true(n <= 64);
+        int off[2] = {0, 0}, strap = 0;
+        for (size_t i = 0; i < n; i++) {
+            off[f[i].role] += f[i].kind == VG_SIM_EV_SWITCHED_OFF;
+            strap += f[i].kind == VG_SIM_EV_STRAP_CUT && f[i].role == 0 && f[i].to_s == -1;
+            holes += f[i].kind == VG_SIM_EV_GNSS_HOLE;
+        }
+        assert_int_equal(off[0], 1);
+        assert_int_equal(off[1], 1);
+        assert_int_equal(strap, 1);
+    }
+    /* about 3 a day each, 100 persons, and the tunnels and car parks */
+    assert_true(holes > 200);
+    vg_sim_world_free(w);
+    struct vg_sim_scenario *again =
+        mix_population(50, "",
+                       ", \"close_fraction\": 1, \"switch_off_fraction\": 1,"
+                       " \"strap_cut_fraction\": 1, \"indoor_loss_per_day\": 3");
+    for (size_t u = 0; u < 100; u++)
+        for (double t = 0.0; t < 86400.0; t += 1800.0) {
+            struct vg_sim_position x = pos_at(sc, u, t), y = pos_at(again, u, t);
+            assert_true(x.lat_deg == y.lat_deg && x.lon_deg == y.lon_deg);
+        }
+    vg_sim_scenario_free(again);
+    vg_sim_scenario_free(sc);
+}
+
+/* Each kind of intrusion, alone, puts every pair's truth where it says:
+ * a walk in, a drive into her home's ring and a fast drive-through inside
+ * R of the mobile zone; stalking at the edge of 2R and never inside R; her
+ * afternoon near his home inside R. */
+static void test_mix_intrusions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pop, *mix;
+        int alert; /* 1: every pair inside R; 0: none */
+    } cases[] = {
+        {", \"approach_fraction\": 1", "", 1},      {"", ", \"walk_in_fraction\": 1", 1},
+        {"", ", \"drive_through_fraction\": 1", 1}, {"", ", \"visit_fraction\": 1", 1},
+        {"", ", \"stalk_fraction\": 1", 0},
+    };
+    for (size_t k = 0; k < ARRAY_LEN(cases); k++) {
+        struct vg_sim_scenario *sc = mix_population(4, cases[k].pop, cases[k].mix);
+        struct vg_sim_world *w = must_world(sc, 1, WINTER_START_MS);
+        struct vg_sim_truth t = {0};
+        char err[256];
+        assert_int_equal(vg_sim_world_truth(w, &t, err, sizeof err), VG_OK);
+        size_t pre = pairs_with(&t, 4, 0, VG_SIM_TRUTH_PREALERT);
+        size_t alert = pairs_with(&t, 4, 0, VG_SIM_TRUTH_ALERT);
+        print_message("  case %zu: %zu of 4 pairs within 2R, %zu within R\n", k, pre, alert);
+        assert_int_equal(pre, 4);
+        assert_int_equal(alert, cases[k].alert ? 4 : 0);
+        vg_sim_truth_free(&t);
+        vg_sim_world_free(w);
+        vg_sim_scenario_free(sc);
+    }
+}
+
 SIM_TEST_MAIN(cmocka_unit_test(test_homes_inside_communes), cmocka_unit_test(test_deterministic),
               cmocka_unit_test(test_apart_and_approaching),
-              cmocka_unit_test(test_template_must_fit))
+              cmocka_unit_test(test_template_must_fit),
+              cmocka_unit_test(test_mix_places_faults_and_determinism),
+              cmocka_unit_test(test_mix_intrusions))
