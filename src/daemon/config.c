@@ -71,6 +71,9 @@ void vg_daemon_config_usage(FILE *out)
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
         "          (PKI, server certificate, administrator token, database) is created.\n"
+        "          --db postgresql://USER@HOST[:PORT][,HOST2[:PORT]]/DB[?target_session_attrs=\n"
+        "          read-write] (a libpq URI; or postgresql:KEY=VALUE ...) uses PostgreSQL: the\n"
+        "          database must exist, its schema is created (docs/OPERATIONS.md).\n"
         "A config file has lines `key = value` with the same keys (data_dir, devices, ...).\n");
 }
 

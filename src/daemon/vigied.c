@@ -298,8 +298,10 @@ static int run(struct daemon *d)
         vg_log(VG_LOG_ERROR, "cannot prepare the data directory", "reason", err, NULL);
         return 1;
     }
+    char db_public[sizeof d->cfg.db];
+    vg_store_location_public(d->cfg.db, db_public, sizeof db_public);
     if (vg_store_open(d->cfg.db, &d->store, err, sizeof err) != VG_OK) {
-        vg_log(VG_LOG_ERROR, "cannot open the store", "db", d->cfg.db, "reason", err, NULL);
+        vg_log(VG_LOG_ERROR, "cannot open the store", "db", db_public, "reason", err, NULL);
         return 1;
     }
     if (vg_pki_server_ctx_new(&d->ctx, d->pki_dir, d->cfg.server_name, err, sizeof err) != VG_OK) {
@@ -394,7 +396,7 @@ static int run(struct daemon *d)
     }
     log_journal_head(d->store, "journal head at start");
     vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
-           d->cfg.http, "http_port", http_port, "https_port", https_port, "db", d->cfg.db, NULL);
+           d->cfg.http, "http_port", http_port, "https_port", https_port, "db", db_public, NULL);
     event_base_dispatch(d->base);
 
     /* Stop answering HTTP (its calls to the loop fail from now on), stop

@@ -575,6 +575,53 @@ int vg_store_open(const char *location, struct vg_store **out, char *err, size_t
     return VG_OK;
 }
 
+void vg_store_location_public(const char *location, char *out, size_t out_len)
+{
+    if (!out || out_len == 0)
+        return;
+    size_t n = 0;
+    const char *p = location ? location : "";
+    const char *scheme = strstr(p, "://");
+    /* a URI's authority: the user's password between ':' and '@' */
+    const char *at = NULL, *colon = NULL;
+    if (scheme) {
+        const char *auth = scheme + 3;
+        size_t auth_len = strcspn(auth, "/?");
+        for (size_t i = 0; i < auth_len; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        if (at) {
+            colon = memchr(auth, ':', (size_t)(at - auth));
+        }
+    }
+    while (*p && n + 1 < out_len) {
+        if (colon && p == colon + 1) {
+            for (const char *m = "***"; *m && n + 1 < out_len; m++)
+                out[n++] = *m;
+            p = at;
+            continue;
+        }
+        bool at_key = p == location || (p[-1] && strchr(" ?&:", p[-1]));
+        if (at_key && strncmp(p, "password=", 9) == 0) {
+            for (const char *m = "password=***"; *m && n + 1 < out_len; m++)
+                out[n++] = *m;
+            p += 9;
+            if (*p == '\'') { /* key='quoted value' */
+                for (p++; *p && *p != '\''; p++)
+                    if (*p == '\\' && p[1])
+                        p++;
+                if (*p)
+                    p++;
+            } else {
+                p += strcspn(p, " &");
+            }
+            continue;
+        }
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+}
+
 void vg_store_close(struct vg_store *s)
 {
     if (!s)

@@ -268,6 +268,10 @@ struct vg_store_batch {
  * reason to err. */
 int vg_store_open(const char *location, struct vg_store **out, char *err, size_t err_len);
 
+/* The location as it may be logged: a password in it (a URI's user:PASSWORD@
+ * or a password=... setting) written *** (out always terminated). */
+void vg_store_location_public(const char *location, char *out, size_t out_len);
+
 /* Commit what is queued, stop the writer, close. Accepts NULL. */
 void vg_store_close(struct vg_store *s);
 

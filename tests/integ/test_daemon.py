@@ -1,5 +1,6 @@
-"""vigied end to end: real binaries, real TLS 1.3, a real SQLite file, on
-loopback. Each test starts its own daemon in a fresh data directory.
+"""vigied end to end: real binaries, real TLS 1.3, a real SQLite file (or
+PostgreSQL database: VIGIE_TEST_DB=pg), on loopback. Each test starts its own
+daemon in a fresh data directory.
 
     python3 tests/integ/test_daemon.py [-k NAME]   (VIGIE_BUILD=build dir)
 """
@@ -16,6 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import vigie_harness as harness  # noqa: E402
 from vigie_harness import (ACK, CONFIG, ERROR, EVENT, FIX, HEARTBEAT, RECORDS, RING, SOS, STATUS,
                            WELCOME, Daemon, Unit, binary, connect_ready, decision, event_body, fix_body,
                            frame, hello, now_ms, record, records, status_body)
@@ -438,13 +440,15 @@ class Config(unittest.TestCase):
         cfg = os.path.join(d, "vigied.conf")
         with open(cfg, "w") as f:
             f.write("# test\ndata_dir = %s/data\ndevices = 127.0.0.1:0\nhttp = 127.0.0.1:0\n" % d)
+            if harness.PG:  # the store named by the file
+                f.write("db = %s\n" % harness.pg_location(os.path.join(d, "data")))
         proc = subprocess.Popen([binary("vigied"), "--config", cfg], stderr=subprocess.PIPE,
                                 text=True)
         line = ""
         while "msg=ready" not in line:
             line = proc.stderr.readline()
             self.assertTrue(line, "vigied exited")
-        self.assertTrue(os.path.exists(os.path.join(d, "data/vigie.db")))
+        self.assertEqual(os.path.exists(os.path.join(d, "data/vigie.db")), not harness.PG)
         self.assertEqual(oct(os.stat(os.path.join(d, "data/admin.token")).st_mode & 0o777), "0o600")
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

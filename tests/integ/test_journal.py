@@ -39,14 +39,11 @@ class Journal(unittest.TestCase):
         self.addCleanup(self.d.cleanup)
 
     def verify(self, *extra):
-        return subprocess.run([binary("vigie"), "journal", "verify", "--data-dir", self.d.dir]
-                              + list(extra), capture_output=True, text=True)
+        # through the harness: on PostgreSQL it names the data directory's database
+        return self.d.vigie("journal", "verify", "--data-dir", self.d.dir, *extra, check=False)
 
-    def edit(self, sql):
-        con = sqlite3.connect(os.path.join(self.d.dir, "vigie.db"))
-        con.executescript(sql)
-        con.commit()
-        con.close()
+    def edit(self, sql, *args):
+        self.d.execute(sql, *args)
 
     def rows(self):
         return self.d.query("SELECT id, at_ms, actor, action, subject, detail, prev_hash, hash "
@@ -101,13 +98,12 @@ class Journal(unittest.TestCase):
         # entry 3 changed and hashed again: entry 4 no longer chains to it
         r2 = list(rows[2])
         r2[5] = '{"count":0}'
-        self.edit("UPDATE journal SET detail = '%s', hash = x'%s' WHERE id = 3"
-                  % (r2[5], entry_hash(r2).hex()))
+        self.edit("UPDATE journal SET detail = ?, hash = ? WHERE id = 3", r2[5], entry_hash(r2))
         res = self.verify()
         self.assertEqual(res.returncode, 1)
         self.assertIn("entry 4: does not chain to entry 3", res.stderr)
-        self.edit("UPDATE journal SET detail = '{\"count\":1}', hash = x'%s' WHERE id = 3"
-                  % bytes(rows[2][7]).hex())
+        self.edit("UPDATE journal SET detail = '{\"count\":1}', hash = ? WHERE id = 3",
+                  bytes(rows[2][7]))
 
         # entry 3 removed: the gap is named at entry 4
         self.edit("DELETE FROM journal WHERE id = 3")
@@ -116,10 +112,7 @@ class Journal(unittest.TestCase):
         self.assertEqual(json.loads(res.stdout)["bad_entry"], 4)
         self.assertIn("entries 3 to 3 are missing", res.stderr)
         self.edit("DELETE FROM journal")
-        con = sqlite3.connect(os.path.join(self.d.dir, "vigie.db"))
-        con.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        con.commit()
-        con.close()
+        self.d.execute("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)", many=rows)
         self.assertEqual(self.verify("--head", head).returncode, 0)
 
         # the last entry cut off: a valid chain, but short of the head noted

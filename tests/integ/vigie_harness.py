@@ -25,6 +25,73 @@ import urllib.request
 
 BUILD = os.environ.get("VIGIE_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
 
+# The store: SQLite in the data directory (the default), or PostgreSQL with
+# VIGIE_TEST_DB=pg: a database per data directory in the cluster that
+# scripts/pg-test-cluster started around the test ($VIGIE_TEST_PG), read and
+# written with psql (no Python driver needed).
+PG = os.environ.get("VIGIE_TEST_DB") == "pg"
+_pg_databases = {}  # a data directory's real path -> its database's URI
+
+
+def psql(location, sql):
+    """Run SQL with psql; its rows as sqlite3 gives them (tuples; ints,
+    floats, str, bytes for bytea, None)."""
+    wrapped = sql.strip().rstrip(";")
+    reads = re.match(r"(?is)^\s*(select|with)\b", wrapped) and ";" not in wrapped
+    if reads:  # rows as JSON arrays, in the columns' order (names may repeat)
+        wrapped = "SELECT coalesce(json_agg(row_to_json(t)), '[]') FROM (%s) t" % wrapped
+    res = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", location,
+                          "-c", wrapped], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise AssertionError("psql: %s: %s" % (sql, res.stderr))
+    if not reads:
+        return []
+
+    def value(v):
+        if isinstance(v, str) and re.fullmatch(r"\\x([0-9a-f]{2})*", v):
+            return bytes.fromhex(v[2:])
+        return v
+    rows = json.loads(res.stdout, object_pairs_hook=lambda pairs: [v for _, v in pairs])
+    return [tuple(value(v) for v in row) for row in rows]
+
+
+def sql_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return "'\\x%s'::bytea" % bytes(v).hex()
+    return "'%s'" % str(v).replace("'", "''")
+
+
+def bind(sql, args):
+    """sqlite3's placeholders (? and ?N) replaced by the arguments as literals."""
+    out, i, quoted = [], 0, False
+    for part in re.split(r"('|\?\d*)", sql):
+        if part == "'":
+            quoted = not quoted
+        if part.startswith("?") and not quoted:
+            out.append(sql_literal(args[int(part[1:]) - 1 if len(part) > 1 else i]))
+            i += 1
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def pg_location(data_dir):
+    """The PostgreSQL database of a data directory, created at its first
+    use (a restart on the same directory finds the same database)."""
+    key = os.path.realpath(data_dir)
+    if key not in _pg_databases:
+        base = os.environ["VIGIE_TEST_PG"]
+        name = "it_%d_%d" % (os.getpid(), len(_pg_databases))
+        psql(base + "/postgres", "CREATE DATABASE " + name)
+        _pg_databases[key] = base + "/" + name
+    return _pg_databases[key]
+
 
 def decision(start=None, days=150, author_home=(47.45, -0.55),
              protected_home=(47.2184, -1.5536)):
@@ -228,9 +295,10 @@ class Daemon:
             env["LD_PRELOAD"] = libs[0]
             env["FAKETIME"] = "+%dd" % days_later
             env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
+        db = ["--db", pg_location(self.dir)] if PG else []
         self.proc = subprocess.Popen(
             [binary("vigied"), "--data-dir", self.dir, "--devices", "127.0.0.1:%d" % devices_port,
-             "--http", "127.0.0.1:%d" % http_port] + self.extra,
+             "--http", "127.0.0.1:%d" % http_port] + db + self.extra,
             stdout=self.log, stderr=self.log, env=env)
         end = time.time() + 60
         while time.time() < end:
@@ -285,7 +353,14 @@ class Daemon:
         return os.path.join(self.dir, "pki")
 
     def vigie(self, *args, check=True):
-        res = subprocess.run([binary("vigie")] + list(args), capture_output=True, text=True)
+        args = list(args)
+        if PG and "--data-dir" in args and args[:2] in (["journal", "verify"],
+                                                         ["measure", "import"]):
+            # the tools that open the store: the data directory's database
+            i = args.index("--data-dir")
+            db = ["--db", pg_location(args[i + 1])]
+            args = args[:i] + args[i + 2:] + db if args[0] == "journal" else args + db
+        res = subprocess.run([binary("vigie")] + args, capture_output=True, text=True)
         if check and res.returncode != 0:
             raise AssertionError("vigie %s: %s %s" % (args, res.stdout, res.stderr))
         return res
@@ -349,9 +424,33 @@ class Daemon:
         return con
 
     def query(self, sql, *args):
+        if PG:
+            return self.execute(sql, *args)
         con = self.db()
         try:
             return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+    def execute(self, sql, *args, many=None):
+        """Run SQL on the database behind vigied's back (a test's
+        tampering): the rows it returns, if any. sqlite3's placeholders;
+        many: a list of argument tuples (executemany)."""
+        if PG:
+            if many is not None:
+                return [r for a in many for r in psql(pg_location(self.dir), bind(sql, a))]
+            return psql(pg_location(self.dir), bind(sql, args))
+        con = sqlite3.connect(os.path.join(self.dir, "vigie.db"), timeout=30)
+        try:
+            if many is not None:
+                cur = con.executemany(sql, many)
+            elif args:
+                cur = con.execute(sql, args)
+            else:
+                cur = con.executescript(sql)  # one statement or several
+            rows = cur.fetchall()
+            con.commit()
+            return rows
         finally:
             con.close()
 

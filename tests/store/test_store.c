@@ -2821,6 +2821,33 @@ static void test_incident_steps_and_reports(void **state)
     assert_int_equal(vg_store_incident(s, 8, &back), 0);
 }
 
+/* What may be logged of a location: never its password. */
+static void test_location_public(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"sqlite:/var/lib/vigie/vigie.db", "sqlite:/var/lib/vigie/vigie.db"},
+        {"postgresql://vigie:s3cr@t@db1:5432,db2/vigie?target_session_attrs=read-write",
+         "postgresql://vigie:***@db1:5432,db2/vigie?target_session_attrs=read-write"},
+        {"postgresql://vigie@db1/vigie?password=x&sslmode=verify-full",
+         "postgresql://vigie@db1/vigie?password=***&sslmode=verify-full"},
+        {"postgresql:host=db1 password='a b\\'c' dbname=vigie",
+         "postgresql:host=db1 password=*** dbname=vigie"},
+        {"postgresql:password=x", "postgresql:password=***"},
+        {"postgres://db1:5433/vigie", "postgres://db1:5433/vigie"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char out[256];
+        vg_store_location_public(cases[i].in, out, sizeof out);
+        assert_string_equal(out, cases[i].out);
+    }
+    char tiny[8];
+    vg_store_location_public("postgresql://u:p@h/d", tiny, sizeof tiny);
+    assert_string_equal(tiny, "postgre");
+}
+
 /* ---- PostgreSQL: the server crashes, the fixes' months ------------------------------------ */
 
 enum { CRASH_BATCHES = 1 << 16 };
@@ -3078,6 +3105,7 @@ int main(int argc, char **argv)
         T(test_refuses_newer_schema),
         T(test_refuses_what_is_not_a_vigie_database),
         T(test_refuses_what_postgresql_does_not_give),
+        T(test_location_public),
         T(test_empty_file_becomes_a_store),
         T(test_records_round_trip),
         T(test_bad_records_fail_their_batch),
