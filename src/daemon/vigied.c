@@ -28,6 +28,7 @@
 #include "daemon/center.h"
 #include "daemon/config.h"
 #include "daemon/daemon_internal.h"
+#include "report/incident_pdf.h"
 #include "daemon/metrics.h"
 #include "http/api.h"
 #include "net/gateway.h"
@@ -448,6 +449,7 @@ int main(int argc, char **argv)
         d.store = NULL;
     }
     vg_http_free(d.http); /* after the store's writer, which signals its stream */
+    vg_report_cleanup();  /* the outbox and the API drew with cairo: its caches go */
     vg_center_free(d.center);
     SSL_CTX_free(d.ctx);
     if (d.call_ev)

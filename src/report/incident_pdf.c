@@ -5,6 +5,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -644,6 +645,12 @@ int vg_report_incident_pdf(const struct vg_report_input *in, unsigned char **pdf
     *pdf = sink.buf;
     *len = sink.len;
     return VG_OK;
+}
+
+void vg_report_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }
 
 /* ---- reading the seal back ----------------------------------------------------------------- */

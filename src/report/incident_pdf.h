@@ -60,6 +60,11 @@ struct vg_report_input {
 int vg_report_incident_pdf(const struct vg_report_input *in, unsigned char **pdf, size_t *len,
                            char *err, size_t err_len);
 
+/* Release what drawing left in cairo's and fontconfig's caches (they live
+ * until the process ends otherwise): once, at exit, after the last drawing
+ * — so that a leak checker sees only real leaks. */
+void vg_report_cleanup(void);
+
 /* What the verification block says, read back from a PDF's Keywords. */
 struct vg_report_seal {
     int64_t incident_id;
