@@ -238,6 +238,9 @@ static double run_engine(struct world *w, uint64_t *alarms_out)
     return (t1 - t0) / (double)w->n_inputs;
 }
 
+/* bench/engine_postgis builds the same world and runs the same engine (it
+ * includes this file, up to here). */
+#ifndef VG_BENCH_ENGINE_WORLD_ONLY
 /* The floor: prepare each fix and take its distance to the other party's
  * last position, nothing else. */
 static double run_bare(struct world *w, double *checksum)
@@ -308,3 +311,4 @@ int main(void)
     free(w.input_measure);
     return 0;
 }
+#endif

@@ -26,10 +26,10 @@
 struct group_result {
     int rc;
     char err[VG__STORE_ERR_LEN];
-    /* the journal's tail before this batch was chained (a pipelining
-     * backend may report its failure after later batches were chained) */
+    /* the journal's tail before this batch was chained */
     int64_t j_id;
     uint8_t j_hash[VG_JOURNAL_HASH_LEN];
+    bool excluded; /* failed: not applied again if the group starts over */
 };
 
 struct vg_store {
@@ -761,10 +761,12 @@ static void journal_back_to(struct vg_store *s, const struct group_result *r)
  * queue until their done().
  *
  * A backend that applies each batch in apply() (SQLite) says there whether
- * it failed. One that pipelines (PostgreSQL) may learn of a failure later,
- * at settle(): then the batches before the failed one stay applied, the
- * failed one is recorded as such, and the ones after it are applied again
- * (their journal entries chained again after the last applied batch's). */
+ * it failed, and rolls it back alone. One that pipelines (PostgreSQL) may
+ * learn of a failure only at settle(), with the transaction gone: the
+ * failed batch is set aside and the group starts over without it (its
+ * journal entries chained again from the group's start). Failures are
+ * rare: a batch that does not fit the schema, which the centre does not
+ * send. */
 static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n)
 {
     const struct vg_store_ops *ops = s->ops;
@@ -776,67 +778,77 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     int64_t group_j_id = s->j_id;
     uint8_t group_j_hash[VG_JOURNAL_HASH_LEN];
     memcpy(group_j_hash, s->j_hash, sizeof group_j_hash);
+    for (size_t j = 0; j < n; j++)
+        res[j].excluded = false;
 
     int group_rc = ops->begin(s->be, group_err, sizeof group_err);
     size_t i = 0;
     struct vg_store_batch *b = first;
-    while (group_rc == 0 && (i < n || ops->settle)) {
-        bool lost = false;
-        struct vg_store_batch *failed = NULL;
-        int rc = VG_OK;
+    while (group_rc == 0) {
+        bool lost = false, settle_first = false;
         if (i < n) {
-            res[i].err[0] = '\0';
-            res[i].j_id = s->j_id;
-            memcpy(res[i].j_hash, s->j_hash, sizeof res[i].j_hash);
-            rc = chain_journal(s, b, now_ms, res[i].err, sizeof res[i].err);
-            if (rc == 0)
-                rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
-            b->journal_rows_ = NULL;
-            if (rc != VG__STORE_SETTLE) {
-                res[i].rc = rc;
-                if (rc < 0) /* this batch's entries are not in the journal */
-                    journal_back_to(s, &res[i]);
-                if (lost) {
-                    group_rc = rc < 0 ? rc : VG__STORE_EDB;
-                    vg__store_err(group_err, sizeof group_err,
-                                  "transaction lost with batch %zu of %zu: %s", i + 1, n,
-                                  res[i].err);
-                    break;
+            if (!res[i].excluded) {
+                res[i].err[0] = '\0';
+                res[i].j_id = s->j_id;
+                memcpy(res[i].j_hash, s->j_hash, sizeof res[i].j_hash);
+                int rc = chain_journal(s, b, now_ms, res[i].err, sizeof res[i].err);
+                if (rc == 0)
+                    rc = ops->apply(s->be, b, now_ms, &lost, res[i].err, sizeof res[i].err);
+                b->journal_rows_ = NULL;
+                if (rc == VG__STORE_SETTLE) {
+                    journal_back_to(s, &res[i]); /* chained again when applied */
+                    settle_first = true;
+                } else {
+                    res[i].rc = rc;
+                    if (rc < 0) { /* this batch's entries are not in the journal */
+                        journal_back_to(s, &res[i]);
+                        res[i].excluded = true;
+                    }
+                    if (lost) {
+                        group_rc = rc < 0 ? rc : VG__STORE_EDB;
+                        vg__store_err(group_err, sizeof group_err,
+                                      "transaction lost with batch %zu of %zu: %s", i + 1, n,
+                                      res[i].err);
+                        break;
+                    }
                 }
+            }
+            if (!settle_first) {
                 i++;
                 b = b->next_;
-                if (i < n || !ops->settle)
-                    continue;
-            } else {
-                journal_back_to(s, &res[i]); /* chained again when applied */
+                continue;
             }
         }
+        if (!ops->settle)
+            break; /* every batch applied */
         /* settle: asked for by apply(), or before the commit */
+        struct vg_store_batch *failed = NULL;
         char err[VG__STORE_ERR_LEN] = "";
-        rc = ops->settle(s->be, &failed, &lost, err, sizeof err);
-        if (rc == 0 && i == n)
-            break;
-        if (rc == 0)
-            continue;
-        size_t k = 0;
-        struct vg_store_batch *x = first;
-        while (x && x != failed && k < i) {
-            x = x->next_;
-            k++;
+        int rc = ops->settle(s->be, &failed, &lost, err, sizeof err);
+        if (rc == 0) {
+            if (i == n)
+                break;
+            continue; /* batch i, now that nothing is pending */
         }
-        if (lost || !failed || k == i) {
+        size_t k = 0;
+        for (struct vg_store_batch *x = first; x != failed && k < n; x = x->next_)
+            k++;
+        if (lost || !failed || k == n) {
             group_rc = rc;
             vg__store_err(group_err, sizeof group_err, "transaction lost: %s", err);
             break;
         }
-        /* batch k failed; the ones after it are applied again */
+        /* batch k failed, and the transaction with it: the group again without it */
         res[k].rc = rc;
+        res[k].excluded = true;
         snprintf(res[k].err, sizeof res[k].err, "%s", err);
-        journal_back_to(s, &res[k]);
-        for (struct vg_store_batch *y = failed; y != b; y = y->next_)
+        s->j_id = group_j_id;
+        memcpy(s->j_hash, group_j_hash, sizeof s->j_hash);
+        struct vg_store_batch *y = first;
+        for (size_t j = 0; j < n; j++, y = y->next_)
             clear_outputs(y);
-        i = k + 1;
-        b = failed->next_;
+        i = 0;
+        b = first;
     }
     if (group_rc == 0)
         group_rc = ops->commit(s->be, group_err, sizeof group_err);

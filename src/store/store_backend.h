@@ -63,10 +63,11 @@ struct vg_store_ops {
      * settles and calls apply() for the same batch again. settle() waits
      * for everything queued since begin: 0 if every queued batch applied
      * (outputs set); else the negative error of the first batch that
-     * failed, that batch in *failed and err saying why. The batches queued
-     * before it stay applied, those after it were not (the caller applies
-     * them again), the transaction goes on, unless *txn_lost is set (as
-     * for apply). store.c settles before commit. */
+     * failed, that batch in *failed and err saying why, and nothing of
+     * the transaction kept: the caller applies the group's other batches
+     * again from its first (the backend begins again by itself). If the
+     * failure is not a batch's (*failed NULL) or *txn_lost is set, the
+     * group fails. store.c settles before commit. */
     int (*settle)(struct vg_store_backend *be, struct vg_store_batch **failed, bool *txn_lost,
                   char *err, size_t err_len);
     /* After a failed begin or a lost transaction: make sure none is open. */

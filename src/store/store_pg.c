@@ -20,14 +20,14 @@
  *   pipeline mode           the writer queues a group's statements without
  *                           waiting for each one's answer (libpq 14+): one
  *                           round trip per group (plus the commit), not one
- *                           per statement. A statement that fails makes the
- *                           server skip the rest up to the next sync; the
- *                           writer then rolls back to that batch's
- *                           savepoint and store.c applies the following
- *                           batches again (store_backend.h, settle).
- *                           Batches that need an answer before going on
- *                           (provisioning, versions, retention: the admin
- *                           path) run one statement at a time.
+ *                           per statement. Queued batches have no savepoint
+ *                           (pg_settle says why): a statement that fails
+ *                           takes the transaction with it, and store.c
+ *                           applies the group again without its batch
+ *                           (store_backend.h, settle). Batches that need an
+ *                           answer before going on (provisioning, versions,
+ *                           retention: the admin path) run one statement at
+ *                           a time, each batch in a savepoint.
  *   arrays                  a batch's fixes, statuses and events go in one
  *                           statement per table (unnest of arrays), its
  *                           engine states and acknowledgements too: the
@@ -776,6 +776,7 @@ struct vg_store_backend {
     bool in_txn;       /* BEGIN sent */
     bool pipeline;     /* in pipeline mode, answers pending */
     bool created_part; /* a partition created in this transaction */
+    bool careful;      /* a batch failed in this group: the rest one by one */
     struct pending *q;
     size_t nq, q_cap;
     struct args wa;
@@ -2264,6 +2265,7 @@ static int put_retention(struct vg_store_backend *be, struct vg_store_batch *b, 
 static int pg_begin(struct vg_store_backend *be, char *err, size_t err_len)
 {
     be->created_part = false;
+    be->careful = false;
     int rc = reconnect_writer(be, err, err_len);
     if (rc < 0)
         return rc;
@@ -2368,6 +2370,11 @@ static int read_pending(struct vg_store_backend *be, struct vg_store_batch **fai
     return first_rc;
 }
 
+/* The queued batches carry no savepoint of their own: each would be a
+ * subtransaction, and past 64 of them in one transaction PostgreSQL's
+ * snapshots must look subtransactions up on disk (bench/ingest_pg: a third
+ * of the rate). So a batch that fails takes the transaction with it; it is
+ * rolled back, and store.c applies the group again without that batch. */
 static int pg_settle(struct vg_store_backend *be, struct vg_store_batch **failed, bool *txn_lost,
                      char *err, size_t err_len)
 {
@@ -2394,12 +2401,15 @@ static int pg_settle(struct vg_store_backend *be, struct vg_store_batch **failed
     be->pipeline = false;
     if (rc == VG_OK)
         return VG_OK;
-    /* back to the failed batch's savepoint (the ones before it stay) */
     char ignored[VG__STORE_ERR_LEN];
-    if (run_w(be, W_ROLLBACK_TO, NULL, ignored, sizeof ignored, "rollback to savepoint") < 0 ||
-        run_w(be, W_RELEASE, NULL, ignored, sizeof ignored, "release") < 0)
+    if (run_w(be, W_ROLLBACK, NULL, ignored, sizeof ignored, "rollback") < 0)
         *txn_lost = true;
+    be->in_txn = false; /* the next batch begins again */
     be->parts_stale = be->parts_stale || be->created_part;
+    be->created_part = false;
+    /* the group starts over: its batches one at a time, each in its own
+     * savepoint, so that another failure costs no other start */
+    be->careful = true;
     return rc;
 }
 
@@ -2454,7 +2464,7 @@ static int pg_apply(struct vg_store_backend *be, struct vg_store_batch *b, int64
     if ((rc = check_records(b, err, err_len)) < 0 || (rc = check_states(b, err, err_len)) < 0 ||
         (rc = check_acks(b, err, err_len)) < 0 || (rc = check_incidents(b, err, err_len)) < 0)
         return rc; /* nothing sent */
-    if (!is_hot(b)) {
+    if (!is_hot(b) || be->careful) {
         if (be->pipeline)
             return VG__STORE_SETTLE;
         return apply_admin(be, b, now_ms, txn_lost, err, err_len);
@@ -2481,12 +2491,10 @@ static int pg_apply(struct vg_store_backend *be, struct vg_store_batch *b, int64
         }
         be->in_txn = true;
     }
-    if ((rc = put_partitions(be, b, true, err, err_len)) < 0 ||
-        (rc = send_w(be, W_SAVEPOINT, NULL, b, P_PLAIN, 0, err, err_len)) < 0 ||
-        (rc = put_records(&s)) < 0 || (rc = put_alarms(&s)) < 0 ||
-        (rc = put_states(&s, now_ms)) < 0 || (rc = put_acks(&s)) < 0 ||
-        (rc = put_incidents(&s)) < 0 || (rc = put_journal(&s)) < 0 ||
-        (rc = send_w(be, W_RELEASE, NULL, b, P_PLAIN, 0, err, err_len)) < 0) {
+    /* no savepoint: see pg_settle */
+    if ((rc = put_partitions(be, b, true, err, err_len)) < 0 || (rc = put_records(&s)) < 0 ||
+        (rc = put_alarms(&s)) < 0 || (rc = put_states(&s, now_ms)) < 0 || (rc = put_acks(&s)) < 0 ||
+        (rc = put_incidents(&s)) < 0 || (rc = put_journal(&s)) < 0) {
         *txn_lost = true; /* part of the batch is queued: the pipeline cannot go on */
         return rc;
     }
