@@ -26,7 +26,7 @@ const sanitizerEnv = () => ({
   ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'abort_on_error=1:detect_leaks=1',
   UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1',
   LSAN_OPTIONS: process.env.LSAN_OPTIONS ||
-    `suppressions=${path.join(path.dirname(fileURLToPath(import.meta.url)), 'lsan.supp')}:print_suppressions=0`,
+    `suppressions=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lsan.supp')}:print_suppressions=0`,
 });
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
