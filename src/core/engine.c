@@ -27,7 +27,13 @@ void vg_engine_params_default(struct vg_engine_params *p)
         .age_cap_ms = 600000,
         .clock_skew_ms = 30000,
         .late_after_ms = 120000,
-        .reach_speed_mps = 40.0, /* 144 km/h */
+        .reach_speed_mps = 25.0, /* 90 km/h, door to door */
+        .settled_walk_mps = 2.0,
+        .settled_start_ms = 600000,
+        .settled_min_ms = 150000,
+        .settled_radius_m = 100.0,
+        .near_nofix_records = 2,
+        .near_silence_ms = 20000,
         .gnss_loss_after_ms = 180000,
         .comm_loss_after_ms = 300000,
         .battery_low_pct = 20,
@@ -56,12 +62,16 @@ int vg_engine_params_check(const struct vg_engine_params *p)
         !isfinite(p->exit_margin_frac) || p->exit_margin_frac < 0.0 ||
         !isfinite(p->exit_margin_min_m) || p->exit_margin_min_m < 0.0 ||
         !positive_finite(p->max_speed_mps) || !positive_finite(p->drift_mps) ||
-        !positive_finite(p->reach_speed_mps) || !positive_finite(p->fast_margin_m))
+        !positive_finite(p->reach_speed_mps) || !positive_finite(p->fast_margin_m) ||
+        !positive_finite(p->settled_walk_mps) || p->settled_walk_mps > p->reach_speed_mps ||
+        !isfinite(p->settled_radius_m) || p->settled_radius_m < 0.0 || p->near_nofix_records < 1 ||
+        p->near_nofix_records > 255)
         return VG_EINVAL;
     if (p->dwell_ms < 0 || p->confirm_timeout_ms <= 0 || p->exit_dwell_ms < 0 ||
         p->age_cap_ms < 0 || p->clock_skew_ms < 0 || p->late_after_ms < 0 ||
         p->gnss_loss_after_ms <= 0 || p->comm_loss_after_ms <= 0 || p->fast_horizon_ms < 0 ||
         p->fast_hold_ms < 0 || p->approach_memory_ms <= 0 || p->report_interval_ms <= 0 ||
+        p->settled_start_ms < 0 || p->settled_min_ms < 0 || p->near_silence_ms <= 0 ||
         p->fast_interval_ms <= 0)
         return VG_EINVAL;
     /* a day bounds every duration, so that no sum of times can overflow */
@@ -69,7 +79,8 @@ int vg_engine_params_check(const struct vg_engine_params *p)
     if (p->dwell_ms > day || p->confirm_timeout_ms > day || p->exit_dwell_ms > day ||
         p->age_cap_ms > day || p->clock_skew_ms > day || p->late_after_ms > day ||
         p->gnss_loss_after_ms > day || p->comm_loss_after_ms > day || p->fast_horizon_ms > day ||
-        p->fast_hold_ms > day || p->approach_memory_ms > day)
+        p->fast_hold_ms > day || p->approach_memory_ms > day || p->settled_start_ms > day ||
+        p->settled_min_ms > day || p->near_silence_ms > day)
         return VG_ERANGE;
     if (p->battery_critical_pct < 0 || p->battery_critical_pct >= p->battery_low_pct ||
         p->battery_low_pct >= p->battery_recovered_pct || p->battery_recovered_pct > 100)
@@ -167,6 +178,77 @@ static bool author_position_lost(const struct vg_engine_state *s)
     return s->party[VG__AUTHOR].gnss_lost || u->comm_lost || u->powered_off;
 }
 
+/* Whether the author was settled at his last fix: his last fixes, spanning
+ * at least settled_min_ms, all within settled_radius_m (plus the latest's
+ * accuracy) of the latest, and the latest not moving. A position lost then
+ * is most likely lost indoors. */
+static bool author_settled(const struct vg__ctx *c)
+{
+    const struct vg_party_state *ps = &c->s->party[VG__AUTHOR];
+    const struct vg_engine_params *p = c->p;
+    if (ps->n_hist < 2)
+        return false;
+    const struct vg_track_fix *a = &ps->hist[ps->n_hist - 1];
+    if (a->time_ms - ps->hist[0].time_ms < p->settled_min_ms)
+        return false;
+    if (a->speed_cms != 0xffff && (double)a->speed_cms / 100.0 > p->settled_walk_mps)
+        return false;
+    double limit = p->settled_radius_m + (double)a->accuracy_m;
+    for (unsigned i = 0; i + 1 < ps->n_hist; i++) {
+        struct vg_geo_prepared q;
+        vg_geo_prepare(&q,
+                       (struct vg_geo_point){ps->hist[i].lat_e7 * 1e-7, ps->hist[i].lon_e7 * 1e-7});
+        if (vg_geo_fast_distance(&q, &ps->pos) > limit)
+            return false;
+    }
+    return true;
+}
+
+/* How the author's reach grows while he is unseen: at `early` m/s for the
+ * first early_s seconds after his last fix, at `late` m/s after. */
+struct reach_model {
+    double early, early_s, late;
+};
+
+static struct reach_model reach_model_of(const struct vg__ctx *c, const struct vg_track_fix *a)
+{
+    const struct vg_engine_params *p = c->p;
+    /* moving faster than the reach speed (a fast car): his own speed */
+    double v = p->reach_speed_mps;
+    if (a->speed_cms != 0xffff && 1.25 * (double)a->speed_cms / 100.0 > v)
+        v = 1.25 * (double)a->speed_cms / 100.0;
+    struct reach_model m = {v, 0.0, v};
+    if (author_settled(c)) {
+        m.early = p->settled_walk_mps;
+        m.early_s = (double)p->settled_start_ms / 1000.0;
+    }
+    return m;
+}
+
+static double reach_after(const struct reach_model *m, double t)
+{
+    if (t <= m->early_s)
+        return m->early * t;
+    return m->early * m->early_s + m->late * (t - m->early_s);
+}
+
+/* Seconds from elapsed_s on until a gap of gap_m closes, the reach growing
+ * by the model and the target's own uncertainty at extra m/s. */
+static double seconds_to_close(const struct reach_model *m, double elapsed_s, double gap_m,
+                               double extra)
+{
+    double t = 0.0;
+    if (elapsed_s < m->early_s) {
+        double span = m->early_s - elapsed_s;
+        double rate = m->early + extra;
+        if (gap_m <= rate * span)
+            return gap_m / rate;
+        gap_m -= rate * span;
+        t = span;
+    }
+    return t + gap_m / (m->late + extra);
+}
+
 /* The disc the author may have covered since his last fix, against every
  * alert ring not covered by an open window now. Also says when, at the
  * reach speed, the disc will first touch one (INT64_MAX if never): the
@@ -186,7 +268,9 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
     int64_t elapsed = c->now - a->time_ms;
     if (elapsed < 0)
         elapsed = 0;
-    double reach = (double)a->accuracy_m + p->reach_speed_mps * ((double)elapsed / 1000.0);
+    struct reach_model model = reach_model_of(c, a);
+    double elapsed_s = (double)elapsed / 1000.0;
+    double reach = (double)a->accuracy_m + reach_after(&model, elapsed_s);
     *reach_m = reach;
 
     /* seconds until the disc touches the nearest ring, each ring's gap
@@ -200,7 +284,7 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
                 continue; /* authorised now; the window's end is a deadline of its own */
         }
         double gap = vg_zone_distance(z, apos, HUGE_VAL) - z->alert_radius_m - reach;
-        double seconds = gap / p->reach_speed_mps;
+        double seconds = gap <= 0.0 ? gap : seconds_to_close(&model, elapsed_s, gap, 0.0);
         if (seconds < soonest)
             soonest = seconds;
     }
@@ -209,12 +293,12 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
         double gap = vg_geo_fast_distance(apos, &s->party[VG__PROTECTED].pos) -
                      vg__aged_accuracy(c, pf, c->now) - c->cfg->alert_radius_m - reach;
         /* her own uncertainty keeps growing until its age cap */
-        double rate = p->reach_speed_mps;
+        double extra = 0.0;
         if (c->now - pf->time_ms < p->age_cap_ms)
-            rate += p->drift_mps > (double)pf->speed_cms / 100.0 || pf->speed_cms == 0xffff
+            extra = p->drift_mps > (double)pf->speed_cms / 100.0 || pf->speed_cms == 0xffff
                         ? p->drift_mps
                         : (double)pf->speed_cms / 100.0;
-        double seconds = gap / rate;
+        double seconds = gap <= 0.0 ? gap : seconds_to_close(&model, elapsed_s, gap, extra);
         if (seconds < soonest)
             soonest = seconds;
     }
@@ -246,6 +330,41 @@ static void raise_loss(struct vg__ctx *c, enum vg_alarm_kind kind, enum vg_unit 
             s->party[VG__AUTHOR].loss_urgent = 1;
         }
     }
+}
+
+/* Near a zone, fixes come every few seconds: consecutive "no fix" records
+ * from the author's unit are a loss of his position already, urgent when
+ * he could be inside an alert ring by now (a man who drives into a tunnel
+ * or switches a jammer on at the edge of her pre-alert ring). Far from
+ * every zone, the usual timer decides. */
+static void near_nofix(struct vg__ctx *c, int64_t at_ms)
+{
+    struct vg_engine_state *s = c->s;
+    struct vg_party_state *ps = &s->party[VG__AUTHOR];
+    const struct vg_unit_state *u = &s->unit[VG_UNIT_AUTHOR];
+    if (ps->gnss_lost || u->comm_lost || u->powered_off || !s->fast ||
+        ps->nofix < c->p->near_nofix_records || !vg__latest(ps))
+        return;
+    double reach;
+    int64_t when;
+    if (!vg__author_reachable(c, &reach, &when))
+        return;
+    ps->gnss_lost = 1;
+    (void)at_ms;
+    raise_loss(c, VG_ALARM_GNSS_LOST, VG_UNIT_AUTHOR, VG_PRIORITY_TECHNICAL,
+               vg__latest(ps)->time_ms);
+}
+
+/* Whether the author's unit reports at the fast cadence: fast reporting
+ * is on and his last two fixes came at most two fast intervals apart (a
+ * unit not yet switched to it must not look silent). */
+static bool author_fast_cadence(const struct vg__ctx *c)
+{
+    const struct vg_party_state *ps = &c->s->party[VG__AUTHOR];
+    if (!c->s->fast || ps->n_hist < 2)
+        return false;
+    return ps->hist[ps->n_hist - 1].time_ms - ps->hist[ps->n_hist - 2].time_ms <=
+           2 * (int64_t)c->p->fast_interval_ms;
 }
 
 static void escalate_loss(struct vg__ctx *c)
@@ -521,6 +640,15 @@ static void health_tick(struct vg__ctx *c)
             c->now - u->last_heard_ms >= p->comm_loss_after_ms) {
             u->comm_lost = 1;
             raise_loss(c, VG_ALARM_COMM_LOST, unit, VG_PRIORITY_TECHNICAL, u->last_heard_ms);
+        } else if (unit == VG_UNIT_AUTHOR && !u->comm_lost && !u->powered_off &&
+                   c->now - u->last_heard_ms >= p->near_silence_ms && author_fast_cadence(c)) {
+            /* near a zone and silent: lost already, if he could be inside */
+            double reach;
+            int64_t when;
+            if (vg__author_reachable(c, &reach, &when)) {
+                u->comm_lost = 1;
+                raise_loss(c, VG_ALARM_COMM_LOST, unit, VG_PRIORITY_TECHNICAL, u->last_heard_ms);
+            }
         }
     }
     for (int party = 0; party < 2; party++) {
@@ -553,6 +681,19 @@ static void compute_deadline(struct vg__ctx *c)
             continue;
         if (u->last_heard_ms + p->comm_loss_after_ms < d)
             d = u->last_heard_ms + p->comm_loss_after_ms;
+        if (i == 0 && author_fast_cadence(c)) {
+            /* near and silent: the early declaration, when he could by
+             * then be inside (checked at the tick; later, the usual timer) */
+            int64_t t = u->last_heard_ms + p->near_silence_ms;
+            if (t <= c->now) {
+                double reach;
+                int64_t when;
+                vg__author_reachable(c, &reach, &when);
+                t = when > c->now ? when : INT64_MAX;
+            }
+            if (t < d)
+                d = t;
+        }
         if (!ps->gnss_lost && ps->last_fix_rx_ms + p->gnss_loss_after_ms < d)
             d = ps->last_fix_rx_ms + p->gnss_loss_after_ms;
     }
@@ -649,6 +790,8 @@ int vg_engine_feed(struct vg_engine_state *s, const struct vg_engine_config *cfg
     case VG_INPUT_FIX:
         heard(&c, (enum vg_unit)copy.unit, copy.fix.time_ms);
         vg__feed_fix(&c, party_of_unit(copy.unit), &copy.fix);
+        if (copy.unit == VG_UNIT_AUTHOR && copy.fix.quality == VG_FIX_NONE)
+            near_nofix(&c, copy.fix.time_ms);
         break;
     case VG_INPUT_STATUS: feed_status(&c, (enum vg_unit)copy.unit, &copy.status); break;
     case VG_INPUT_EVENT: feed_event(&c, (enum vg_unit)copy.unit, &copy.event); break;

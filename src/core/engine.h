@@ -65,7 +65,23 @@ struct vg_engine_params {
     int64_t clock_skew_ms; /* records this far in the future are clamped to now */
     int64_t late_after_ms; /* alarms about older records are marked late */
     /* losses */
-    double reach_speed_mps;     /* how fast the author may move while unseen */
+    double reach_speed_mps; /* how fast the author may move while unseen */
+    /* A settled author (his last fixes still, at one place) whose position
+     * is lost is most likely indoors: his reach grows at settled_walk_mps
+     * for settled_start_ms (he has to go out and get going; outdoors the
+     * sky comes back), then at the reach speed. */
+    double settled_walk_mps;
+    int64_t settled_start_ms;
+    int64_t settled_min_ms;  /* settled: last fixes spanning at least this long... */
+    double settled_radius_m; /* ...all within this of the latest (plus its accuracy) */
+    /* Near a zone (fast reporting on), this many consecutive "no fix"
+     * records from his unit declare the GNSS loss at once if he could
+     * already be inside an alert ring, without waiting gnss_loss_after_ms. */
+    int near_nofix_records;
+    /* ...and, while his unit reports at the fast cadence (its last two
+     * fixes at most two fast intervals apart), nothing at all from it for
+     * this long declares the communication loss the same way. */
+    int64_t near_silence_ms;
     int64_t gnss_loss_after_ms; /* no fix from a communicating unit for this long */
     int64_t comm_loss_after_ms; /* nothing at all from a unit for this long */
     /* batteries, percent */
@@ -167,7 +183,8 @@ struct vg_party_state {
     uint8_t rejects; /* consecutive implausible fixes */
     uint8_t gnss_lost;
     uint8_t loss_urgent; /* a loss of the author's position was graded urgent */
-    uint8_t reserved[2];
+    uint8_t nofix;       /* consecutive "no fix" records since the last accepted fix */
+    uint8_t reserved;
 };
 
 struct vg_unit_state {

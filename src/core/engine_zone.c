@@ -638,6 +638,7 @@ static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *
     else
         prepare_track(&ps->pos, f);
     ps->last_fix_rx_ms = c->now;
+    ps->nofix = 0;
     if (f->speed_cms != 0xffff) {
         ps->speed_mps = (float)f->speed_cms / 100.0f;
     } else if (has_prev && f->time_ms > prev.time_ms) {
@@ -733,8 +734,14 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
 void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
 {
     struct vg_party_state *ps = &c->s->party[party];
-    if (fix->quality == VG_FIX_NONE)
-        return; /* the unit is alive but has no position: the GNSS loss timer runs */
+    if (fix->quality == VG_FIX_NONE) {
+        /* the unit is alive but has no position: the GNSS loss timer runs,
+         * and near a zone the "no fix" records count (engine.c) */
+        const struct vg_track_fix *last = vg__latest(ps);
+        if ((!last || fix->time_ms > last->time_ms) && ps->nofix < 255)
+            ps->nofix++;
+        return;
+    }
 
     struct vg_track_fix f;
     vg__track_from_fix(&f, fix);

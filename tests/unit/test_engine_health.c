@@ -74,8 +74,10 @@ static void test_gnss_loss_graded_by_reachability(void **state)
     assert_int_equal(technical, 1);
     assert_int_equal(urgent, 1);
     /* 50 km - R - his accuracy - hers (5 m, growing 2 m/s between her fixes
-     * every 30 s) at 40 m/s: between 1198 and 1200 s after his last fix */
-    assert_true(urgent_at >= T0 + 1198 * SEC && urgent_at <= T0 + 1200 * SEC);
+     * every 30 s) at the reach speed (25 m/s: he was not settled, a single
+     * fix): between 1916 and 1920 s after his last fix */
+    assert_true(W.params.reach_speed_mps == 25.0);
+    assert_true(urgent_at >= T0 + 1916 * SEC && urgent_at <= T0 + 1920 * SEC);
     assert_null(find(VG_ALARM_COMM_LOST)); /* he was heard all along */
 
     /* GNSS restored */
@@ -93,10 +95,172 @@ static void test_gnss_loss_graded_by_reachability(void **state)
     W.accumulate = false;
     const struct vg_alarm *a = find(VG_ALARM_GNSS_LOST);
     assert_non_null(a);
-    /* 6 km - 2 km - 5 m at 40 m/s: 100 s, long gone by the time the loss is declared */
+    /* 6 km - 2 km - 5 m at 25 m/s: 160 s, gone by the time the loss is declared */
     assert_true(a->flags & VG_ALARM_F_URGENT);
     assert_false(a->flags & VG_ALARM_F_ESCALATION);
     assert_int_equal(a->priority, VG_PRIORITY_ALERT);
+}
+
+/* A fix with a reported speed (the fixture's fixes have none). */
+static int author_moving(int64_t t, struct vg_geo_point p, double speed_mps)
+{
+    struct vg_engine_input in = {.kind = VG_INPUT_FIX, .unit = VG_UNIT_AUTHOR};
+    in.fix = (struct vg_fix){.time_ms = t,
+                             .lat_deg = p.lat_deg,
+                             .lon_deg = p.lon_deg,
+                             .accuracy_m = 5,
+                             .speed_mps = (float)speed_mps,
+                             .heading_deg = -1,
+                             .quality = VG_FIX_3D};
+    return feed(&in, t);
+}
+
+static int author_nofix(int64_t t)
+{
+    struct vg_engine_input in = {.kind = VG_INPUT_FIX, .unit = VG_UNIT_AUTHOR};
+    in.fix =
+        (struct vg_fix){.time_ms = t, .speed_mps = -1, .heading_deg = -1, .quality = VG_FIX_NONE};
+    return feed(&in, t);
+}
+
+/* When the loss of the author's position turns urgent: the time of the
+ * escalation (or of the urgent declaration), with her fixes coming. */
+static int64_t urgent_time(int64_t until)
+{
+    for (int64_t t = W.now + 30 * SEC; t <= until; t += 30 * SEC) {
+        W.n_got = 0;
+        W.accumulate = true;
+        while (W.st.next_deadline_ms <= t)
+            assert_int_equal(tick(W.st.next_deadline_ms), VG_OK);
+        assert_int_equal(protected_at(t, W.home), VG_OK);
+        heartbeat(VG_UNIT_AUTHOR, t);
+        W.accumulate = false;
+        for (size_t i = 0; i < W.n_got; i++)
+            if (W.got[i].unit == VG_UNIT_AUTHOR && (W.got[i].flags & VG_ALARM_F_URGENT))
+                return W.got[i].raised_ms;
+    }
+    return -1;
+}
+
+/* Settled at one place (his fixes still for minutes) and then lost: most
+ * likely indoors, so his reach grows at a walking pace for
+ * settled_start_ms, then at the reach speed. 8 km from her (R = 2 km): the
+ * disc covers 1.2 km in the first 10 minutes, then the remaining ~4.8 km
+ * at 25 m/s: urgent about 791 s after his last fix, where an author seen
+ * moving at the same place is urgent after about 240 s. */
+static void test_settled_loss_grows_at_walking_pace(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    struct vg_geo_point at = from_home(0, 8000);
+    for (int k = 0; k <= 3; k++) /* four fixes a minute apart, still */
+        assert_int_equal(author_at(T0 + k * MIN, at), VG_OK);
+    int64_t last = T0 + 3 * MIN;
+    int64_t t = urgent_time(last + 30 * MIN);
+    assert_true(t >= last + 785 * SEC && t <= last + 797 * SEC);
+    /* the loss was declared as technical first, at the usual time */
+    const struct vg_alarm *a = find(VG_ALARM_GNSS_LOST);
+    assert_non_null(a);
+    assert_true(a->flags & VG_ALARM_F_ESCALATION);
+
+    /* the same place, but seen moving (fixes along a road): no allowance */
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    for (int k = 0; k <= 3; k++)
+        assert_int_equal(author_at(T0 + k * MIN, from_home(0, 8000 + 600.0 * (3 - k))), VG_OK);
+    t = urgent_time(last + 30 * MIN);
+    assert_true(t >= last + 235 * SEC && t <= last + 245 * SEC);
+}
+
+/* A man last seen faster than the reach speed (a car at 40 m/s on the
+ * motorway) reaches at 1.25 times his own speed: 20 km from her, urgent
+ * after (20 - 2 km) / 50 m/s = 360 s instead of 720 s. */
+static void test_fast_car_reach_uses_his_speed(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_moving(T0, from_home(0, 20000), 40.0), VG_OK);
+    int64_t t = urgent_time(T0 + 20 * MIN);
+    assert_true(t >= T0 + 355 * SEC && t <= T0 + 365 * SEC);
+
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_moving(T0, from_home(0, 20000), 12.0), VG_OK);
+    t = urgent_time(T0 + 20 * MIN);
+    assert_true(t >= T0 + 715 * SEC && t <= T0 + 725 * SEC);
+}
+
+/* Near her (fast reporting on), two "no fix" records in a row declare the
+ * loss at once when he could already be inside R: a car entering a tunnel
+ * 2.1 km from her, R = 2 km. Far away, they change nothing: the usual
+ * timer (3 minutes) declares it, technical. */
+static void test_near_nofix_declares_loss_early(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_moving(T0, from_home(0, 2200), 12.0), VG_OK);
+    assert_int_equal(author_moving(T0 + 5 * SEC, from_home(0, 2140), 12.0), VG_OK);
+    assert_true(W.st.fast);
+    assert_int_equal(author_nofix(T0 + 10 * SEC), VG_OK);
+    assert_null(find(VG_ALARM_GNSS_LOST)); /* one is not enough */
+    assert_int_equal(author_nofix(T0 + 15 * SEC), VG_OK);
+    const struct vg_alarm *a = find(VG_ALARM_GNSS_LOST);
+    assert_non_null(a);
+    assert_true(a->flags & VG_ALARM_F_URGENT);
+    assert_int_equal(a->priority, VG_PRIORITY_ALERT);
+    assert_int_equal(a->at_ms, T0 + 5 * SEC); /* his last fix */
+    assert_int_equal(a->raised_ms, T0 + 15 * SEC);
+    /* a fix again: restored, and the next loss is judged afresh */
+    assert_int_equal(author_moving(T0 + 20 * SEC, from_home(0, 2100), 12.0), VG_OK);
+    assert_non_null(find(VG_ALARM_GNSS_RESTORED));
+
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_moving(T0, from_home(0, 30000), 12.0), VG_OK);
+    assert_false(W.st.fast);
+    for (int k = 1; k <= 6; k++)
+        assert_int_equal(author_nofix(T0 + k * 5 * SEC), VG_OK);
+    assert_null(find(VG_ALARM_GNSS_LOST));
+}
+
+/* Near her, his unit at the fast cadence, then silent (an underground car
+ * park 2.1 km from her, R = 2 km): the communication loss is declared
+ * near_silence_ms (20 s) after the last record, urgent, not after 5
+ * minutes. A unit not yet at the fast cadence is not judged silent early. */
+static void test_near_silence_declares_loss_early(void **state)
+{
+    (void)state;
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_moving(T0, from_home(0, 2200), 12.0), VG_OK);
+    assert_int_equal(author_moving(T0 + 5 * SEC, from_home(0, 2140), 12.0), VG_OK);
+    assert_true(W.st.fast);
+    assert_true(W.st.next_deadline_ms <= T0 + 25 * SEC);
+    assert_int_equal(tick(T0 + 25 * SEC), VG_OK);
+    const struct vg_alarm *a = find(VG_ALARM_COMM_LOST);
+    assert_non_null(a);
+    assert_true(a->flags & VG_ALARM_F_URGENT);
+    assert_int_equal(a->at_ms, T0 + 5 * SEC); /* last heard */
+
+    /* fixes a minute apart (the unit not yet switched): the usual timers */
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    assert_int_equal(author_moving(T0, from_home(0, 2300), 1.0), VG_OK);
+    assert_int_equal(author_moving(T0 + MIN, from_home(0, 2240), 1.0), VG_OK);
+    assert_true(W.st.fast);
+    assert_int_equal(tick(T0 + MIN + 30 * SEC), VG_OK);
+    assert_null(find(VG_ALARM_COMM_LOST));
 }
 
 /* A fixed zone counts for reachability too, and an open window excludes it. */
@@ -208,27 +372,28 @@ static void test_unit_switched_off_and_on(void **state)
     assert_non_null(a);
     assert_false(a->flags & VG_ALARM_F_URGENT);
     assert_int_equal(a->priority, VG_PRIORITY_NEUTRALISATION);
-    /* ...until he could have driven the 58 km: then escalated, as switched off */
+    /* ...until he could have driven the 58 km (at 25 m/s, 38 minutes): then
+     * escalated, as switched off */
     W.n_got = 0;
     W.accumulate = true;
-    run_until(T0 + 30 * MIN, 0);
+    run_until(T0 + 45 * MIN, 0);
     W.accumulate = false;
     a = find(VG_ALARM_UNIT_SWITCHED_OFF);
     assert_non_null(a);
     assert_true(a->flags & VG_ALARM_F_ESCALATION);
     /* a record from after the switching off means it is on again */
-    assert_int_equal(author_at(T0 + 31 * MIN, from_home(0, 60000)), VG_OK);
+    assert_int_equal(author_at(T0 + 46 * MIN, from_home(0, 60000)), VG_OK);
     assert_non_null(find(VG_ALARM_UNIT_SWITCHED_ON));
 
     /* 3 km from her, in pre-alert: not urgent when switched off, but urgent as
-     * soon as he could have covered the ~1 km to her alert ring (about 25 s) */
+     * soon as he could have covered the ~1 km to her alert ring (about 40 s) */
     world_init(2000);
     world_start();
     assert_int_equal(protected_at(T0, W.home), VG_OK);
     assert_int_equal(author_at(T0, from_home(0, 3000)), VG_OK);
     assert_int_equal(event(VG_UNIT_AUTHOR, VG_EVENT_POWER_OFF, T0 + 10 * SEC), VG_OK);
     assert_false(find(VG_ALARM_UNIT_SWITCHED_OFF)->flags & VG_ALARM_F_URGENT);
-    assert_true(W.st.next_deadline_ms > T0 + 20 * SEC && W.st.next_deadline_ms < T0 + 30 * SEC);
+    assert_true(W.st.next_deadline_ms > T0 + 35 * SEC && W.st.next_deadline_ms < T0 + 45 * SEC);
     assert_int_equal(tick(W.st.next_deadline_ms), VG_OK);
     a = find(VG_ALARM_UNIT_SWITCHED_OFF);
     assert_non_null(a);
@@ -749,6 +914,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gnss_loss_graded_by_reachability),
         cmocka_unit_test(test_loss_reachability_counts_fixed_zones),
+        cmocka_unit_test(test_settled_loss_grows_at_walking_pace),
+        cmocka_unit_test(test_fast_car_reach_uses_his_speed),
+        cmocka_unit_test(test_near_nofix_declares_loss_early),
+        cmocka_unit_test(test_near_silence_declares_loss_early),
         cmocka_unit_test(test_comm_loss_and_restoration),
         cmocka_unit_test(test_comm_restored_by_a_backlog),
         cmocka_unit_test(test_unit_switched_off_and_on),
