@@ -547,9 +547,18 @@ static int generate_pair_mix(struct vg_sim_scenario *sc, const struct vg__sim_po
         /* the environment and the devices */
         unsigned n = poisson(&rng, mix->indoor_loss_per_day * end_s / 86400.0);
         for (unsigned i = 0; i < n; i++) {
+            /* indoors: while staying somewhere, not on the road (a moment
+             * drawn during a trip moves on to the next stay) */
             double from = vg_prng_range(&rng, 0.0, end_s);
-            add_event(&d, VG__SIM_EV_GNSS_HOLE, from,
-                      from + exp(vg_prng_range(&rng, log(180.0), log(2700.0))), 0.0);
+            double len = exp(vg_prng_range(&rng, log(180.0), log(2700.0)));
+            size_t cursor = 0;
+            struct vg__sim_pos at;
+            vg__sim_position(p, from, &cursor, &at);
+            while (at.speed_mps > 0.0f && from < end_s) {
+                from += 30.0;
+                vg__sim_position(p, from, &cursor, &at);
+            }
+            add_event(&d, VG__SIM_EV_GNSS_HOLE, from, from + len, 0.0);
         }
         n = poisson(&rng, mix->no_network_per_day * end_s / 86400.0);
         for (unsigned i = 0; i < n; i++) {
