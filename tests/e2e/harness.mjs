@@ -19,14 +19,12 @@ export function binary(name) {
   throw new Error(`${name} is not built in ${BUILD}`);
 }
 
-// The sanitizers as the other tests have them; LeakSanitizer told about the
-// one system library whose cache outlives the daemon (lsan.supp says which).
+// The sanitizers as the other tests have them (no suppression: vigied
+// releases the caches of the libraries it draws reports with at exit).
 const sanitizerEnv = () => ({
   ...process.env,
   ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'abort_on_error=1:detect_leaks=1',
   UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1',
-  LSAN_OPTIONS: process.env.LSAN_OPTIONS ||
-    `suppressions=${path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lsan.supp')}:print_suppressions=0`,
 });
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
