@@ -219,11 +219,11 @@ static int hook_activity(void *arg, const struct vg_identity *who, int64_t id, c
     }
     static struct vg_tz tz; /* large; the HTTP thread alone comes here */
     struct vg_measure_def def;
-    char tzname[VG_NAME_MAX + 1];
+    char tz_name[VG_NAME_MAX + 1];
     int rc = mc.definition &&
-                     vg_measure_json_timezone(mc.definition, tzname, sizeof tzname, err, err_len) ==
+                     vg_measure_json_timezone(mc.definition, tz_name, sizeof tz_name, err, err_len) ==
                          VG_OK &&
-                     vg_tz_load(&tz, d->cfg.center.zoneinfo_dir, tzname, err, err_len) >= 0 &&
+                     vg_tz_load(&tz, d->cfg.center.zoneinfo_dir, tz_name, err, err_len) >= 0 &&
                      vg_measure_def_parse(mc.definition, &tz, &def, err, err_len) == VG_OK
                  ? VG_OK
                  : VG_ESTATE;
@@ -300,7 +300,7 @@ static int hook_activity(void *arg, const struct vg_identity *who, int64_t id, c
         return rc;
     }
     json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:f,s:{s:o,s:I,s:o},s:o,s:o}", "measure_id",
-                          (json_int_t)id, "measure", mc.name, "timezone", tzname, "from_ms",
+                          (json_int_t)id, "measure", mc.name, "timezone", tz_name, "from_ms",
                           (json_int_t)from_ms, "to_ms", (json_int_t)to_ms, "days", now_a.days,
                           "recorded", "alarms_by_kind", kinds_json(rec.by_kind), "incidents",
                           (json_int_t)rec.n_incidents, "time_to_take_median_s",

@@ -114,7 +114,7 @@ static int add_fix(void *arg, const struct vg_store_record *r)
         t->p = p;
         t->cap = cap;
     }
-    t->p[t->n++] = (struct vg_report_point){f->time_ms, f->lat_deg, f->lon_deg, f->accuracy_m};
+    t->p[t->n++] = (struct vg_report_point){f->time_ms, f->lat_deg, f->lon_deg, (double)f->accuracy_m};
     return 0;
 }
 
@@ -207,9 +207,9 @@ int vg__daemon_report_draw(struct daemon *d, const struct vg_identity *who, int6
     json_t *content = rc == VG_OK ? json_loads(rec.content, 0, NULL) : NULL;
     json_t *inc = json_object_get(content, "incident");
     if (rc == VG_OK && mc.definition && (tz = malloc(sizeof *tz))) {
-        char tzname[VG_NAME_MAX + 1];
-        if (vg_measure_json_timezone(mc.definition, tzname, sizeof tzname, err, err_len) == VG_OK &&
-            vg_tz_load(tz, d->cfg.center.zoneinfo_dir, tzname, err, err_len) >= 0 &&
+        char tz_name[VG_NAME_MAX + 1];
+        if (vg_measure_json_timezone(mc.definition, tz_name, sizeof tz_name, err, err_len) == VG_OK &&
+            vg_tz_load(tz, d->cfg.center.zoneinfo_dir, tz_name, err, err_len) >= 0 &&
             vg_measure_def_parse(mc.definition, tz, &def, err, err_len) == VG_OK)
             have_def = true;
         err[0] = '\0'; /* without it, no zones are drawn: not a reason to refuse */

@@ -318,9 +318,9 @@ static char *position_text(const struct vg_http_position *p)
     if (!o)
         return NULL;
     if (p->speed_mps >= 0)
-        json_object_set_new(o, "speed_mps", json_real(p->speed_mps));
+        json_object_set_new(o, "speed_mps", json_real((double)p->speed_mps));
     if (p->heading_deg >= 0)
-        json_object_set_new(o, "heading_deg", json_real(p->heading_deg));
+        json_object_set_new(o, "heading_deg", json_real((double)p->heading_deg));
     if (p->incident_id > 0)
         json_object_set_new(o, "incident", json_integer(p->incident_id));
     char *data = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));

@@ -180,7 +180,7 @@ static void test_bad_input(void **state)
     struct vg_engine_config cfg = config(2000);
     struct vg_activity a;
     assert_int_equal(vg_activity_replay(&cfg, inputs, 0, NIGHT, NIGHT, NULL, &work, &a), VG_EINVAL);
-    cfg.alert_radius_m = NAN;
+    cfg.alert_radius_m = (double)NAN;
     assert_int_equal(vg_activity_replay(&cfg, inputs, 0, NIGHT, NIGHT + MIN, NULL, &work, &a),
                      VG_EINVAL);
     /* no record: nothing happened (not a period of losses) */
@@ -193,7 +193,7 @@ static void test_bad_input(void **state)
     assert_near(a.days, 1.0 / 24, 1e-9);
     /* a malformed record is skipped, not counted, and changes nothing */
     tracks(NIGHT, 1500, false);
-    inputs[3].in.fix.lat_deg = NAN;
+    inputs[3].in.fix.lat_deg = (double)NAN;
     cfg = config(2000);
     assert_int_equal(
         vg_activity_replay(&cfg, inputs, n_inputs, NIGHT, NIGHT + 60 * MIN, NULL, &work, &a),

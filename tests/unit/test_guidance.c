@@ -497,7 +497,7 @@ static void test_bad_input_refused(void **state)
     struct vg_guidance g = {.flags = 77};
     assert_int_equal(vg_guidance_compute(NULL, &g), VG_EINVAL);
     assert_int_equal(vg_guidance_compute(&in, NULL), VG_EINVAL);
-    her.lat_deg = NAN;
+    her.lat_deg = (double)NAN;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_EINVAL);
     her.lat_deg = 91;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_ERANGE);
@@ -516,7 +516,7 @@ static void test_bad_input_refused(void **state)
     him.time_ms = 0;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_ERANGE);
     him.time_ms = NOW;
-    in.alert_radius_m = NAN;
+    in.alert_radius_m = (double)NAN;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_EINVAL);
     in.alert_radius_m = 500;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_ERANGE);
@@ -531,7 +531,7 @@ static void test_bad_input_refused(void **state)
     in.n_places = VG_SAFE_PLACES_MAX + 1;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_ERANGE);
     in.n_places = 2;
-    places[1].at.lon_deg = NAN;
+    places[1].at.lon_deg = (double)NAN;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_EINVAL);
     places[1].at.lon_deg = 200;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_ERANGE);
@@ -561,7 +561,7 @@ static void test_bad_input_refused(void **state)
     p.max_uncertainty_ratio = 1.5;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_EINVAL);
     p.max_uncertainty_ratio = 0.5;
-    p.step_m = NAN;
+    p.step_m = (double)NAN;
     assert_int_equal(vg_guidance_compute(&in, &g), VG_EINVAL);
     p.step_m = 25;
     /* nothing written on refusal; all fine again at the end */
@@ -582,8 +582,8 @@ static void test_compass(void **state)
                  {337.49, "NW"}, {337.5, "N"}, {359.9, "N"}, {-45, "NW"}, {720, "N"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_string_equal(vg_guidance_compass(cases[i].b), cases[i].name);
-    assert_null(vg_guidance_compass(NAN));
-    assert_null(vg_guidance_compass(INFINITY));
+    assert_null(vg_guidance_compass((double)NAN));
+    assert_null(vg_guidance_compass((double)INFINITY));
 }
 
 int main(void)
