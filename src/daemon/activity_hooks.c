@@ -25,36 +25,6 @@
 #define MAX_RECORDS 4000000 /* about a year of both units at a fix a minute, with margin */
 #define WARM_UP_MS  (60 * 60000LL)
 
-struct measure_call {
-    const struct vg_identity *who;
-    int64_t id;
-    bool found, allowed;
-    char name[VG_NAME_MAX + 1];
-    char *definition;
-    struct vg_center_track_subject units;
-};
-
-static int see_measure(void *arg, const struct vg_center_measure_info *m)
-{
-    struct measure_call *c = arg;
-    if (m->id != c->id)
-        return 0;
-    c->found = true;
-    c->allowed = !vg_role_court_scoped(c->who->role) ||
-                 (c->who->court[0] && strcmp(m->court, c->who->court) == 0);
-    snprintf(c->name, sizeof c->name, "%s", m->name);
-    c->definition = m->definition ? strdup(m->definition) : NULL;
-    return 1;
-}
-
-static void do_measure(struct daemon *d, void *arg)
-{
-    struct measure_call *c = arg;
-    vg_center_list_measures(d->center, see_measure, c);
-    if (c->found)
-        vg_center_track_subject(d->center, c->id, &c->units);
-}
-
 /* ---- the records, as the engine takes them ------------------------------------------------ */
 
 struct inputs {
@@ -207,8 +177,8 @@ static int hook_activity(void *arg, const struct vg_identity *who, int64_t id, c
                          const char *to, double what_if_m, json_t **out, char *err, size_t err_len)
 {
     struct daemon *d = arg;
-    struct measure_call mc = {.who = who, .id = id};
-    if (vg__daemon_on_loop(d, do_measure, &mc) != VG_OK) {
+    struct vg__measure_call mc = {.who = who, .id = id};
+    if (vg__daemon_measure_lookup(d, &mc) != VG_OK) {
         snprintf(err, err_len, "stopping");
         return VG_ESTATE;
     }

@@ -91,6 +91,20 @@ void vg__daemon_activity_hooks(struct vg_http_hooks *h);
 /* The reports drawn as PDF (report_pdf.c): GET /api/v1/incidents/ID/report.pdf. */
 void vg__daemon_report_pdf_hooks(struct vg_http_hooks *h);
 
+/* A measure as the reports and the activity need it, read on the loop
+ * (report_pdf.c): its name, definition (to free), units and incident in
+ * progress, and whether `who` may see it (NULL: the centre itself).
+ * VG_ESTATE if the daemon is stopping. */
+struct vg__measure_call {
+    const struct vg_identity *who;
+    int64_t id;
+    bool found, allowed;
+    char name[VG_NAME_MAX + 1];
+    char *definition;
+    struct vg_center_track_subject units;
+};
+int vg__daemon_measure_lookup(struct daemon *d, struct vg__measure_call *c);
+
 /* A closed incident's report drawn for a recipient (report/incident_pdf.h):
  * who (NULL: the centre) must be allowed the measure; recipient: the name
  * printed (NULL: the measure's first of that role). Not journaled: the

@@ -28,18 +28,9 @@
 
 /* ---- the measure, as the centre holds it ---------------------------------------------------- */
 
-struct measure_call {
-    const struct vg_identity *who;
-    int64_t id;
-    bool found, allowed;
-    char name[VG_NAME_MAX + 1];
-    char *definition;
-    struct vg_center_track_subject units;
-};
-
 static int see_measure(void *arg, const struct vg_center_measure_info *m)
 {
-    struct measure_call *c = arg;
+    struct vg__measure_call *c = arg;
     if (m->id != c->id)
         return 0;
     c->found = true;
@@ -53,10 +44,15 @@ static int see_measure(void *arg, const struct vg_center_measure_info *m)
 
 static void do_measure(struct daemon *d, void *arg)
 {
-    struct measure_call *c = arg;
+    struct vg__measure_call *c = arg;
     vg_center_list_measures(d->center, see_measure, c);
     if (c->found)
         vg_center_track_subject(d->center, c->id, &c->units);
+}
+
+int vg__daemon_measure_lookup(struct daemon *d, struct vg__measure_call *c)
+{
+    return vg__daemon_on_loop(d, do_measure, c);
 }
 
 /* ---- what the store holds ----------------------------------------------------------------- */
@@ -170,7 +166,7 @@ int vg__daemon_report_draw(struct daemon *d, const struct vg_identity *who, int6
         return VG_EINVAL;
     }
     struct record_copy rec = {0};
-    struct measure_call mc = {.who = who};
+    struct vg__measure_call mc = {.who = who};
     struct seal_find seal = {.id = 0};
     struct points author = {0}, prot = {0};
     struct vg_measure_def def;
@@ -184,7 +180,7 @@ int vg__daemon_report_draw(struct daemon *d, const struct vg_identity *who, int6
         snprintf(err, err_len, "cannot read the report: %s", vg_strerror(rc));
     if (rc == VG_OK) {
         mc.id = rec.measure_id;
-        if (vg__daemon_on_loop(d, do_measure, &mc) != VG_OK) {
+        if (vg__daemon_measure_lookup(d, &mc) != VG_OK) {
             snprintf(err, err_len, "stopping");
             rc = VG_ESTATE;
         } else if (!mc.found || !mc.allowed) {
