@@ -303,7 +303,8 @@ class Daemon:
         end = time.time() + 60
         while time.time() < end:
             text = self.log_text()[skip:]
-            ready = [l for l in text.splitlines() if "msg=ready" in l]
+            # whole lines only: vigied may be half-way through writing one
+            ready = [l for l in text[:text.rfind("\n") + 1].splitlines() if "msg=ready" in l]
             if ready:
                 line = ready[-1]
                 self.devices_port = int(re.search(r"devices_port=(\d+)", line).group(1))
