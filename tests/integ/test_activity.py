@@ -12,21 +12,10 @@ import zoneinfo
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_measures import HOME, MeasuresTest  # noqa: E402
-from test_users import PASSWORD, Client  # noqa: E402
 from vigie_harness import FIX, fix_body, now_ms, record  # noqa: E402
 
 
 class Activity(MeasuresTest):
-    def session(self, name, role, court=None):
-        c = Client(self.d.http_port)
-        user = {"name": name, "role": role, "password": PASSWORD}
-        if court:
-            user["court"] = court
-        status, doc, _ = c.request("POST", "/api/v1/users", user, bearer=self.d.token)
-        self.assertEqual(status, 201, doc)
-        self.assertEqual(c.login(name, PASSWORD)[0], 200)
-        return c
-
     def approach(self, name, closest_deg):
         """He drives from 6 km north of her home to `closest_deg` of latitude
         from it (about 110 km a degree) at about 120 km/h, a fix every 15 s."""

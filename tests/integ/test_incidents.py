@@ -15,22 +15,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_measures import HOME, FAR, MeasuresTest  # noqa: E402
-from test_users import CHEAP, PASSWORD, Client  # noqa: E402
+from test_users import CHEAP  # noqa: E402
 from vigie_harness import (EVENT, FIX, SOS, Daemon, decision, event_body,  # noqa: E402
                            fix_body, now_ms, record)
 
 
 class Queue(MeasuresTest):
-    def session(self, name, role, court=None):
-        c = Client(self.d.http_port)
-        user = {"name": name, "role": role, "password": PASSWORD}
-        if court:
-            user["court"] = court
-        status, doc, _ = c.request("POST", "/api/v1/users", user, bearer=self.d.token)
-        self.assertEqual(status, 201, doc)
-        self.assertEqual(c.login(name, PASSWORD)[0], 200)
-        return c
-
     def test_the_operators_protocol(self):
         op1, op2 = self.session("op1", "operator"), self.session("op2", "operator")
         sup = self.session("sup", "supervisor")

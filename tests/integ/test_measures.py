@@ -46,6 +46,17 @@ class MeasuresTest(unittest.TestCase):
         self.addCleanup(self.d.cleanup)
         self.n = 0
 
+    def session(self, name, role, court=None):
+        """A new account of that role, logged in as a browser would be."""
+        c = Client(self.d.http_port)
+        user = {"name": name, "role": role, "password": PASSWORD}
+        if court:
+            user["court"] = court
+        status, doc, _ = c.request("POST", "/api/v1/users", user, bearer=self.d.token)
+        self.assertEqual(status, 201, doc)
+        self.assertEqual(c.login(name, PASSWORD)[0], 200)
+        return c
+
     def api(self, method, path, body=None):
         status, text = self.d.http(method, path,
                                    json.dumps(body).encode() if body is not None else None)
@@ -696,15 +707,6 @@ class Cli(MeasuresTest):
 
 
 class Roles(MeasuresTest):
-    def session(self, name, role, court=None):
-        body = {"name": name, "role": role, "password": PASSWORD}
-        if court:
-            body["court"] = court
-        c = Client(self.d.http_port)
-        self.assertEqual(c.request("POST", "/api/v1/users", body, bearer=self.d.token)[0], 201)
-        self.assertEqual(c.login(name, PASSWORD)[0], 200)
-        return c
-
     def test_who_may_read_and_change_a_measure(self):
         mine = self.create(self.definition("R-A", court="TJ-A"))
         other = self.create(self.definition("R-B", court="TJ-B"))

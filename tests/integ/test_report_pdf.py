@@ -16,7 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_measures import FAR, HOME, MeasuresTest  # noqa: E402
-from test_users import PASSWORD, Client  # noqa: E402
+from test_users import PASSWORD  # noqa: E402
 from vigie_harness import EVENT, FIX, SOS, event_body, fix_body, now_ms, record  # noqa: E402
 
 REPORT_TO = [{"role": "magistrate", "name": "Mme J. Durand, JLD", "contact": "jld@tj.example"},
@@ -45,15 +45,6 @@ class ReportPdf(MeasuresTest):
         super().setUp()
         self.tmp = tempfile.mkdtemp(prefix="vigie-pdf-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
-
-    def session(self, name, role):
-        c = Client(self.d.http_port)
-        status, doc, _ = c.request("POST", "/api/v1/users",
-                                   {"name": name, "role": role, "password": PASSWORD},
-                                   bearer=self.d.token)
-        self.assertEqual(status, 201, doc)
-        self.assertEqual(c.login(name, PASSWORD)[0], 200)
-        return c
 
     def closed_incident(self, op):
         """An approach by car then an SOS, handled and closed."""

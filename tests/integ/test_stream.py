@@ -46,15 +46,6 @@ class StreamTest(MeasuresTest):
         time.sleep(0.3)  # the last clients' departures seen
         self.assertEqual(self.d.stop(), 0, self.d.log_text()[-3000:])
 
-    def session(self, name, role):
-        c = Client(self.d.http_port)
-        status, doc, _ = c.request("POST", "/api/v1/users",
-                                   {"name": name, "role": role, "password": PASSWORD},
-                                   bearer=self.d.token)
-        self.assertEqual(status, 201, doc)
-        self.assertEqual(c.login(name, PASSWORD)[0], 200)
-        return c
-
     def stream(self, client, **kw):
         s = Stream(self.d.http_port, cookie=client.cookie, **kw)
         self.streams.append(s)
