@@ -142,7 +142,7 @@ static bool record_equal(const struct vg_proto_record *a, const struct vg_proto_
     switch (a->type) {
     case VG_REC_FIX: {
         const struct vg_fix *x = &a->fix, *y = &b->fix;
-        CHECK(x->time_ms >= 0 && x->quality <= VG_FIX_DGNSS);
+        CHECK(x->time_ms >= 0 && x->quality <= VG_FIX_NETWORK);
         CHECK(isfinite(x->lat_deg) && fabs(x->lat_deg) <= 90.0);
         CHECK(isfinite(x->lon_deg) && fabs(x->lon_deg) <= 180.0);
         CHECK(isfinite(x->accuracy_m) && x->accuracy_m >= 0.0f);
@@ -150,6 +150,8 @@ static bool record_equal(const struct vg_proto_record *a, const struct vg_proto_
         CHECK(x->heading_deg == -1.0f || (x->heading_deg >= 0.0f && x->heading_deg <= 655.35f));
         if (x->quality == VG_FIX_NONE)
             CHECK(x->lat_deg == 0 && x->lon_deg == 0 && x->speed_mps == -1.0f);
+        if (x->quality == VG_FIX_NETWORK) /* a network estimate has no course */
+            CHECK(x->speed_mps == -1.0f && x->heading_deg == -1.0f);
         return x->time_ms == y->time_ms && x->quality == y->quality && x->lat_deg == y->lat_deg &&
                x->lon_deg == y->lon_deg && x->accuracy_m == y->accuracy_m &&
                x->speed_mps == y->speed_mps && x->heading_deg == y->heading_deg;

@@ -16,7 +16,7 @@ int vg_fix_check(const struct vg_fix *fix)
     int rc = check_time(fix->time_ms);
     if (rc != VG_OK)
         return rc;
-    if (fix->quality > VG_FIX_DGNSS)
+    if (fix->quality > VG_FIX_NETWORK)
         return VG_EINVAL;
     if (fix->quality == VG_FIX_NONE)
         return VG_OK; /* no position: the coordinates mean nothing */

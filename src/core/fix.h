@@ -10,7 +10,18 @@ enum vg_fix_quality {
     VG_FIX_2D = 1,
     VG_FIX_3D = 2,
     VG_FIX_DGNSS = 3, /* differential / SBAS corrected */
+    /* No GNSS fix, but a coarse position from the unit's modem (serving
+     * cells, Wi-Fi access points): 200 m to several km off. Never a GNSS
+     * fix: the engine uses it as evidence for judgement (how far a lost
+     * author can be, where the protected person is when her sky is lost),
+     * not to raise or clear a crossing on its own. On the wire it is a
+     * quality-0 record with the position and the "network" source field
+     * (docs/PROTOCOL.md 6.1), so that an older reader sees "no fix". */
+    VG_FIX_NETWORK = 4,
 };
+
+/* A position from the GNSS receiver (not "none", not a network estimate). */
+#define VG_FIX_IS_GNSS(q) ((q) >= VG_FIX_2D && (q) <= VG_FIX_DGNSS)
 
 /* Records older than 2000 or beyond 2200 are refused as garbage. */
 #define VG_TIME_MIN_MS 946684800000LL  /* 2000-01-01T00:00:00Z */

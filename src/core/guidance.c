@@ -77,7 +77,8 @@ static int check_fix(const struct vg_fix *f)
     int rc = vg_fix_check(f);
     if (rc != VG_OK)
         return rc;
-    return f->quality == VG_FIX_NONE ? VG_EINVAL : VG_OK; /* a record without a position */
+    /* a record without a position, or with only a network estimate (km off) */
+    return VG_FIX_IS_GNSS(f->quality) ? VG_OK : VG_EINVAL;
 }
 
 static int check_input(const struct vg_guidance_input *in, const struct vg_guidance_params *p)

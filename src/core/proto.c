@@ -357,14 +357,18 @@ enum {
     FIX_SPEED = 5,
     FIX_HEADING = 6,
     FIX_QUALITY = 7,
+    FIX_SOURCE = 8,
 };
+/* FIX_SOURCE values: where a quality-0 record's position comes from */
+#define FIX_SOURCE_GNSS    0
+#define FIX_SOURCE_NETWORK 1
 #define LAT_MAX_E7 900000000
 #define LON_MAX_E7 1800000000
 
 static const struct field_spec fix_spec[] = {
     {FIX_TIME, 8, 0, true},     {FIX_QUALITY, 1, 0, true},   {FIX_LAT, 4, 0, false},
     {FIX_LON, 4, 0, false},     {FIX_ACCURACY, 4, 0, false}, {FIX_SPEED, 2, 0, false},
-    {FIX_HEADING, 2, 0, false},
+    {FIX_HEADING, 2, 0, false}, {FIX_SOURCE, 1, 0, false},
 };
 
 enum {
@@ -405,6 +409,17 @@ static int decode_fix(const uint8_t *p, size_t len, struct vg_fix *fix)
     if (f.num[FIX_QUALITY] > VG_FIX_DGNSS)
         return VG_EFORMAT;
     fix->quality = (uint8_t)f.num[FIX_QUALITY];
+    if (has(&f, FIX_SOURCE) && f.num[FIX_SOURCE] > FIX_SOURCE_NETWORK)
+        return VG_EFORMAT;
+    /* No GNSS fix, but the modem's network estimate: a quality-0 record
+     * with source 1 and the position fields (an older reader sees "no
+     * fix" and skips the tag it does not know). Without its position it
+     * is a plain "no fix". */
+    bool network = fix->quality == VG_FIX_NONE && has(&f, FIX_SOURCE) &&
+                   f.num[FIX_SOURCE] == FIX_SOURCE_NETWORK && has(&f, FIX_LAT) &&
+                   has(&f, FIX_LON) && has(&f, FIX_ACCURACY);
+    if (network)
+        fix->quality = VG_FIX_NETWORK;
     if (fix->quality == VG_FIX_NONE) {
         /* No position: whatever else came means nothing. */
         fix->lat_deg = 0;
@@ -426,6 +441,8 @@ static int decode_fix(const uint8_t *p, size_t len, struct vg_fix *fix)
     fix->accuracy_m = (float)((double)f.num[FIX_ACCURACY] / 100.0);
     fix->speed_mps = has(&f, FIX_SPEED) ? (float)((double)f.num[FIX_SPEED] / 100.0) : -1.0f;
     fix->heading_deg = has(&f, FIX_HEADING) ? (float)((double)f.num[FIX_HEADING] / 100.0) : -1.0f;
+    if (network) /* a network estimate has no course */
+        fix->speed_mps = fix->heading_deg = -1.0f;
     return VG_OK;
 }
 
@@ -554,7 +571,7 @@ static int put_time(struct writer *w, uint8_t tag, int64_t t)
 
 static int put_fix(struct writer *w, const struct vg_fix *fix)
 {
-    if (fix->time_ms < 0 || fix->quality > VG_FIX_DGNSS)
+    if (fix->time_ms < 0 || fix->quality > VG_FIX_NETWORK)
         return VG_EINVAL;
     if (fix->quality == VG_FIX_NONE) {
         put_time(w, FIX_TIME, fix->time_ms);
@@ -580,12 +597,17 @@ static int put_fix(struct writer *w, const struct vg_fix *fix)
         if (heading == 36000 && hd < 360.0)
             heading = 0; /* 359.996 rounds to 360.00, which is 0.00 */
     }
+    bool network = fix->quality == VG_FIX_NETWORK;
     put_time(w, FIX_TIME, fix->time_ms);
-    put_field(w, FIX_QUALITY, 1, fix->quality);
+    put_field(w, FIX_QUALITY, 1, network ? VG_FIX_NONE : fix->quality);
     /* The rounded values stay within +-90e7 / +-180e7: they fit int32_t. */
     put_field(w, FIX_LAT, 4, (uint32_t)(int32_t)llround(lat * 1e7));
     put_field(w, FIX_LON, 4, (uint32_t)(int32_t)llround(lon * 1e7));
     put_field(w, FIX_ACCURACY, 4, accuracy);
+    if (network) { /* the receiver has no fix: no course either */
+        put_field(w, FIX_SOURCE, 1, FIX_SOURCE_NETWORK);
+        return VG_OK;
+    }
     if (v >= 0.0)
         put_field(w, FIX_SPEED, 2, speed);
     if (hd >= 0.0)

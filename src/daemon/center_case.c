@@ -181,7 +181,7 @@ static void step(struct vg_center *c, struct measure *m, int64_t now_ms)
 
 static bool fix_usable(const struct vg_proto_record *r)
 {
-    return r->type == VG_REC_FIX && r->fix.quality != VG_FIX_NONE && vg_fix_check(&r->fix) == 0;
+    return r->type == VG_REC_FIX && VG_FIX_IS_GNSS(r->fix.quality) && vg_fix_check(&r->fix) == 0;
 }
 
 static void checklist(struct vg_center *c, struct measure *m, int k,

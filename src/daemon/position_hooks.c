@@ -40,7 +40,7 @@ static int add_point(void *arg, const struct vg_store_record *r)
 {
     struct track *t = arg;
     const struct vg_fix *f = &r->rec.fix;
-    if (r->rec.type != VG_REC_FIX || f->quality == VG_FIX_NONE || vg_fix_check(f) != VG_OK)
+    if (r->rec.type != VG_REC_FIX || !VG_FIX_IS_GNSS(f->quality) || vg_fix_check(f) != VG_OK)
         return 0;
     json_t *p = json_pack("{s:I,s:f,s:f,s:f}", "time_ms", (json_int_t)f->time_ms, "lat", f->lat_deg,
                           "lon", f->lon_deg, "accuracy_m", (double)f->accuracy_m);

@@ -98,7 +98,7 @@ static int add_fix(void *arg, const struct vg_store_record *r)
 {
     struct points *t = arg;
     const struct vg_fix *f = &r->rec.fix;
-    if (r->rec.type != VG_REC_FIX || f->quality == VG_FIX_NONE || vg_fix_check(f) != VG_OK)
+    if (r->rec.type != VG_REC_FIX || !VG_FIX_IS_GNSS(f->quality) || vg_fix_check(f) != VG_OK)
         return 0;
     if (t->n == MAX_POINTS)
         return 1;

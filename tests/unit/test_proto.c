@@ -160,6 +160,10 @@ static void assert_fix_near(const struct vg_fix *want, const struct vg_fix *got)
     assert_near(got->lon_deg, want->lon_deg, 0.5e-7 + 1e-12);
     double acc = (double)want->accuracy_m;
     assert_near((double)got->accuracy_m, acc, 0.005 + acc * 1.2e-7);
+    if (want->quality == VG_FIX_NETWORK) { /* a network estimate carries no course */
+        assert_true(got->speed_mps == -1.0f && got->heading_deg == -1.0f);
+        return;
+    }
     if (want->speed_mps < 0)
         assert_true(got->speed_mps == -1.0f);
     else
@@ -425,6 +429,22 @@ static const struct vector vectors[] = {
       .recs = {{.seq = 1236,
                 .type = VG_REC_FIX,
                 .fix = FIX(T0 + 1000, 0, 0, 0.0f, -1.0f, -1.0f, VG_FIX_NONE)}}}},
+    {"records-network-fix",
+     "56 47 01 02 00 00 00 30\n"
+     "00 01\n"
+     "01 00 00 22 00 00 00 00 00 00 04 d8\n"
+     "01 08 00 00 01 9f 1c b1 33 b8\n"
+     "07 01 00\n"
+     "02 04 1c 25 33 40\n"
+     "03 04 ff 13 7d 20\n"
+     "04 04 00 01 4c 08\n"
+     "08 01 01\n",
+     false,
+     {.type = VG_PROTO_RECORDS,
+      .n_recs = 1,
+      .recs = {{.seq = 1240,
+                .type = VG_REC_FIX,
+                .fix = FIX(T0 + 3000, 47.22, -1.55, 850.0f, -1.0f, -1.0f, VG_FIX_NETWORK)}}}},
     {"records-status",
      "56 47 01 02 00 00 00 43\n"
      "00 02\n"
@@ -629,7 +649,7 @@ static uint32_t maybe_zero_u32(struct vg_prng *r)
 static void random_fix(struct vg_prng *r, struct vg_fix *f)
 {
     f->time_ms = random_time(r);
-    f->quality = (uint8_t)below(r, 4);
+    f->quality = (uint8_t)below(r, 5); /* up to VG_FIX_NETWORK */
     f->lat_deg = below(r, 10) == 0 ? (below(r, 2) ? 90.0 : -90.0) : vg_prng_range(r, -90, 90);
     f->lon_deg = below(r, 10) == 0 ? (below(r, 2) ? 180.0 : -180.0) : vg_prng_range(r, -180, 180);
     switch (below(r, 4)) {
@@ -757,6 +777,44 @@ static void test_round_trip_random(void **state)
             assert_int_equal(encode(&got, frame_buf2, sizeof frame_buf2, &w2), VG_OK);
             assert_int_equal(w2, w);
             assert_memory_equal(frame_buf2, frame_buf, w);
+        }
+    }
+}
+
+/* The network position's source field: without the three position fields
+ * a quality-0 record stays "no fix"; a source beyond 1 is malformed; source
+ * 1 on a GNSS fix changes nothing (the receiver's fix stands). */
+static void test_network_fix_source(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hex;
+        int rc;
+        uint8_t quality;
+    } cases[] = {
+        {"00 01 01 00 00 16 00 00 00 00 00 00 00 01 01 08 00 00 01 9f 1c b1 33 b8 07 01 00"
+         " 02 04 1c 25 33 40 08 01 01",
+         VG_OK, VG_FIX_NONE},
+        {"00 01 01 00 00 22 00 00 00 00 00 00 00 01 01 08 00 00 01 9f 1c b1 33 b8 07 01 00"
+         " 02 04 1c 25 33 40 03 04 ff 13 7d 20 04 04 00 01 4c 08 08 01 02",
+         VG_EFORMAT, 0},
+        {"00 01 01 00 00 22 00 00 00 00 00 00 00 01 01 08 00 00 01 9f 1c b1 33 b8 07 01 02"
+         " 02 04 1c 25 33 40 03 04 ff 13 7d 20 04 04 00 01 4c 08 08 01 01",
+         VG_OK, VG_FIX_3D},
+        {"00 01 01 00 00 22 00 00 00 00 00 00 00 01 01 08 00 00 01 9f 1c b1 33 b8 07 01 00"
+         " 02 04 1c 25 33 40 03 04 ff 13 7d 20 04 04 00 01 4c 08 08 01 00",
+         VG_OK, VG_FIX_NONE},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        uint8_t buf[128];
+        size_t len = from_hex(cases[i].hex, buf, sizeof buf);
+        struct vg_proto_record recs[2];
+        size_t n = 0;
+        int rc = decode_records(buf, len, recs, 2, &n);
+        assert_int_equal(rc, cases[i].rc);
+        if (rc == VG_OK) {
+            assert_int_equal(n, 1);
+            assert_int_equal(recs[0].fix.quality, cases[i].quality);
         }
     }
 }
@@ -1015,6 +1073,17 @@ static const struct field_kind field_kinds[] = {
       .recs = {{.seq = 1,
                 .type = VG_REC_FIX,
                 .fix = FIX(T0, -33.8688, 151.2093, 4.0f, 0.5f, 12.0f, VG_FIX_2D)}}}},
+    /* a network position (quality 0, source 1): without any of its four
+     * fields it is a plain "no fix", which still decodes */
+    {"network fix",
+     {{1, 8, 0, true}, {7, 1, 0, true}, {2, 4, 0, false}, {3, 4, 0, false}, {4, 4, 0, false},
+      {8, 1, 0, false}},
+     6,
+     {.type = VG_PROTO_RECORDS,
+      .n_recs = 1,
+      .recs = {{.seq = 1,
+                .type = VG_REC_FIX,
+                .fix = FIX(T0, 47.2, -1.55, 1200.0f, -1.0f, -1.0f, VG_FIX_NETWORK)}}}},
     {"status",
      {{1, 8, 0, true},
       {2, 1, 0, false},
@@ -1131,9 +1200,18 @@ static void test_unknown_fields_skipped(void **state)
         size_t n = example_fields(kind, base, sizeof base);
         size_t ns = split_fields(base, n, s, ARRAY_LEN(s));
         for (size_t u = 0; u < ARRAY_LEN(unknown_tags); u++) {
+            /* known to this message or record type (a fix and a network
+             * fix are the same record type) */
             bool known = false;
-            for (size_t t = 0; t < kind->n_tags; t++)
-                known = known || kind->tags[t].tag == unknown_tags[u];
+            for (size_t o = 0; o < ARRAY_LEN(field_kinds); o++) {
+                const struct field_kind *other = &field_kinds[o];
+                if (other->example.type != kind->example.type ||
+                    (kind->example.type == VG_PROTO_RECORDS &&
+                     other->example.recs[0].type != kind->example.recs[0].type))
+                    continue;
+                for (size_t t = 0; t < other->n_tags; t++)
+                    known = known || other->tags[t].tag == unknown_tags[u];
+            }
             if (known)
                 continue;
             static const size_t lens[] = {0, 1, 8, 255};
@@ -1649,7 +1727,7 @@ static void test_encoders_refuse(void **state)
     r.fix.time_ms = -1;
     REFUSED(r, VG_EINVAL);
     r = fix_record(47, 2, 5, 1, 1);
-    r.fix.quality = 4;
+    r.fix.quality = VG_FIX_NETWORK + 1;
     REFUSED(r, VG_EINVAL);
     r = fix_record(47, 2, 5, 1, 1);
     r.seq = 0;
@@ -1876,6 +1954,7 @@ int main(void)
         cmocka_unit_test(test_big_endian_helpers),
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_vectors_in_doc),
+        cmocka_unit_test(test_network_fix_source),
         cmocka_unit_test(test_round_trip_random),
         cmocka_unit_test(test_records_at_the_limits),
         cmocka_unit_test(test_partial_input),
