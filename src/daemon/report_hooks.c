@@ -186,6 +186,30 @@ static int copy_report(void *arg, const struct vg_store_report *r)
     return c->content ? 0 : VG_ENOSPC;
 }
 
+/* The outbox's dispatch records of one incident's report (report_outbox.c
+ * journals one report.dispatch per recipient served): the journal is
+ * walked whole, as for the seal of a drawn report (reports are read
+ * rarely). */
+struct dispatch_find {
+    char subject[48];
+    json_t *list;
+};
+
+static int add_dispatch(void *arg, const struct vg_journal_entry *e)
+{
+    struct dispatch_find *f = arg;
+    if (strcmp(e->action, "report.dispatch") != 0 || strcmp(e->subject, f->subject) != 0)
+        return 0;
+    json_t *o = json_loads(e->detail, 0, NULL);
+    if (!json_is_object(o)) { /* not ours to judge here: vigie journal verify does */
+        json_decref(o);
+        return 0;
+    }
+    json_object_set_new(o, "at_ms", json_integer(e->at_ms));
+    json_object_set_new(o, "journal_id", json_integer(e->id));
+    return json_array_append_new(f->list, o) == 0 ? 0 : VG_ENOSPC;
+}
+
 static int hook_report(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
                        char *err, size_t err_len)
 {
@@ -220,6 +244,17 @@ static int hook_report(void *arg, const struct vg_identity *who, int64_t id, jso
     }
     char subject[48], detail[VG_NAME_MAX + 32];
     snprintf(subject, sizeof subject, "incident/%lld", (long long)id);
+    if (rc == VG_OK) {
+        struct dispatch_find f = {.list = json_array()};
+        snprintf(f.subject, sizeof f.subject, "%s", subject);
+        rc = f.list ? vg_store_journal(d->store, 0, add_dispatch, &f) : VG_ENOSPC;
+        if (rc == VG_OK)
+            json_object_set_new(o, "dispatches", f.list);
+        else {
+            json_decref(f.list);
+            snprintf(err, err_len, "cannot read the report's dispatches: %s", vg_strerror(rc));
+        }
+    }
     snprintf(detail, sizeof detail, "{\"measure\":\"%s\"}", name); /* a name needs no escaping */
     if (rc == VG_OK)
         rc = vg_center_journal(d->center, who->name, "report.read", subject, detail, err, err_len);

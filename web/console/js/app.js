@@ -8,6 +8,8 @@ import { t, setLang, getLang, translate } from './i18n.js';
 import { h, clear, duration, metres, clock, dateTime, compass, api, windowOpen } from './util.js';
 import { ConsoleMap } from './map.js';
 import { drawChart, distanceSeries } from './chart.js';
+import { activitySection } from './activity.js';
+import { renderStatistics } from './statistics.js';
 
 const STEPS = [
   ['author_called', ['reached', 'not_reached', 'complied', 'refused']],
@@ -16,7 +18,19 @@ const STEPS = [
   ['magistrate_informed', []],
   ['note', []],
 ];
-const ROLES = ['operator', 'supervisor'];
+// What each role sees: the views the API lets it read (docs/API.md's
+// matrix), nothing more. The queue, the map and the live stream are the
+// operators' and supervisors'; the statistician sees the statistics alone.
+const VIEWS = {
+  incidents: ['operator', 'supervisor'],
+  measures: ['operator', 'supervisor', 'installer', 'magistrate', 'administrator'],
+  floor: ['operator', 'supervisor'],
+  statistics: ['supervisor', 'magistrate', 'statistician', 'administrator'],
+};
+const VIEW_NAMES = Object.keys(VIEWS);
+const ROLES = [...new Set(Object.values(VIEWS).flat())];
+const may = (view) => !!state.me && VIEWS[view].includes(state.me.role);
+const live = () => may('incidents');
 const $ = (id) => document.getElementById(id);
 
 // What the page knows; window.vigie for the browser tests and the curious.
@@ -56,6 +70,7 @@ function applyLang(l) {
     if (state.detail) renderIncident();
     if (state.view === 'measures') loadMeasures();
     if (state.view === 'floor') loadFloor();
+    if (state.view === 'statistics') loadStatistics();
   }
 }
 
@@ -434,7 +449,10 @@ async function loadIncident(id, first) {
   if (state.selected !== id) return;
   // keep the text being typed across refreshes
   const typing = $('step-text') ? $('step-text').value : '';
-  state.detail = { inc, measure, positions, steps, persons, report: state.detail && state.detail.inc.id === id ? state.detail.report : null };
+  let report = state.detail && state.detail.inc.id === id ? state.detail.report : null;
+  if (inc.state === 'closed' && !report) report = await api.get(`/api/v1/incidents/${id}/report`).catch(() => null);
+  if (state.selected !== id) return;
+  state.detail = { inc, measure, positions, steps, persons, report };
   if (inc.state !== 'closed') state.incidents.has(inc.id) && upsertIncident(queueObject(inc), false);
   renderIncident();
   if ($('step-text')) $('step-text').value = typing;
@@ -480,7 +498,10 @@ function renderIncident() {
     h('button', { type: 'button', id: 'close', disabled: !mine(inc), onclick: openClose }, t('inc.close'), ' ', h('kbd', { text: 'c' })),
     h('button', { type: 'button', id: 'open-measure', onclick: () => openMeasure(inc.measure_id) }, t('inc.measure_file'), ' ', h('kbd', { text: 'd' })));
   body.append(actions);
-  if (d.report) body.append(h('p', { class: 'ok', id: 'report-note', text: t('inc.closed_report', { sha: d.report.content_sha256.slice(0, 16) + '…' }) }));
+  if (d.report) {
+    body.append(h('p', { class: 'ok', id: 'report-note', text: t('inc.closed_report', { sha: d.report.content_sha256.slice(0, 16) + '…' }) }));
+    body.append(reportSection(d.report));
+  }
 
   // timers
   const esc = escalationText(inc, now);
@@ -551,6 +572,42 @@ function renderIncident() {
     a.zone_index === 0 ? ' (' + t('zone.mobile') + ')' : a.zone_index > 0 ? ' (zone #' + a.zone_id + ')' : '',
     a.distance_m !== undefined ? ' — ' + metres(a.distance_m) : '')))));
   renderChart();
+}
+
+// A closed incident's report: who it goes to, the PDF drawn for each (what
+// each recipient may see: GET /incidents/ID/report.pdf?for=ROLE, downloaded
+// from this origin with the session), and what the outbox dispatched.
+function reportSection(r) {
+  const id = r.incident_id;
+  const recipients = r.recipients || [];
+  const dispatches = r.dispatches || [];
+  const refresh = async () => {
+    const d = state.detail;
+    try {
+      const fresh = await api.get(`/api/v1/incidents/${id}/report`);
+      if (d && d.inc.id === id && state.detail === d) {
+        d.report = fresh;
+        renderIncident();
+      }
+    } catch (e) { showError(e); }
+  };
+  return h('section', { class: 'box', id: 'report', dataset: { incident: String(id) } },
+    h('h3', { text: t('inc.report') }),
+    h('p', { class: 'muted', text: t('report.made', { at: dateTime(r.created_ms), sha: r.content_sha256.slice(0, 16) + '…' }) }),
+    h('h4', { text: t('report.recipients') }),
+    h('ul', { id: 'report-recipients', class: 'recipients' }, ...recipients.map((x) => h('li', { dataset: { role: x.role } },
+      h('span', { text: `${t('recipient.' + x.role)} — ${x.name}${x.contact ? ' (' + x.contact + ')' : ''} ` }),
+      h('a', { class: 'pdf', href: `/api/v1/incidents/${id}/report.pdf?for=${encodeURIComponent(x.role)}`, download: `incident-${id}-${x.role}.pdf`,
+        'aria-label': t('report.pdf_for', { who: t('recipient.' + x.role) }) }, 'PDF')))),
+    h('h4', { text: t('report.dispatches') }),
+    dispatches.length
+      ? h('table', { class: 'grid compact', id: 'report-dispatches' },
+        h('thead', {}, h('tr', {}, ...['report.at', 'report.to', 'report.file', 'report.bytes'].map((k) => h('th', { scope: 'col', text: t(k) })))),
+        h('tbody', {}, ...dispatches.map((x) => h('tr', { dataset: { for: x.for, journal: String(x.journal_id) } },
+          h('td', { text: dateTime(x.at_ms) }), h('td', { text: `${t('recipient.' + x.for)} — ${x.recipient}` }),
+          h('td', { title: 'SHA-256 ' + x.pdf_sha256, text: x.file }), h('td', { class: 'num', text: String(x.bytes) })))))
+      : h('p', { class: 'muted', id: 'report-dispatches-none', text: t('report.no_dispatch') }),
+    h('button', { type: 'button', id: 'report-refresh', onclick: refresh, text: t('report.refresh') }));
 }
 
 function personBlock(role, p) {
@@ -713,7 +770,8 @@ async function renderMeasure(id) {
         h('td', { class: u.battery_pct !== null && u.battery_pct < 20 ? 'warn' : '', text: u.battery_pct === null || u.battery_pct === undefined ? t('unknown') : u.battery_pct + ' %' + (u.charging ? ' ⚡' : '') }),
         h('td', { text: u.last_heard_ms ? dateTime(u.last_heard_ms) + ' (' + t('inc.ago', { t: duration(now - u.last_heard_ms) }) + ')' : '—' })))))),
     (def.safe_places || []).length ? section('measure.safe_places', h('ul', {}, ...def.safe_places.map((p) => h('li', { text: p.name })))) : null,
-    (def.report_to || []).length ? section('measure.report_to', h('ul', {}, ...def.report_to.map((r) => h('li', { text: `${r.role} : ${r.name}${r.contact ? ' — ' + r.contact : ''}` })))) : null].filter(Boolean));
+    (def.report_to || []).length ? section('measure.report_to', h('ul', {}, ...def.report_to.map((r) => h('li', { text: `${t('recipient.' + r.role)} : ${r.name}${r.contact ? ' — ' + r.contact : ''}` })))) : null,
+    activitySection(m, showError)].filter(Boolean));
 }
 
 // ---- the floor ----------------------------------------------------------------------------------
@@ -746,14 +804,20 @@ async function loadFloor() {
 // ---- views and keys -----------------------------------------------------------------------------
 
 function showView(v) {
+  if (!may(v)) return;
   state.view = v;
-  for (const name of ['incidents', 'measures', 'floor']) {
+  for (const name of VIEW_NAMES) {
     $('view-' + name).hidden = name !== v;
     $('tab-' + name).setAttribute('aria-selected', String(name === v));
   }
   if (v === 'incidents') console_map.invalidate();
   if (v === 'measures') loadMeasures();
   if (v === 'floor') loadFloor();
+  if (v === 'statistics') loadStatistics();
+}
+
+function loadStatistics() {
+  return renderStatistics($('statistics'), state.me, showError);
 }
 
 function move(delta) {
@@ -778,11 +842,11 @@ function onKey(e) {
     t: takeSelected, c: openClose,
     n: () => { const x = $('step-text'); if (x && !x.disabled) x.focus(); },
     p: () => { const b = document.querySelector('#steps button:not([disabled])'); if (b) b.focus(); },
-    d: () => state.detail && openMeasure(state.detail.inc.measure_id),
-    i: () => showView('incidents'), m: () => showView('measures'), f: () => showView('floor'),
+    d: () => state.detail && may('measures') && openMeasure(state.detail.inc.measure_id),
+    i: () => showView('incidents'), m: () => showView('measures'), f: () => showView('floor'), g: () => showView('statistics'),
     s: toggleSound, l: () => applyLang(getLang() === 'fr' ? 'en' : 'fr'),
     '?': () => $('help-dialog').showModal(),
-    Escape: () => { state.selected = null; state.detail = null; console_map.clearDetail(); console_map.selectMarker(null); renderQueue(); renderIncident(); },
+    Escape: () => { if (!live()) return false; state.selected = null; state.detail = null; console_map.clearDetail(); console_map.selectMarker(null); renderQueue(); renderIncident(); },
     Enter: () => { if (document.activeElement === $('queue')) move(0); else return false; return true; },
   }[k];
   if (act) {
@@ -796,7 +860,7 @@ function renderWho() {
 }
 
 function tick() {
-  if (!state.me) return;
+  if (!state.me || !live()) return;
   if (state.view === 'incidents') {
     renderQueue();
     const d = state.detail;
@@ -816,15 +880,21 @@ let floorTimer = null;
 
 function start() {
   renderWho();
+  for (const v of VIEW_NAMES) $('tab-' + v).hidden = !may(v);
+  // the live parts (stream, sound, queue, map) only for those who handle incidents
+  for (const id of ['conn', 'sound']) $(id).hidden = !live();
   if (!state.started) {
     state.started = true;
     $('app').hidden = false;
-    console_map = new ConsoleMap($('map'), state.cfg);
+    if (live()) console_map = new ConsoleMap($('map'), state.cfg);
     setInterval(tick, 1000);
     floorTimer = setInterval(() => state.view === 'floor' && loadFloor(), 10000);
   }
-  connectStream();
-  if (state.selected) loadIncident(state.selected, true);
+  if (live()) {
+    connectStream();
+    if (state.selected) loadIncident(state.selected, true);
+  }
+  showView(may(state.view) ? state.view : VIEW_NAMES.find(may));
 }
 
 async function init() {
