@@ -1,7 +1,9 @@
 // What the browser tests stand on: a vigied in a temporary data directory on
 // loopback (the binaries of VIGIE_BUILD, sanitizers included), the vigie CLI,
 // vigie-sim, an API client with a session like the page's, and the database
-// read directly (sqlite3). Every process started here is ended by cleanup().
+// read directly (sqlite3; or psql with VIGIE_TEST_DB=pg, vigied then on a
+// database of its own in the cluster scripts/pg-test-cluster started around
+// the test, $VIGIE_TEST_PG). Every process started here is ended by cleanup().
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +46,14 @@ export async function until(what, fn, timeoutMs = 10000, everyMs = 100) {
   }
 }
 
+// psql's unaligned output of one statement (ON_ERROR_STOP: a failure throws)
+function psql(location, sql) {
+  const r = spawnSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', location, '-c', sql],
+    { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql: ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
 export class Daemon {
   constructor(extra = []) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-e2e-'));
@@ -54,11 +64,24 @@ export class Daemon {
     this.httpPort = 0;
   }
 
+  // On PostgreSQL: the data directory's database, created at the first start
+  // (a restart finds the same one).
+  get dbArgs() {
+    if (process.env.VIGIE_TEST_DB !== 'pg') return [];
+    if (!this.pgUri) {
+      const name = 'e2e_' + path.basename(this.dir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase();
+      psql(process.env.VIGIE_TEST_PG + '/postgres', 'CREATE DATABASE ' + name);
+      this.pgUri = process.env.VIGIE_TEST_PG + '/' + name;
+    }
+    return ['--db', this.pgUri];
+  }
+
   async start() {
     const skip = fs.existsSync(this.log) ? fs.statSync(this.log).size : 0;
+    const db = this.dbArgs;
     const out = fs.openSync(this.log, 'a');
     this.proc = spawn(binary('vigied'), ['--data-dir', this.dir,
-      '--devices', `127.0.0.1:${this.devicesPort}`, '--http', `127.0.0.1:${this.httpPort}`, ...this.extra],
+      '--devices', `127.0.0.1:${this.devicesPort}`, '--http', `127.0.0.1:${this.httpPort}`, ...db, ...this.extra],
     { stdio: ['ignore', out, out], env: sanitizerEnv() });
     fs.closeSync(out);
     this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => r(code === null ? sig : code)));
@@ -115,6 +138,10 @@ export class Daemon {
   }
 
   query(sql) {
+    if (this.pgUri) {
+      const out = psql(this.pgUri, `SELECT coalesce(json_agg(row_to_json(t)), '[]') FROM (${sql}) t`);
+      return JSON.parse(out);
+    }
     const r = spawnSync('sqlite3', ['-readonly', '-json', path.join(this.dir, 'vigie.db'), sql], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error('sqlite3: ' + r.stderr);
     return r.stdout.trim() ? JSON.parse(r.stdout) : [];

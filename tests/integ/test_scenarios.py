@@ -1,7 +1,10 @@
 """The scenario library end to end (docs/SCENARIOS.md): every scenario of
 tests/scenarios that carries an "expect" key is run in real time by its own
-vigie-sim against ONE vigied, all of them at once, and then, scenario by
-scenario:
+vigie-sim against ONE vigied, all of them at once — and, when the test runs
+inside scripts/pg-test-cluster (VIGIE_TEST_PG, as `make test` runs it), the
+whole library a second time at the same moment against a second vigied on
+PostgreSQL, so that both stores are held to the same expectations without
+doubling the six minutes. Then, for each centre, scenario by scenario:
 
 - the simulator ended with nothing pending (its exit status, its summary);
 - nothing was lost: every record each unit made is in the centre's
@@ -19,6 +22,7 @@ communication losses after 20 s. The scenarios are written for those.
 
     python3 tests/integ/test_scenarios.py [-k NAME]   (VIGIE_BUILD=build dir)
     VIGIE_SCENARIOS=sos,strap_cut python3 tests/integ/test_scenarios.py
+    scripts/pg-test-cluster python3 tests/integ/test_scenarios.py   (both stores)
 """
 import glob
 import json
@@ -45,6 +49,9 @@ VIGIED_ARGS = ["--report-interval-ms", "5000", "--heartbeat-interval-ms", "10000
 # they kept (vigie-sim --drain-timeout), and the margin on top of it.
 DRAIN_S = 60
 MARGIN_S = 120
+# The stores the library runs on, at once: SQLite always, PostgreSQL too
+# when a throwaway cluster stands around the test.
+BACKENDS = ["sqlite"] + (["pg"] if os.environ.get("VIGIE_TEST_PG") else [])
 
 
 # ---- the engine's names, read from the C sources (one truth) ----------------------------
@@ -220,46 +227,100 @@ class Run:
                                      self.text(self.stdout_path), re.M)]
 
 
+class Centre:
+    """One vigied on one store, the operators' accounts on it, a
+    supervisor's console on its live stream from before the first unit
+    speaks, and the library's runs against it."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.daemon = Daemon(extra=VIGIED_ARGS, pg=(backend == "pg"))
+        self.people, self.stream, self.runs = {}, None, {}
+
+    def start(self):
+        self.daemon.start()
+        for name, role in (("sup", "supervisor"), ("op1", "operator"), ("op2", "operator")):
+            c = Client(self.daemon.http_port)
+            status, doc, _ = c.request("POST", "/api/v1/users", {"name": name, "role": role,
+                                                                "password": PASSWORD},
+                                       bearer=self.daemon.token)
+            assert status == 201, doc
+            assert c.login(name, PASSWORD)[0] == 200
+            self.people[name] = c
+        self.stream = Stream(self.daemon.http_port, cookie=self.people["sup"].cookie)
+        assert self.stream.status == 200, self.stream.body
+
+    def launch(self, library):
+        self.runs = {stem: Run(self.daemon, i + 1, stem, path, sc)
+                     for i, (stem, path, sc) in enumerate(library)}
+
+    def stop(self):
+        """vigied's exit status (0: stopped cleanly on SIGTERM); its data
+        kept when it failed (or VIGIE_KEEP)."""
+        if self.stream:
+            self.stream.close()
+        if not self.daemon.proc:
+            return 0
+        code = self.daemon.stop()
+        if code == 0 and not os.environ.get("VIGIE_KEEP"):
+            self.daemon.cleanup()
+        else:
+            print("vigied (%s) data kept in %s" % (self.backend, self.daemon.dir), file=sys.stderr)
+        return code
+
+
+CENTRES = {}       # backend -> Centre, once the library has run
+_SETUP_ERROR = []  # what went wrong running it, told to every class
+
+
+def run_library():
+    """Every centre started, the whole library launched against each at the
+    same moment, and waited for; once for the module."""
+    if _SETUP_ERROR:
+        raise AssertionError("the scenario library did not run: %s" % _SETUP_ERROR[0])
+    if CENTRES:
+        return CENTRES
+    library = load_library()
+    assert library, "no scenario with \"expect\" in %s" % SCENARIOS
+    centres = {b: Centre(b) for b in BACKENDS}
+    try:
+        for c in centres.values():
+            c.start()
+        t0 = time.time()
+        for c in centres.values():
+            c.launch(library)
+        longest = max(sc["duration_s"] for _, _, sc in library)
+        deadline = time.time() + longest + DRAIN_S + MARGIN_S
+        runs = [r for c in centres.values() for r in c.runs.values()]
+        while not all([r.poll(deadline) for r in runs]):
+            time.sleep(0.2)
+        time.sleep(2)  # the last alarms' batches reach the database
+        print("\n%d scenarios on %s in %.0f s" % (len(library), " and ".join(centres),
+                                                 time.time() - t0), file=sys.stderr)
+    except BaseException as e:
+        _SETUP_ERROR.append(repr(e))
+        for c in centres.values():
+            c.daemon.cleanup()
+        raise
+    CENTRES.update(centres)
+    return CENTRES
+
+
 class TestScenarios(unittest.TestCase):
+    """The library's checks on the SQLite centre (TestScenariosPg: the same
+    on PostgreSQL)."""
+    backend = "sqlite"
     daemon = None
     runs = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.library = load_library()
-        assert cls.library, "no scenario with \"expect\" in %s" % SCENARIOS
-        cls.daemon = Daemon(extra=VIGIED_ARGS).start()
-        try:
-            # the operators' side: accounts, and a supervisor's console on
-            # the live stream from before the first unit speaks
-            cls.people = {}
-            for name, role in (("sup", "supervisor"), ("op1", "operator"), ("op2", "operator")):
-                c = Client(cls.daemon.http_port)
-                status, doc, _ = c.request("POST", "/api/v1/users", {"name": name, "role": role,
-                                                                    "password": PASSWORD},
-                                           bearer=cls.daemon.token)
-                assert status == 201, doc
-                assert c.login(name, PASSWORD)[0] == 200
-                cls.people[name] = c
-            cls.stream = Stream(cls.daemon.http_port, cookie=cls.people["sup"].cookie)
-            assert cls.stream.status == 200, cls.stream.body
-            cls.t0 = time.time()
-            runs = [Run(cls.daemon, i + 1, stem, path, sc)
-                    for i, (stem, path, sc) in enumerate(cls.library)]
-            longest = max(sc["duration_s"] for _, _, sc in cls.library)
-            deadline = time.time() + longest + DRAIN_S + MARGIN_S
-            while not all([run.poll(deadline) for run in runs]):
-                time.sleep(0.2)
-            time.sleep(2)  # the last alarms' batches reach the database
-            cls.elapsed = time.time() - cls.t0
-            cls.runs = {run.stem: run for run in runs}
-            print("\n%d scenarios in %.0f s" % (len(runs), cls.elapsed), file=sys.stderr)
-        except BaseException:
-            cls.daemon.cleanup()
-            raise
+        centre = run_library()[cls.backend]
+        cls.daemon, cls.runs, cls.people, cls.stream = (centre.daemon, centre.runs,
+                                                        centre.people, centre.stream)
 
-    # vigied stops at the module's end (tearDownModule): the operators'
-    # tests (TestScenariosOperators, run after these) act on what it raised
+    # the centres stop at the module's end (tearDownModule): the operators'
+    # tests (TestScenariosOperators, run after these) act on what they raised
 
     # -- the checks, for one scenario
 
@@ -404,18 +465,21 @@ class TestScenariosOperators(unittest.TestCase):
     """The operator's protocol on what the scenarios raised (issue 6): each
     path end to end, from units driven by vigie-sim to the operators' API
     and the supervisor's live stream. Runs after TestScenarios (unittest
-    takes the classes in the order of their names), on its vigied."""
+    takes the classes in the order of their names), on its vigied
+    (TestScenariosPgOperators: after TestScenariosPg, on PostgreSQL)."""
 
-    events = None
+    scenarios = TestScenarios
+    events = None  # the supervisor's stream, drained once per class
 
     def setUp(self):
-        base = TestScenarios
-        self.assertTrue(base.runs, "the scenarios did not run")
-        self.d, self.runs, self.people = base.daemon, base.runs, base.people
-        if TestScenariosOperators.events is None:
-            TestScenariosOperators.drained_ms = int(time.time() * 1000)
+        base, cls = self.scenarios, type(self)
+        centre = run_library()[base.backend]
+        self.assertTrue(centre.runs, "the scenarios did not run")
+        self.d, self.runs, self.people = centre.daemon, centre.runs, centre.people
+        if cls.events is None:
+            cls.drained_ms = int(time.time() * 1000)
             time.sleep(1.0)
-            TestScenariosOperators.events = base.stream.drain(1.0)
+            cls.events = centre.stream.drain(1.0)
 
     def measure(self, stem):
         if stem not in self.runs:
@@ -438,7 +502,7 @@ class TestScenariosOperators(unittest.TestCase):
         alarm opened it (later alarms, such as the losses once the units
         fall silent after the run, may have raised its priority since)."""
         name = self.measure(stem)
-        for e in TestScenariosOperators.events:
+        for e in type(self).events:
             if e["event"] == "incident":
                 d = json.loads(e["data"])
                 if d["action"] == "alarm" and d.get("effect") == "opened" and \
@@ -453,7 +517,7 @@ class TestScenariosOperators(unittest.TestCase):
         return doc
 
     def stream_alarms(self, name):
-        return [json.loads(e["data"]) for e in TestScenariosOperators.events
+        return [json.loads(e["data"]) for e in type(self).events
                 if e["event"] == "alarm" and json.loads(e["data"])["measure"] == name]
 
     def test_a_stream_missed_nothing(self):
@@ -465,11 +529,11 @@ class TestScenariosOperators(unittest.TestCase):
             # every alarm raised a second or more before the stream was read
             db = [(seq, KINDS[k]) for seq, k in self.d.query(
                 "SELECT seq, kind FROM alarms WHERE measure_id = ? AND raised_ms <= ? "
-                "ORDER BY seq", mid, TestScenariosOperators.drained_ms)]
+                "ORDER BY seq", mid, type(self).drained_ms)]
             got = [(a["seq"], a["kind"]) for a in self.stream_alarms(name)]
             self.assertEqual(got[:len(db)], db,
                              "%s: the stream has %s, the database %s" % (stem, got, db))
-        ids = [int(e["id"]) for e in TestScenariosOperators.events if e["id"] is not None]
+        ids = [int(e["id"]) for e in type(self).events if e["id"] is not None]
         self.assertEqual(ids, sorted(set(ids)), "event ids repeat or go back")
 
     def test_prealert_resolved_by_a_call(self):
@@ -507,7 +571,7 @@ class TestScenariosOperators(unittest.TestCase):
         inc = self.incident("sos")
         self.assertEqual((inc["priority"], inc["first_alarm"]), (1, "sos"))
         self.assertEqual(inc["escalation"], "not_taken")
-        escalated = [json.loads(e["data"]) for e in TestScenariosOperators.events
+        escalated = [json.loads(e["data"]) for e in type(self).events
                      if e["event"] == "incident" and json.loads(e["data"])["action"] == "escalate"
                      and json.loads(e["data"])["incident"]["id"] == inc["id"]]
         self.assertEqual([x["reason"] for x in escalated], ["not_taken"])
@@ -533,7 +597,7 @@ class TestScenariosOperators(unittest.TestCase):
                          "an urgent alarm while the scenario ran")
         opened = self.opened("tunnel_far_away")
         self.assertEqual((opened["priority"], opened["first_alarm"]), (4, "gnss_lost"))
-        escalated = [json.loads(e["data"]) for e in TestScenariosOperators.events
+        escalated = [json.loads(e["data"]) for e in type(self).events
                      if e["event"] == "incident" and json.loads(e["data"])["action"] == "escalate"
                      and json.loads(e["data"])["incident"]["id"] == opened["id"]]
         self.assertEqual(escalated, [], "a technical loss escalated within minutes")
@@ -560,18 +624,10 @@ class TestScenariosOperators(unittest.TestCase):
 
 
 def tearDownModule():
-    cls = TestScenarios
-    if getattr(cls, "stream", None):
-        cls.stream.close()
-    if cls.daemon:
-        code = cls.daemon.stop()
-        failed = code != 0
-        log = cls.daemon.log_text()
-        if not failed or os.environ.get("VIGIE_KEEP"):
-            cls.daemon.cleanup()
-        else:
-            print("vigied data kept in %s" % cls.daemon.dir, file=sys.stderr)
-        assert not failed, "vigied exited with %s:\n%s" % (code, log[-3000:])
+    failed = {b: c.stop() for b, c in CENTRES.items()}
+    failed = {b: code for b, code in failed.items() if code != 0}
+    assert not failed, "vigied exited with %s:\n%s" % (failed, "\n".join(
+        CENTRES[b].daemon.log_text()[-3000:] for b in failed))
 
 
 def _add_tests():
@@ -583,6 +639,16 @@ def _add_tests():
 
 
 _add_tests()
+
+if "pg" in BACKENDS:
+    class TestScenariosPg(TestScenarios):
+        """The library's checks on the PostgreSQL centre."""
+        backend = "pg"
+
+    class TestScenariosPgOperators(TestScenariosOperators):
+        """The operator's protocol on the PostgreSQL centre."""
+        scenarios = TestScenariosPg
+        events = None
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -271,7 +271,10 @@ class Unit:
 class Daemon:
     """A vigied in its own data directory, ports chosen by the kernel."""
 
-    def __init__(self, data_dir=None, extra=()):
+    def __init__(self, data_dir=None, extra=(), pg=None):
+        """pg: on PostgreSQL (True) or SQLite (False); by default as
+        VIGIE_TEST_DB says."""
+        self.pg = PG if pg is None else pg
         self.dir = data_dir or tempfile.mkdtemp(prefix="vigie-it-")
         self.owned = data_dir is None
         self.extra = list(extra)
@@ -295,7 +298,7 @@ class Daemon:
             env["LD_PRELOAD"] = libs[0]
             env["FAKETIME"] = "+%dd" % days_later
             env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
-        db = ["--db", pg_location(self.dir)] if PG else []
+        db = ["--db", pg_location(self.dir)] if self.pg else []
         self.proc = subprocess.Popen(
             [binary("vigied"), "--data-dir", self.dir, "--devices", "127.0.0.1:%d" % devices_port,
              "--http", "127.0.0.1:%d" % http_port] + db + self.extra,
@@ -355,7 +358,7 @@ class Daemon:
 
     def vigie(self, *args, check=True):
         args = list(args)
-        if PG and "--data-dir" in args and args[:2] in (["journal", "verify"],
+        if self.pg and "--data-dir" in args and args[:2] in (["journal", "verify"],
                                                          ["measure", "import"]):
             # the tools that open the store: the data directory's database
             i = args.index("--data-dir")
@@ -425,7 +428,7 @@ class Daemon:
         return con
 
     def query(self, sql, *args):
-        if PG:
+        if self.pg:
             return self.execute(sql, *args)
         con = self.db()
         try:
@@ -437,7 +440,7 @@ class Daemon:
         """Run SQL on the database behind vigied's back (a test's
         tampering): the rows it returns, if any. sqlite3's placeholders;
         many: a list of argument tuples (executemany)."""
-        if PG:
+        if self.pg:
             if many is not None:
                 return [r for a in many for r in psql(pg_location(self.dir), bind(sql, a))]
             return psql(pg_location(self.dir), bind(sql, args))
