@@ -9,7 +9,7 @@
 #include "core/window.h"
 
 /* Changing the state's layout? Bump VG_ENGINE_STATE_VERSION, then this. */
-_Static_assert(sizeof(struct vg_engine_state) == 960, "engine state layout changed");
+_Static_assert(sizeof(struct vg_engine_state) == 1008, "engine state layout changed");
 
 void vg_engine_params_default(struct vg_engine_params *p)
 {
@@ -34,6 +34,9 @@ void vg_engine_params_default(struct vg_engine_params *p)
         .settled_radius_m = 100.0,
         .near_nofix_records = 2,
         .near_silence_ms = 20000,
+        .net_k = 1.5,
+        .net_min_m = 300.0,
+        .net_after_ms = 120000,
         .gnss_loss_after_ms = 180000,
         .comm_loss_after_ms = 300000,
         .battery_low_pct = 20,
@@ -65,7 +68,8 @@ int vg_engine_params_check(const struct vg_engine_params *p)
         !positive_finite(p->reach_speed_mps) || !positive_finite(p->fast_margin_m) ||
         !positive_finite(p->settled_walk_mps) || p->settled_walk_mps > p->reach_speed_mps ||
         !isfinite(p->settled_radius_m) || p->settled_radius_m < 0.0 || p->near_nofix_records < 1 ||
-        p->near_nofix_records > 255)
+        p->near_nofix_records > 255 || !isfinite(p->net_k) || p->net_k < 1.0 ||
+        !isfinite(p->net_min_m) || p->net_min_m < 0.0 || p->net_after_ms < 0)
         return VG_EINVAL;
     if (p->dwell_ms < 0 || p->confirm_timeout_ms <= 0 || p->exit_dwell_ms < 0 ||
         p->age_cap_ms < 0 || p->clock_skew_ms < 0 || p->late_after_ms < 0 ||
@@ -80,7 +84,7 @@ int vg_engine_params_check(const struct vg_engine_params *p)
         p->age_cap_ms > day || p->clock_skew_ms > day || p->late_after_ms > day ||
         p->gnss_loss_after_ms > day || p->comm_loss_after_ms > day || p->fast_horizon_ms > day ||
         p->fast_hold_ms > day || p->approach_memory_ms > day || p->settled_start_ms > day ||
-        p->settled_min_ms > day || p->near_silence_ms > day)
+        p->settled_min_ms > day || p->near_silence_ms > day || p->net_after_ms > day)
         return VG_ERANGE;
     if (p->battery_critical_pct < 0 || p->battery_critical_pct >= p->battery_low_pct ||
         p->battery_low_pct >= p->battery_recovered_pct || p->battery_recovered_pct > 100)
@@ -249,32 +253,14 @@ static double seconds_to_close(const struct reach_model *m, double elapsed_s, do
     return t + gap_m / (m->late + extra);
 }
 
-/* The disc the author may have covered since his last fix, against every
- * alert ring not covered by an open window now. Also says when, at the
- * reach speed, the disc will first touch one (INT64_MAX if never): the
- * engine's deadline for escalating the loss. */
-bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
+/* Seconds until a disc of `reach` metres around `from`, growing by the
+ * model from elapsed_s on, first touches an alert ring not covered by an
+ * open window now (<= 0: it already does; HUGE_VAL: never). */
+static double seconds_to_ring(struct vg__ctx *c, const struct vg_geo_prepared *from, double reach,
+                              const struct reach_model *model, double elapsed_s)
 {
     struct vg_engine_state *s = c->s;
     const struct vg_engine_params *p = c->p;
-    const struct vg_track_fix *a = vg__latest(&s->party[VG__AUTHOR]);
-    *when_ms = INT64_MAX;
-    if (!a) { /* never seen: he could be anywhere */
-        *reach_m = HUGE_VAL;
-        *when_ms = c->now;
-        return true;
-    }
-    const struct vg_geo_prepared *apos = &s->party[VG__AUTHOR].pos;
-    int64_t elapsed = c->now - a->time_ms;
-    if (elapsed < 0)
-        elapsed = 0;
-    struct reach_model model = reach_model_of(c, a);
-    double elapsed_s = (double)elapsed / 1000.0;
-    double reach = (double)a->accuracy_m + reach_after(&model, elapsed_s);
-    *reach_m = reach;
-
-    /* seconds until the disc touches the nearest ring, each ring's gap
-     * shrinking at its own rate */
     double soonest = HUGE_VAL;
     for (size_t i = 0; i < c->cfg->n_zones; i++) {
         const struct vg_zone *z = &c->cfg->zones[i];
@@ -283,14 +269,14 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
             if (vg_windows_open_at(z->windows, z->n_windows, c->cfg->tz, c->now, &next))
                 continue; /* authorised now; the window's end is a deadline of its own */
         }
-        double gap = vg_zone_distance(z, apos, HUGE_VAL) - z->alert_radius_m - reach;
-        double seconds = gap <= 0.0 ? gap : seconds_to_close(&model, elapsed_s, gap, 0.0);
+        double gap = vg_zone_distance(z, from, HUGE_VAL) - z->alert_radius_m - reach;
+        double seconds = gap <= 0.0 ? gap : seconds_to_close(model, elapsed_s, gap, 0.0);
         if (seconds < soonest)
             soonest = seconds;
     }
     const struct vg_track_fix *pf = vg__latest(&s->party[VG__PROTECTED]);
     if (pf) {
-        double gap = vg_geo_fast_distance(apos, &s->party[VG__PROTECTED].pos) -
+        double gap = vg_geo_fast_distance(from, &s->party[VG__PROTECTED].pos) -
                      vg__aged_accuracy(c, pf, c->now) - c->cfg->alert_radius_m - reach;
         /* her own uncertainty keeps growing until its age cap */
         double extra = 0.0;
@@ -298,9 +284,58 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
             extra = p->drift_mps > (double)pf->speed_cms / 100.0 || pf->speed_cms == 0xffff
                         ? p->drift_mps
                         : (double)pf->speed_cms / 100.0;
-        double seconds = gap <= 0.0 ? gap : seconds_to_close(&model, elapsed_s, gap, extra);
+        double seconds = gap <= 0.0 ? gap : seconds_to_close(model, elapsed_s, gap, extra);
         if (seconds < soonest)
             soonest = seconds;
+    }
+    return soonest;
+}
+
+/* The disc the author may have covered since his last fix, against every
+ * alert ring not covered by an open window now. Also says when, at the
+ * reach speed, the disc will first touch one (INT64_MAX if never): the
+ * engine's deadline for escalating the loss.
+ *
+ * A network position newer than his last fix is a second disc he is in
+ * (its judged accuracy, growing at the reach speed from its time: no
+ * settled allowance, it is the cruder evidence): a ring is reachable only
+ * when both discs touch it. Two discs that do not meet contradict each
+ * other (a wrong cell, or faster than the reach speed): the network
+ * position is then ignored, and the GNSS disc alone decides, as without
+ * it. Each disc's soonest ring is taken apart (the later of the two
+ * decides): never later than ring by ring, so on the side of raising. */
+bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
+{
+    struct vg_engine_state *s = c->s;
+    const struct vg_party_state *ps = &s->party[VG__AUTHOR];
+    const struct vg_track_fix *a = vg__latest(ps);
+    *when_ms = INT64_MAX;
+    if (!a) { /* never seen: he could be anywhere */
+        *reach_m = HUGE_VAL;
+        *when_ms = c->now;
+        return true;
+    }
+    int64_t elapsed = c->now - a->time_ms;
+    if (elapsed < 0)
+        elapsed = 0;
+    struct reach_model model = reach_model_of(c, a);
+    double elapsed_s = (double)elapsed / 1000.0;
+    double reach = (double)a->accuracy_m + reach_after(&model, elapsed_s);
+    *reach_m = reach;
+    double soonest = seconds_to_ring(c, &ps->pos, reach, &model, elapsed_s);
+
+    if (ps->net.time_ms > a->time_ms) {
+        struct vg_geo_prepared npos;
+        vg_geo_prepare(&npos, (struct vg_geo_point){ps->net.lat_e7 * 1e-7, ps->net.lon_e7 * 1e-7});
+        int64_t nel = c->now - ps->net.time_ms;
+        double nel_s = (double)(nel > 0 ? nel : 0) / 1000.0;
+        struct reach_model plain = {model.late, 0.0, model.late};
+        double nreach = (double)ps->net.accuracy_m + reach_after(&plain, nel_s);
+        if (vg_geo_fast_distance(&ps->pos, &npos) <= reach + nreach) {
+            double nsoonest = seconds_to_ring(c, &npos, nreach, &plain, nel_s);
+            if (nsoonest > soonest)
+                soonest = nsoonest;
+        }
     }
     if (soonest <= 0.0) {
         *when_ms = c->now;
@@ -790,7 +825,7 @@ int vg_engine_feed(struct vg_engine_state *s, const struct vg_engine_config *cfg
     case VG_INPUT_FIX:
         heard(&c, (enum vg_unit)copy.unit, copy.fix.time_ms);
         vg__feed_fix(&c, party_of_unit(copy.unit), &copy.fix);
-        if (copy.unit == VG_UNIT_AUTHOR && copy.fix.quality == VG_FIX_NONE)
+        if (copy.unit == VG_UNIT_AUTHOR && !VG_FIX_IS_GNSS(copy.fix.quality))
             near_nofix(&c, copy.fix.time_ms);
         break;
     case VG_INPUT_STATUS: feed_status(&c, (enum vg_unit)copy.unit, &copy.status); break;

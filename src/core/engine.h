@@ -82,6 +82,16 @@ struct vg_engine_params {
      * fixes at most two fast intervals apart), nothing at all from it for
      * this long declares the communication loss the same way. */
     int64_t near_silence_ms;
+    /* Network positions (VG_FIX_NETWORK: the modem's cell / Wi-Fi
+     * estimate when the receiver has none). Their stated accuracy is
+     * taken times net_k, and at least net_min_m (modems understate it,
+     * and a cell can be far from its antenna). They bound a lost author's
+     * reach (he is in both his GNSS disc and the network's), and become
+     * the protected person's position once her last GNSS fix is
+     * net_after_ms older than them and no better. */
+    double net_k;
+    double net_min_m;
+    int64_t net_after_ms;
     int64_t gnss_loss_after_ms; /* no fix from a communicating unit for this long */
     int64_t comm_loss_after_ms; /* nothing at all from a unit for this long */
     /* batteries, percent */
@@ -157,7 +167,7 @@ struct vg_engine_input {
  * It holds no pointer, so it can be stored as bytes and restored in the same
  * build family: VG_ENGINE_STATE_VERSION changes whenever its layout does
  * (engine.c checks the size at compile time to remind us). */
-#define VG_ENGINE_STATE_VERSION 2
+#define VG_ENGINE_STATE_VERSION 3
 
 /* A fix kept in a party's history, compact (24 bytes): 1e-7 degree is
  * about 1 cm, speed in cm/s, heading in 2-degree steps. */
@@ -175,6 +185,7 @@ struct vg_party_state {
     struct vg_geo_prepared pos;                  /* latest accepted fix, ready for distances */
     struct vg_track_fix hist[VG_ENGINE_HISTORY]; /* accepted fixes, newest at hist[head] */
     struct vg_track_fix held; /* a fix not trusted on its own, awaiting confirmation */
+    struct vg_track_fix net;  /* latest network position, accuracy as judged (time 0: none) */
     int64_t last_fix_rx_ms;   /* centre time of the latest accepted fix */
     float speed_mps;          /* estimated from the last fixes */
     uint8_t n_hist;

@@ -637,15 +637,20 @@ static void accept_fix(struct vg__ctx *c, int party, const struct vg_track_fix *
         ps->pos = *pos;
     else
         prepare_track(&ps->pos, f);
-    ps->last_fix_rx_ms = c->now;
-    ps->nofix = 0;
+    /* A network position stands in for her position; it is no GNSS fix:
+     * the loss timers run on and her GNSS stays lost. */
+    bool gnss = VG_FIX_IS_GNSS(f->quality);
+    if (gnss) {
+        ps->last_fix_rx_ms = c->now;
+        ps->nofix = 0;
+    }
     if (f->speed_cms != 0xffff) {
         ps->speed_mps = (float)f->speed_cms / 100.0f;
-    } else if (has_prev && f->time_ms > prev.time_ms) {
+    } else if (gnss && has_prev && VG_FIX_IS_GNSS(prev.quality) && f->time_ms > prev.time_ms) {
         ps->speed_mps = (float)(vg_geo_fast_distance(&prev_pos, &ps->pos) /
                                 ((double)(f->time_ms - prev.time_ms) / MS_PER_S));
     }
-    if (ps->gnss_lost) {
+    if (gnss && ps->gnss_lost) {
         ps->gnss_lost = 0;
         struct vg_alarm *a = vg__alarm(c, VG_ALARM_GNSS_RESTORED,
                                        party == VG__AUTHOR ? VG_UNIT_AUTHOR : VG_UNIT_PROTECTED,
@@ -731,9 +736,57 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
     }
 }
 
+/* A network position (the modem's estimate, no GNSS fix). For the author
+ * it is kept for grading a loss (engine.c). For the protected person it
+ * becomes her position once her last fix is net_after_ms older and either
+ * no better than it (its aged accuracy larger) or contradicted by it (the
+ * discs do not meet: she moved further than the ageing allows, in the
+ * metro say): the mobile zone is then judged against it, with its large
+ * uncertainty, so that an approach of where she really is gets raised. */
+static void feed_network(struct vg__ctx *c, int party, const struct vg_fix *fix)
+{
+    struct vg_party_state *ps = &c->s->party[party];
+    const struct vg_engine_params *p = c->p;
+    struct vg_track_fix t;
+    vg__track_from_fix(&t, fix);
+    if (ps->net.time_ms >= t.time_ms)
+        return; /* older than the one kept, or a resend */
+    double acc = p->net_k * (double)fix->accuracy_m;
+    if (acc < p->net_min_m)
+        acc = p->net_min_m;
+    t.accuracy_m = (float)acc;
+    t.speed_cms = 0xffff;
+    t.heading_2deg = 0xff;
+    ps->net = t;
+    if (party != VG__PROTECTED)
+        return;
+    const struct vg_track_fix *g = vg__latest(ps);
+    if (g && t.time_ms <= g->time_ms)
+        return;
+    if (g && VG_FIX_IS_GNSS(g->quality)) {
+        if (t.time_ms - g->time_ms < p->net_after_ms)
+            return;
+        struct vg_geo_prepared npos;
+        prepare_track(&npos, &t);
+        double aged = vg__aged_accuracy(c, g, t.time_ms);
+        bool agree = vg_geo_fast_distance(&ps->pos, &npos) <= aged + acc;
+        if (agree && aged <= acc)
+            return; /* her aged fix still says more */
+    }
+    accept_fix(c, party, &t, NULL);
+}
+
 void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
 {
     struct vg_party_state *ps = &c->s->party[party];
+    if (fix->quality == VG_FIX_NETWORK) {
+        /* the receiver has no fix: as a "no fix" record, plus the estimate */
+        const struct vg_track_fix *last = vg__latest(ps);
+        if ((!last || fix->time_ms > last->time_ms) && ps->nofix < 255)
+            ps->nofix++;
+        feed_network(c, party, fix);
+        return;
+    }
     if (fix->quality == VG_FIX_NONE) {
         /* the unit is alive but has no position: the GNSS loss timer runs,
          * and near a zone the "no fix" records count (engine.c) */

@@ -31,6 +31,14 @@ struct vg_sim_world {
 /* Stream tags, so that the grid and the samples draw from unrelated streams. */
 #define STREAM_GNSS   1
 #define STREAM_SAMPLE 2
+#define STREAM_NETWORK 3
+
+/* The network estimate's model (world.h, vg_sim_sample.net_fix). */
+#define NET_EPOCH_MS      120000
+#define NET_ACC_MIN_M     200.0
+#define NET_ACC_MAX_M     2000.0
+#define NET_OUTLIER_P     0.03
+#define NET_SIGMA_PER_ACC (1.0 / 2.45) /* 95% of a 2-D normal error within the accuracy */
 
 int vg_sim_world_new(const struct vg_sim_scenario *sc, uint64_t seed, int64_t start_utc_ms,
                      struct vg_sim_world **out, char *err, size_t err_len)
@@ -273,6 +281,33 @@ static void advance_epoch(struct vg_sim_world *w, size_t u)
     fix->quality = VG_FIX_3D;
 }
 
+/* The modem's estimate of where the device is, for the 2-minute epoch of
+ * rel_ms: drawn from its own stream, so the same whatever the sampling. */
+static void network_estimate(const struct vg_sim_world *w, size_t unit, int64_t rel_ms,
+                             const struct vg__sim_pos *device, struct vg_fix *out)
+{
+    struct vg_prng r;
+    vg_prng_seed(&r, vg__sim_mix(w->seed, unit, STREAM_NETWORK, (uint64_t)(rel_ms / NET_EPOCH_MS)));
+    double acc = NET_ACC_MIN_M * exp(vg_prng_uniform(&r) * log(NET_ACC_MAX_M / NET_ACC_MIN_M));
+    double east, north;
+    if (vg_prng_uniform(&r) < NET_OUTLIER_P) {
+        double off = acc * vg_prng_range(&r, 1.5, 3.0), bearing = vg_prng_range(&r, 0.0, 2.0 * M_PI);
+        east = off * sin(bearing);
+        north = off * cos(bearing);
+    } else {
+        east = acc * NET_SIGMA_PER_ACC * vg_prng_normal(&r);
+        north = acc * NET_SIGMA_PER_ACC * vg_prng_normal(&r);
+    }
+    struct vg_geo_point p = vg__sim_offset(device->lat_deg, device->lon_deg, east, north);
+    *out = (struct vg_fix){.time_ms = w->start_ms + rel_ms / 1000 * 1000,
+                           .lat_deg = p.lat_deg,
+                           .lon_deg = p.lon_deg,
+                           .accuracy_m = (float)acc,
+                           .speed_mps = -1.0f,
+                           .heading_deg = -1.0f,
+                           .quality = VG_FIX_NETWORK};
+}
+
 int vg_sim_world_sample(struct vg_sim_world *w, size_t unit, int64_t t_ms,
                         struct vg_sim_sample *out)
 {
@@ -306,6 +341,9 @@ int vg_sim_world_sample(struct vg_sim_world *w, size_t unit, int64_t t_ms,
     out->powered = !find_active(self, VG__SIM_EV_SWITCHED_OFF, rel_ms);
     out->network_up = !find_active(self, VG__SIM_EV_NETWORK_OUTAGE, rel_ms) &&
                       !in_area(sc, VG__SIM_AREA_NO_NETWORK, rel_ms, device.lat_deg, device.lon_deg);
+    out->net_fix = (struct vg_fix){.time_ms = t_ms, .speed_mps = -1.0f, .heading_deg = -1.0f};
+    if (out->powered && out->network_up && out->fix.quality == VG_FIX_NONE)
+        network_estimate(w, unit, rel_ms, &device, &out->net_fix);
     for (size_t i = 0; i < self->n_events; i++) {
         const struct vg__sim_event *e = &self->events[i];
         if (e->type == VG__SIM_EV_BATTERY_DRAIN && active(e, rel_ms))

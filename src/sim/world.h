@@ -68,6 +68,15 @@ struct vg_sim_sample {
     unsigned presses;           /* VG_SIM_PRESS_*: pressed since the previous sample */
     double beacon_range_m;      /* protected unit: the bracelet's beacon heard at this estimated
                                    range (-1: not heard; always -1 for the author's unit) */
+    /* The modem's network estimate (serving cells, Wi-Fi), quality
+     * VG_FIX_NETWORK, while the unit is on, its receiver has no fix and
+     * the network is up; quality VG_FIX_NONE otherwise. Its stated
+     * accuracy is 200 m to 2 km (log-uniform); the true error is drawn
+     * within it 95% of the time, and 3% of estimates are outliers 1.5 to
+     * 3 times their stated accuracy off (a far cell, a roaming one). A new
+     * estimate every 2 minutes (a function of the seed, the unit and the
+     * time, not of the sampling). */
+    struct vg_fix net_fix;
 };
 
 /* What unit u experiences at UTC time t_ms. Per unit, t_ms must not

@@ -134,5 +134,68 @@ static void test_unit_left_behind(void **state)
     vg_sim_scenario_free(sc);
 }
 
+/* The modem's network estimate: there only while the receiver has no fix,
+ * the unit is on and the network is up; its stated accuracy 200 m to 2 km;
+ * the true error within it about 95% of the time, beyond 1.5 times it for
+ * the few outliers; the same whatever the sampling. */
+static const char net_scenario[] =
+    "{\"duration_s\": 40000, \"measure\": {\"alert_radius_m\": 2000},"
+    " \"pairs\": [{"
+    "  \"author\": {\"wander_m\": 0, \"places\": {\"home\": [47.2, -1.45]},"
+    "   \"events\": [{\"type\": \"gnss_hole\", \"from_s\": 600},"
+    "     {\"type\": \"network_outage\", \"from_s\": 20000, \"to_s\": 21000},"
+    "     {\"type\": \"switched_off\", \"from_s\": 22000, \"to_s\": 23000}]},"
+    "  \"protected\": {\"places\": {\"home\": [47.4, -1.45]}}}]}";
+
+static void test_network_estimate(void **state)
+{
+    (void)state;
+    struct vg_sim_scenario *sc = must_parse(net_scenario);
+    struct vg_sim_world *w = must_world(sc, 3, WINTER_START_MS);
+    struct vg_sim_world *w2 = must_world(sc, 3, WINTER_START_MS);
+    size_t n = 0, within = 0, beyond = 0, same = 0;
+    for (int t = 0; t < 40000; t += 30) {
+        int64_t at = WINTER_START_MS + (int64_t)t * 1000;
+        struct vg_sim_sample a, p, b;
+        assert_int_equal(vg_sim_world_sample(w, 0, at, &a), VG_OK);
+        assert_int_equal(vg_sim_world_sample(w, 1, at, &p), VG_OK);
+        assert_int_equal(p.net_fix.quality, p.fix.quality == VG_FIX_NONE && p.network_up
+                                                ? VG_FIX_NETWORK
+                                                : VG_FIX_NONE);
+        bool expect = a.powered && a.network_up && a.fix.quality == VG_FIX_NONE;
+        assert_int_equal(a.net_fix.quality, expect ? VG_FIX_NETWORK : VG_FIX_NONE);
+        if (t >= 700 && !(t >= 20000 && t < 21000) && !(t >= 22000 && t < 23000))
+            assert_true(expect);
+        if (!expect)
+            continue;
+        assert_int_equal(vg_fix_check(&a.net_fix), VG_OK);
+        assert_true(a.net_fix.accuracy_m >= 200.0f && a.net_fix.accuracy_m <= 2000.0f);
+        assert_true(a.net_fix.speed_mps < 0.0f && a.net_fix.heading_deg < 0.0f);
+        double err = dist_m(a.net_fix.lat_deg, a.net_fix.lon_deg, a.device_lat_deg,
+                            a.device_lon_deg);
+        n++;
+        within += err <= (double)a.net_fix.accuracy_m;
+        beyond += err > 1.5 * (double)a.net_fix.accuracy_m;
+        /* another world, sampled at other times too, agrees */
+        if (t % 90 == 0) {
+            assert_int_equal(vg_sim_world_sample(w2, 0, at - 7000, &b), VG_OK);
+            assert_int_equal(vg_sim_world_sample(w2, 0, at, &b), VG_OK);
+            same += b.net_fix.lat_deg == a.net_fix.lat_deg &&
+                    b.net_fix.accuracy_m == a.net_fix.accuracy_m;
+            assert_int_equal(b.net_fix.lat_deg == a.net_fix.lat_deg, 1);
+        }
+    }
+    assert_true(n > 1000);
+    double fw = (double)within / (double)n, fb = (double)beyond / (double)n;
+    print_message("network estimates: %zu, %.3f within the stated accuracy, %.3f beyond 1.5x\n",
+                  n, fw, fb);
+    assert_true(fw >= 0.88 && fw <= 0.99);
+    assert_true(fb >= 0.01 && fb <= 0.07);
+    assert_true(same > 100);
+    vg_sim_world_free(w);
+    vg_sim_world_free(w2);
+    vg_sim_scenario_free(sc);
+}
+
 SIM_TEST_MAIN(cmocka_unit_test(test_bracelet_battery_network), cmocka_unit_test(test_presses),
-              cmocka_unit_test(test_unit_left_behind))
+              cmocka_unit_test(test_unit_left_behind), cmocka_unit_test(test_network_estimate))

@@ -196,6 +196,116 @@ static void test_fast_car_reach_uses_his_speed(void **state)
     assert_true(t >= T0 + 715 * SEC && t <= T0 + 725 * SEC);
 }
 
+/* A network position (the modem's cell / Wi-Fi estimate) from a unit. */
+static int network_at(enum vg_unit unit, int64_t t, struct vg_geo_point p, double accuracy)
+{
+    struct vg_engine_input in = {.kind = VG_INPUT_FIX, .unit = (uint8_t)unit};
+    in.fix = (struct vg_fix){.time_ms = t,
+                             .lat_deg = p.lat_deg,
+                             .lon_deg = p.lon_deg,
+                             .accuracy_m = (float)accuracy,
+                             .speed_mps = -1,
+                             .heading_deg = -1,
+                             .quality = VG_FIX_NETWORK};
+    return feed(&in, t);
+}
+
+/* As urgent_time, his unit sending a network position every minute until
+ * net_until (at `at`, the modem's accuracy `acc`). */
+static int64_t urgent_time_net(int64_t until, int64_t net_until, struct vg_geo_point at, double acc)
+{
+    for (int64_t t = W.now + 30 * SEC; t <= until; t += 30 * SEC) {
+        W.n_got = 0;
+        W.accumulate = true;
+        while (W.st.next_deadline_ms <= t)
+            assert_int_equal(tick(W.st.next_deadline_ms), VG_OK);
+        assert_int_equal(protected_at(t, W.home), VG_OK);
+        if (t <= net_until && (t - T0) % MIN == 0)
+            assert_int_equal(network_at(VG_UNIT_AUTHOR, t, at, acc), VG_OK);
+        else
+            heartbeat(VG_UNIT_AUTHOR, t);
+        W.accumulate = false;
+        for (size_t i = 0; i < W.n_got; i++)
+            if (W.got[i].unit == VG_UNIT_AUTHOR && (W.got[i].flags & VG_ALARM_F_URGENT))
+                return W.got[i].raised_ms;
+    }
+    return -1;
+}
+
+/* His GNSS lost 8 km from her (R = 2 km), seen moving: urgent after about
+ * 240 s on the GNSS disc alone. Network positions every minute that put
+ * him where he was (accuracy 500 m, judged 750 m) keep a second disc that
+ * never reaches her ring while they come: the loss stays technical. When
+ * they stop (his modem off the network), that disc grows at the reach
+ * speed from the last one: (8000 - 2000 - 750 - 5) / 25 = 210 s later it
+ * is urgent. A network position that contradicts his last fix (40 km
+ * off, 2 minutes after a fix 8 km from her) is ignored. */
+static void test_network_position_grades_a_loss(void **state)
+{
+    (void)state;
+    struct vg_geo_point at = from_home(0, 8000);
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    for (int k = 0; k <= 3; k++)
+        assert_int_equal(author_at(T0 + k * MIN, from_home(0, 8000 + 600.0 * (3 - k))), VG_OK);
+    int64_t last = T0 + 3 * MIN;
+    int64_t net_until = last + 20 * MIN;
+    int64_t t = urgent_time_net(last + 40 * MIN, net_until, at, 500);
+    assert_true(t >= net_until + 200 * SEC && t <= net_until + 240 * SEC);
+    const struct vg_alarm *a = find(VG_ALARM_GNSS_LOST);
+    assert_non_null(a);
+    assert_true(a->flags & VG_ALARM_F_ESCALATION);
+
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    for (int k = 0; k <= 3; k++)
+        assert_int_equal(author_at(T0 + k * MIN, from_home(0, 8000 + 600.0 * (3 - k))), VG_OK);
+    t = urgent_time_net(last + 30 * MIN, last + 30 * MIN, from_home(0, 48000), 500);
+    assert_true(t >= last + 235 * SEC && t <= last + 245 * SEC);
+}
+
+/* Her GNSS lost (the metro) while she travels 9 km to where he is: her
+ * last fix, aged at 2 m/s, keeps her at home and nothing is raised. Her
+ * network positions put her 1 km from him (accuracy 400 m, judged 600 m):
+ * once her last fix is 2 minutes older than them they become her position,
+ * and the approach is raised (suspected, then confirmed two fixes and 20 s
+ * later). Before those 2 minutes, her fix stands. */
+static void test_her_network_position_raises_an_approach(void **state)
+{
+    (void)state;
+    struct vg_geo_point him = from_home(90, 9000), her_there = from_home(90, 8000);
+    for (int with_network = 0; with_network <= 1; with_network++) {
+        world_init(2000);
+        world_start();
+        assert_int_equal(protected_at(T0, W.home), VG_OK);
+        W.accumulate = true;
+        W.n_got = 0;
+        for (int64_t t = T0 + 30 * SEC; t <= T0 + 6 * MIN; t += 30 * SEC) {
+            assert_int_equal(author_at(t, him), VG_OK);
+            if (with_network)
+                assert_int_equal(network_at(VG_UNIT_PROTECTED, t, her_there, 400), VG_OK);
+            else
+                heartbeat(VG_UNIT_PROTECTED, t);
+            if (t < T0 + 2 * MIN)
+                assert_null(find_zone(VG_ALARM_ALERT_ENTERED, 0));
+        }
+        W.accumulate = false;
+        const struct vg_alarm *a = find_zone(VG_ALARM_ALERT_ENTERED, 0);
+        if (!with_network) {
+            assert_null(a);
+            continue;
+        }
+        assert_non_null(a);
+        assert_true(a->raised_ms >= T0 + 2 * MIN && a->raised_ms <= T0 + 3 * MIN);
+        assert_int_equal(a->ev.protected_fix.quality, VG_FIX_NETWORK);
+        assert_true(a->ev.uncertainty_m >= 599.0);
+        /* her GNSS is still lost: a network position restores nothing */
+        assert_null(find(VG_ALARM_GNSS_RESTORED));
+    }
+}
+
 /* Near her (fast reporting on), two "no fix" records in a row declare the
  * loss at once when he could already be inside R: a car entering a tunnel
  * 2.1 km from her, R = 2 km. Far away, they change nothing: the usual
@@ -916,6 +1026,8 @@ int main(void)
         cmocka_unit_test(test_loss_reachability_counts_fixed_zones),
         cmocka_unit_test(test_settled_loss_grows_at_walking_pace),
         cmocka_unit_test(test_fast_car_reach_uses_his_speed),
+        cmocka_unit_test(test_network_position_grades_a_loss),
+        cmocka_unit_test(test_her_network_position_raises_an_approach),
         cmocka_unit_test(test_near_nofix_declares_loss_early),
         cmocka_unit_test(test_near_silence_declares_loss_early),
         cmocka_unit_test(test_comm_loss_and_restoration),
