@@ -134,6 +134,7 @@ static void cbatch_free(struct cbatch *b)
     free(b->states);
     free(b->state_copies);
     free(b->acks);
+    free(b->fed);
     free(b->commands);
     free(b->journal);
     free(b->journal_text);
@@ -151,8 +152,10 @@ struct cbatch *vg__center_open_batch(struct vg_center *c)
 {
     if (!c->open) {
         c->open = calloc(1, sizeof *c->open);
-        if (c->open)
+        if (c->open) {
             c->open->c = c;
+            c->open->serial = ++c->batch_serial;
+        }
     }
     return c->open;
 }
@@ -732,6 +735,23 @@ static void flush(struct vg_center *c, bool force)
     c->open = NULL;
     b->sb.urgent = c->urgent;
     c->urgent = false;
+    /* the measures its records feed, so that an alarm of another pair may
+     * be committed before it (store.h); out of memory: it declares nothing
+     * and keeps its place */
+    b->sb.declares_fed = true;
+    for (size_t i = 0; i < b->n_records && b->sb.declares_fed; i++) {
+        struct measure *m = b->record_units[i]->m;
+        if (!m || m->fed_by == b->serial)
+            continue;
+        if (GROW(b->fed, b->n_fed, b->cap_fed)) {
+            b->sb.declares_fed = false;
+        } else {
+            b->fed[b->n_fed++] = m->id;
+            m->fed_by = b->serial;
+        }
+    }
+    b->sb.measures_fed = b->fed;
+    b->sb.n_measures_fed = b->n_fed;
     b->sb.records = b->records;
     b->sb.n_records = b->n_records;
     b->sb.alarms = b->alarms;

@@ -62,6 +62,7 @@ struct measure {
     int64_t timer_at_ms;
     bool dirty; /* its state changed since it was last stored */
     struct measure *next_dirty;
+    uint64_t fed_by; /* the last batch listed as feeding it (cbatch.serial) */
     /* Changed only in what does not decide alarms (positions, clocks): off
      * the dirty list, stored at the next refresh (not hashed again at every
      * flush: with thousands of measures moving each second, that was half
@@ -124,6 +125,9 @@ struct cbatch {
     size_t n_states, cap_states, cap_state_copies;
     struct vg_store_unit_ack *acks;
     size_t n_acks, cap_acks;
+    int64_t *fed; /* the measures its records feed (store.h: measures_fed) */
+    size_t n_fed, cap_fed;
+    uint64_t serial; /* numbers the center's batches, from 1 */
     struct command *commands;
     size_t n_commands, cap_commands;
     /* the alarms' journal entries and their texts (subject, detail) */
@@ -173,6 +177,7 @@ struct vg_center {
     struct vg_engine_out out; /* reused for every engine call */
     bool urgent;              /* the open batch holds an alarm */
     struct event *case_ev;    /* the daily work on case files (center_case.c) */
+    uint64_t batch_serial; /* the last cbatch.serial given */
     int64_t next_incident_id; /* incidents are numbered here: an alarm in a batch still in
                                  flight joins the incident another batch opened */
     struct vg_center_listener listener; /* the live stream's (center.h) */

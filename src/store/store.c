@@ -882,6 +882,119 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     }
 }
 
+/* ---- urgent batches first ---------------------------------------------------- */
+
+/* How far into the queue the writer looks for an urgent batch that may go
+ * first: the checks cost a scan of the batches it would pass. */
+#define JUMP_WINDOW 256
+
+/* Plain traffic that said which measures it feeds (store.h): the only kind
+ * an urgent batch may pass. */
+static bool passable(const struct vg_store_batch *b)
+{
+    return b->declares_fed && !b->urgent && b->n_alarms == 0 && b->n_measures == 0 &&
+           b->n_units == 0 && b->n_journal == 0 && b->n_user_defs == 0 && b->n_person_defs == 0 &&
+           b->n_measure_changes == 0 && b->n_retention == 0 && b->n_imports == 0 &&
+           b->n_incidents == 0 && b->n_incident_steps == 0 && b->n_reports == 0;
+}
+
+static bool touches_unit(const struct vg_store_batch *b, int64_t unit_id)
+{
+    for (size_t i = 0; i < b->n_records; i++)
+        if (b->records[i].unit_id == unit_id)
+            return true;
+    for (size_t i = 0; i < b->n_acks; i++)
+        if (b->acks[i].unit_id == unit_id)
+            return true;
+    return false;
+}
+
+static bool touches_measure(const struct vg_store_batch *b, int64_t measure_id)
+{
+    for (size_t i = 0; i < b->n_states; i++)
+        if (b->states[i].measure_id == measure_id)
+            return true;
+    for (size_t i = 0; i < b->n_measures_fed; i++)
+        if (b->measures_fed[i] == measure_id)
+            return true;
+    for (size_t i = 0; i < b->n_alarms; i++)
+        if (b->alarms[i].measure_id == measure_id)
+            return true;
+    for (size_t i = 0; i < b->n_incidents; i++)
+        if (b->incidents[i].measure_id == measure_id)
+            return true;
+    for (size_t i = 0; i < b->n_reports; i++)
+        if (b->reports[i].measure_id == measure_id)
+            return true;
+    return false;
+}
+
+/* Whether the urgent batch u may be committed before the passable batch p
+ * queued ahead of it: they share no unit and no measure. The units and
+ * measures of a batch of p's kind are all in its records, acknowledgements,
+ * states and measures_fed; u is looked through for each of them, whatever
+ * it carries. Measures u changes without a state or an alarm (a case file,
+ * an account) are not plain traffic of anyone's: those batches never pass
+ * nor are passed except as u, and u's own measures are in its alarms,
+ * incidents, reports or states. */
+static bool independent(const struct vg_store_batch *u, const struct vg_store_batch *p)
+{
+    for (size_t i = 0; i < p->n_records; i++)
+        if (touches_unit(u, p->records[i].unit_id))
+            return false;
+    for (size_t i = 0; i < p->n_acks; i++)
+        if (touches_unit(u, p->acks[i].unit_id))
+            return false;
+    for (size_t i = 0; i < p->n_states; i++)
+        if (touches_measure(u, p->states[i].measure_id))
+            return false;
+    for (size_t i = 0; i < p->n_measures_fed; i++)
+        if (touches_measure(u, p->measures_fed[i]))
+            return false;
+    return true;
+}
+
+/* Under s->lock: the urgent batches near the head of the queue that may be
+ * committed before the batches ahead of them (each passes only passable
+ * batches it is independent of), taken out of the queue in their order
+ * and chained; their number, 0 if none. The walk stops at the first batch
+ * that is neither passable nor able to pass: nothing goes past it. */
+static size_t take_urgent(struct vg_store *s, struct vg_store_batch **first)
+{
+    struct vg_store_batch *taken = NULL, *taken_tail = NULL, *prev = NULL, *x = s->head;
+    size_t n = 0, seen = 0;
+    while (x && seen++ < JUMP_WINDOW && n < GROUP_MAX) {
+        struct vg_store_batch *next = x->next_;
+        if (x->urgent) {
+            bool may = true;
+            for (struct vg_store_batch *p = s->head; p != x && may; p = p->next_)
+                may = independent(x, p); /* the batches left ahead are passable */
+            if (!may)
+                break;
+            if (prev)
+                prev->next_ = next;
+            else
+                s->head = next;
+            if (s->tail == x)
+                s->tail = prev;
+            x->next_ = NULL;
+            if (taken_tail)
+                taken_tail->next_ = x;
+            else
+                taken = x;
+            taken_tail = x;
+            n++;
+        } else if (passable(x)) {
+            prev = x;
+        } else {
+            break;
+        }
+        x = next;
+    }
+    *first = taken;
+    return n;
+}
+
 static void *writer_main(void *arg)
 {
     struct vg_store *s = arg;
@@ -891,6 +1004,14 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&s->wake, &s->lock);
         if (!s->head)
             break; /* closing, and nothing left */
+        struct vg_store_batch *urgent;
+        size_t n_urgent = take_urgent(s, &urgent);
+        if (n_urgent) {
+            pthread_mutex_unlock(&s->lock);
+            run_group(s, urgent, n_urgent);
+            pthread_mutex_lock(&s->lock);
+            continue;
+        }
         /* everything queued, in order, up to GROUP_MAX; but a group stops
          * at its last urgent batch: the alarm's commit does not wait for
          * the rows queued behind it (they go in the next group, order kept) */

@@ -245,6 +245,16 @@ struct vg_store_batch {
      * batches queued after it go in the next one), so that what it waits
      * for is as small as the order of batches allows. */
     bool urgent;
+    /* A batch of plain traffic (records, engine states, acknowledgements,
+     * nothing else) may declare every measure its records feed
+     * (declares_fed, measures_fed). An urgent batch queued behind such
+     * batches, sharing none of their units and measures, is then committed
+     * before them in a transaction of its own: an alarm does not wait for
+     * the rows of other pairs queued ahead of it. Batches that declare
+     * nothing keep their place, and nothing passes them. */
+    bool declares_fed;
+    const int64_t *measures_fed;
+    size_t n_measures_fed;
     /* Called once, on the writer thread, after the commit (rc 0) or the
      * failure (rc < 0, nothing of this batch stored; err says why). */
     void (*done)(struct vg_store_batch *b, int rc, const char *err);

@@ -2035,6 +2035,66 @@ static void test_urgent_batch_ends_its_group(void **state)
     assert_int_equal(count_records(s, u[0]), 3);
 }
 
+/* An urgent batch queued behind plain traffic of other pairs (batches that
+ * declare the measures they feed) goes first, in a transaction of its own;
+ * behind traffic of its own pair, or behind a batch that declares nothing,
+ * it keeps its place (and ends its group, as above). */
+static void test_urgent_batch_passes_other_pairs_only(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    int64_t u1[1], u2[1];
+    int64_t m1 = provision(s, "M-1", 1, u1), m2 = provision(s, "M-2", 1, u2);
+    struct vg_store_record r[8];
+    for (uint64_t i = 0; i < 4; i++) {
+        r[i] = simple_fix(u1[0], i + 1, T0 + (int64_t)i);
+        r[4 + i] = simple_fix(u2[0], i + 1, T0 + (int64_t)i);
+    }
+    struct waiter ws[4];
+
+    /* another pair's traffic ahead: passed */
+    struct vg_store_batch a = {.records = &r[0], .n_records = 1, .declares_fed = true,
+                               .measures_fed = &m1, .n_measures_fed = 1};
+    struct vg_store_batch b = {.records = &r[1], .n_records = 1, .declares_fed = true,
+                               .measures_fed = &m1, .n_measures_fed = 1};
+    struct vg_store_batch u = {.records = &r[4], .n_records = 1, .urgent = true};
+    struct vg_store_batch *bs[3] = {&a, &b, &u};
+    queue_together(s, bs, ws, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(ws[i].rc, 0);
+    assert_true(u.committed_ns < a.committed_ns); /* first, alone */
+    assert_int_equal(a.committed_ns, b.committed_ns);
+
+    /* its own pair's traffic ahead (the measure it feeds): in order, together */
+    struct vg_store_batch c = {.records = &r[5], .n_records = 1, .declares_fed = true,
+                               .measures_fed = &m2, .n_measures_fed = 1};
+    struct vg_store_batch d = {.records = &r[2], .n_records = 1, .declares_fed = true,
+                               .measures_fed = &m1, .n_measures_fed = 1};
+    struct vg_store_alarm alarm = {.measure_id = m2, .alarm = {.seq = 1, .kind = VG_ALARM_SOS}};
+    struct vg_store_batch v = {.alarms = &alarm, .n_alarms = 1, .urgent = true};
+    struct vg_store_batch *cs[3] = {&d, &c, &v};
+    queue_together(s, cs, ws, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(ws[i].rc, 0);
+    assert_int_equal(v.committed_ns, c.committed_ns);
+    assert_int_equal(v.committed_ns, d.committed_ns);
+
+    /* a batch that declares nothing ahead: nothing passes it */
+    struct vg_store_batch e = {.records = &r[3], .n_records = 1};
+    struct vg_store_batch w = {.records = &r[6], .n_records = 1, .urgent = true};
+    struct vg_store_batch *es[2] = {&e, &w};
+    queue_together(s, es, ws, 2);
+    assert_int_equal(ws[0].rc, 0);
+    assert_int_equal(ws[1].rc, 0);
+    assert_int_equal(e.committed_ns, w.committed_ns);
+
+    assert_int_equal(count_records(s, u1[0]), 4);
+    assert_int_equal(count_records(s, u2[0]), 3);
+    int64_t n = 0;
+    assert_int_equal(vg_store_count_alarms(s, m2, &n), 0);
+    assert_int_equal(n, 1);
+}
+
 /* ---- the journal -------------------------------------------------------------------------- */
 
 struct journal_read {
@@ -3124,6 +3184,7 @@ int main(int argc, char **argv)
         T(test_durability_after_server_crash),
         T(test_fixes_by_month),
         T(test_urgent_batch_ends_its_group),
+        T(test_urgent_batch_passes_other_pairs_only),
         T(test_journal_chained_with_its_batch),
         T(test_journal_tampering_detected),
         T(test_measure_versions_and_status),
