@@ -16,6 +16,7 @@
 
 #include "core/err.h"
 #include "core/geo.h"
+#include "core/tz.h"
 #include "core/zone.h"
 
 #define PAGE_W  595.0
@@ -167,24 +168,75 @@ static void heading(struct doc *d, const char *s)
     d->y += 6;
 }
 
-static void utc(int64_t ms, char *out, size_t len)
+/* Times are the measure's local times (its magistrate, its persons live by
+ * them), each full date with its offset, since a report may straddle a
+ * change of the clocks; UTC when the time zone is unknown. */
+static int32_t offset_at(const struct vg_tz *tz, int64_t ms)
+{
+    return tz ? vg_tz_offset_at(tz, ms / 1000) : 0;
+}
+
+/* "UTC+1", "UTC+5:30", "UTC-3", "UTC". */
+static void offset_text(int32_t off, char *out, size_t len)
+{
+    if (!off) {
+        snprintf(out, len, "UTC");
+        return;
+    }
+    int32_t a = off < 0 ? -off : off;
+    if (a % 3600)
+        snprintf(out, len, "UTC%c%d:%02d", off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+    else
+        snprintf(out, len, "UTC%c%d", off < 0 ? '-' : '+', a / 3600);
+}
+
+static void local_tm(const struct vg_tz *tz, int64_t ms, struct tm *tm)
+{
+    time_t s = (time_t)(ms / 1000 + offset_at(tz, ms));
+    gmtime_r(&s, tm);
+}
+
+/* "2026-12-05 02:43:56 UTC+1" */
+static void stamp(const struct vg_tz *tz, int64_t ms, char *out, size_t len)
 {
     if (ms <= 0) {
         snprintf(out, len, "—");
         return;
     }
-    time_t s = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r(&s, &tm);
-    strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    char off[16];
+    local_tm(tz, ms, &tm);
+    offset_text(offset_at(tz, ms), off, sizeof off);
+    char day[32];
+    strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, len, "%s %s", day, off);
 }
 
-static void hms(int64_t ms, char *out, size_t len)
+static void hms(const struct vg_tz *tz, int64_t ms, char *out, size_t len)
 {
-    time_t s = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r(&s, &tm);
+    local_tm(tz, ms, &tm);
     strftime(out, len, "%H:%M:%S", &tm);
+}
+
+/* What the times are: "heure de Paris, UTC+1" (the offset at `ms`), from
+ * the zone's IANA name (its last part, underscores as spaces); "heures UTC"
+ * without a zone. */
+static void zone_text(const struct vg_report_input *in, int64_t ms, char *out, size_t len)
+{
+    if (!in->tz || !in->tz_name || !*in->tz_name) {
+        snprintf(out, len, "heures UTC");
+        return;
+    }
+    const char *slash = strrchr(in->tz_name, '/');
+    char place[64];
+    snprintf(place, sizeof place, "%s", slash ? slash + 1 : in->tz_name);
+    for (char *p = place; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    char off[16];
+    offset_text(offset_at(in->tz, ms), off, sizeof off);
+    snprintf(out, len, "heure de %s, %s", place, off);
 }
 
 static const char *str(json_t *o, const char *key)
@@ -436,16 +488,19 @@ static void chart(struct doc *d, const struct vg_report_input *in, json_t *alarm
     cairo_stroke(cr);
     free(dist);
     char a_t[16], b_t[16];
-    hms(t0, a_t, sizeof a_t);
-    hms(t1, b_t, sizeof b_t);
+    hms(in->tz, t0, a_t, sizeof a_t);
+    hms(in->tz, t1, b_t, sizeof b_t);
     cairo_set_source_rgb(cr, 0, 0, 0);
     text_at(d, x0, y0 + ch + 10, a_t);
     text_at(d, x0 + w - 30, y0 + ch + 10, b_t);
     d->y += h;
-    paragraph(d, MARGIN, BODY_W, 7.5, false,
-              "Distance entre l'auteur et la personne protégée (m, heures UTC), de chaque "
-              "position de l'auteur à la dernière position connue d'elle ; traits verticaux : "
-              "les alarmes.");
+    char zone[96], legend[400];
+    zone_text(in, t0, zone, sizeof zone);
+    snprintf(legend, sizeof legend,
+             "Distance entre l'auteur et la personne protégée (m ; %s), de chaque position de "
+             "l'auteur à la dernière position connue d'elle ; traits verticaux : les alarmes.",
+             zone);
+    paragraph(d, MARGIN, BODY_W, 7.5, false, legend);
 }
 
 /* ---- the whole document ------------------------------------------------------------------- */
@@ -490,7 +545,8 @@ static const char *outcome_fr(const char *outcome)
 
 /* The steps' texts as written, but for the probation service those of the
  * calls to the protected person (where her whereabouts come up). */
-static void timeline(struct doc *d, json_t *alarms, json_t *steps, unsigned audience)
+static void timeline(struct doc *d, const struct vg_tz *tz, json_t *alarms, json_t *steps,
+                     unsigned audience)
 {
     size_t n = json_array_size(alarms) + json_array_size(steps), k = 0, i;
     struct line *lines = n ? calloc(n, sizeof *lines) : NULL;
@@ -524,7 +580,7 @@ static void timeline(struct doc *d, json_t *alarms, json_t *steps, unsigned audi
     qsort(lines, k, sizeof *lines, by_time);
     for (i = 0; i < k; i++) {
         char t[16];
-        hms(lines[i].at, t, sizeof t);
+        hms(tz, lines[i].at, t, sizeof t);
         need(d, 12);
         font(d, 8.5, true);
         text_at(d, MARGIN, d->y + 8.5, t);
@@ -580,19 +636,28 @@ int vg_report_incident_pdf(const struct vg_report_input *in, unsigned char **pdf
              in->recipient_name && *in->recipient_name ? " — " : "",
              in->recipient_name ? in->recipient_name : "");
     paragraph(&d, MARGIN, BODY_W, 9, true, line);
-    utc(in->generated_ms, a, sizeof a);
+    stamp(in->tz, in->generated_ms, a, sizeof a);
     snprintf(line, sizeof line, "Établi le %s par le centre de surveillance.", a);
     paragraph(&d, MARGIN, BODY_W, 8, false, line);
+    if (in->tz && in->tz_name && *in->tz_name) {
+        char zone[96];
+        zone_text(in, num(inc, "opened_ms"), zone, sizeof zone);
+        snprintf(line, sizeof line,
+                 "Les heures sont celles du fuseau de la mesure, %s (%s à l'ouverture de "
+                 "l'incident) ; chaque date porte son décalage.",
+                 in->tz_name, zone);
+        paragraph(&d, MARGIN, BODY_W, 8, false, line);
+    }
 
     heading(&d, "L'incident");
-    utc(num(inc, "opened_ms"), a, sizeof a);
+    stamp(in->tz, num(inc, "opened_ms"), a, sizeof a);
     snprintf(line, sizeof line,
              "Ouvert le %s par l'alarme %s ; priorité de l'incident : %lld (1 : alerte, SOS ; "
              "2 : neutralisation ; 3 : pré-alerte ; 4 : technique).",
              a, str(inc, "first_alarm"), (long long)num(inc, "priority"));
     paragraph(&d, MARGIN, BODY_W, 9, false, line);
-    utc(num(inc, "taken_ms"), a, sizeof a);
-    utc(num(inc, "closed_ms"), b, sizeof b);
+    stamp(in->tz, num(inc, "taken_ms"), a, sizeof a);
+    stamp(in->tz, num(inc, "closed_ms"), b, sizeof b);
     snprintf(line, sizeof line, "Pris en charge le %s par %s ; clos le %s.", a,
              str(inc, "operator"), b);
     paragraph(&d, MARGIN, BODY_W, 9, false, line);
@@ -616,8 +681,11 @@ int vg_report_incident_pdf(const struct vg_report_input *in, unsigned char **pdf
     else
         paragraph(&d, MARGIN, BODY_W, 9, false, "Positions insuffisantes pour la tracer.");
 
-    heading(&d, "Chronologie (heures UTC)");
-    timeline(&d, alarms, steps, in->audience);
+    char zone[96], chrono[128];
+    zone_text(in, num(inc, "opened_ms"), zone, sizeof zone);
+    snprintf(chrono, sizeof chrono, "Chronologie (%s)", zone);
+    heading(&d, chrono);
+    timeline(&d, in->tz, alarms, steps, in->audience);
 
     heading(&d, "Synthèse de l'opérateur");
     paragraph(&d, MARGIN, BODY_W, 9.5, false, str(c, "summary"));

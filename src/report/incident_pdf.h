@@ -53,6 +53,11 @@ struct vg_report_input {
     unsigned audience;          /* enum vg_report_audience */
     const char *recipient_name; /* as the measure names it ("" if none) */
     int64_t generated_ms;
+    /* The measure's time zone, in which every time is printed with its
+     * offset (its IANA name for the legend, e.g. "Europe/Paris": "heure de
+     * Paris"); NULL: UTC. */
+    const struct vg_tz *tz;
+    const char *tz_name;
 };
 
 /* The PDF in *pdf (to free), *len bytes. VG_EINVAL with the reason for a

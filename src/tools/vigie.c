@@ -23,6 +23,7 @@
 #include "core/err.h"
 #include "tools/vigie_incident.h"
 #include "tools/vigie_journal.h"
+#include "tools/vigie_report.h"
 #include "tools/vigie_measure.h"
 #include "tools/vigie_person.h"
 #include "tools/vigie_session.h"
@@ -433,6 +434,9 @@ static const struct command commands[] = {
      vigie_user_main},
     {"journal", "verify [ARGS]", "check the journal's hash chain (vigie journal --help)",
      vigie_journal_main},
+    {"report", "draw ID [ARGS]",
+     "an incident's report drawn offline from the database (vigie report --help)",
+     vigie_report_main},
     {"login", "NAME --password-stdin", "open a session as a user (vigie login --help)",
      vigie_login_main},
     {"logout", "[--session F]", "end the session", vigie_logout_main},

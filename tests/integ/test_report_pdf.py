@@ -1,18 +1,23 @@
 """The incident report drawn as a PDF (report/incident_pdf.h, docs/API.md
 "GET /api/v1/incidents/ID/report.pdf"): real content (text extracted with
 pdftotext, the page rendered with pdftoppm and not blank, the tracks
-drawn), what each recipient may see (no map for the probation service),
-journaled, and its seal checked against the journal and the stored record
-by `vigie journal verify --report`, which catches a changed record, a
-stripped or forged seal."""
+drawn), times in the measure's time zone with the zone named, what each
+recipient may see (no map for the probation service), journaled, and its
+seal checked against the journal and the stored record by `vigie journal
+verify --report`, which catches a changed record, a stripped or forged
+seal; the same report drawn offline from the database (`vigie report
+draw`) is the same document under the same seal."""
+import datetime
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_measures import FAR, HOME, MeasuresTest  # noqa: E402
@@ -133,6 +138,25 @@ class ReportPdf(MeasuresTest):
         pixels, inked, bluish = self.render(path)
         self.assertGreater(inked, pixels // 100, "the page is (nearly) blank")
         self.assertGreater(bluish, 3, "her position is not on the map")
+        # the times are Paris's (the measure's zone), the zone named with its offset
+        status, report, _ = op.request("GET", "/api/v1/incidents/%d/report" % iid)
+        self.assertEqual(status, 200, report)
+        paris = zoneinfo.ZoneInfo("Europe/Paris")
+
+        def local(ms):
+            return datetime.datetime.fromtimestamp(ms / 1000, paris)
+
+        inc = report["content"]["incident"]
+        closed, opened = local(inc["closed_ms"]), local(inc["opened_ms"])
+        offset = "UTC+%d" % (opened.utcoffset().total_seconds() // 3600)
+        self.assertIn("clos le %s UTC+%d" % (closed.strftime("%Y-%m-%d %H:%M:%S"),
+                                             closed.utcoffset().total_seconds() // 3600), text)
+        self.assertIn("Chronologie (heure de Paris, %s)" % offset, text)
+        self.assertIn("fuseau de la mesure, Europe/Paris", text)
+        sos = [a for a in report["content"]["alarms"] if a["kind"] == "sos"][0]
+        self.assertRegex(text, local(sos["at_ms"]).strftime("%H:%M:%S") + r"\s+alarme sos")
+        utc_only = datetime.datetime.fromtimestamp(inc["closed_ms"] / 1000, datetime.timezone.utc)
+        self.assertNotIn("clos le %s" % utc_only.strftime("%Y-%m-%d %H:%M:%S"), text)
         # the probation service's: no map (her positions, her home)
         ppath, _ = self.fetch(iid, "probation")
         ptext = self.text(ppath)
@@ -193,6 +217,41 @@ class ReportPdf(MeasuresTest):
         res = self.verify(forged)
         self.assertEqual(res.returncode, 1)
         self.assertIn("does not have the hash the report carries", res.stderr)
+        # drawn offline from the database, vigied stopped: the same document (but the
+        # time it was drawn), under the same seal, which checks the same way
+        offline = os.path.join(self.tmp, "offline.pdf")
+        res = self.d.vigie("report", "draw", str(iid), "--for", "magistrate", "--out", offline,
+                           "--data-dir", self.d.dir)
+        self.assertIn("for magistrate", res.stdout)
+        with open(offline, "rb") as f:
+            odata = f.read()
+        self.assertTrue(odata.startswith(b"%PDF-"))
+
+        def seal_of(pdf):
+            return re.search(rb"/Keywords \(([^)]*)\)", pdf).group(1)
+
+        self.assertEqual(seal_of(odata), seal_of(data))
+
+        def drawn(t):
+            return re.sub(r"Établi le [^\n]*", "", t)
+
+        self.assertEqual(drawn(self.text(offline)), drawn(text))
+        res = self.verify(offline)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("report verified: incident %d, for magistrate" % iid, res.stdout)
+        # for the probation service, offline too: no map
+        res = self.d.vigie("report", "draw", str(iid), "--for", "probation", "--out", offline,
+                           "--data-dir", self.d.dir)
+        self.assertIn("Non communiquée à ce destinataire", self.text(offline))
+        for bad, code in ((["--for", "neighbour"], 2), (["--data-dir", self.tmp], 1)):
+            args = ["report", "draw", str(iid)] + bad + (["--data-dir", self.d.dir]
+                                                         if "--data-dir" not in bad else [])
+            res = self.d.vigie(*args, "--out", offline, check=False)
+            self.assertEqual(res.returncode, code, (bad, res.stdout, res.stderr))
+        res = self.d.vigie("report", "draw", str(iid + 1000), "--data-dir", self.d.dir,
+                           "--out", offline, check=False)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("has no report", res.stderr)
         # the stored record changed after the fact
         self.d.execute("UPDATE reports SET content = replace(content, 'police sur place', "
                        "'rien de grave') WHERE incident_id = ?", iid)

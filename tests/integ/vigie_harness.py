@@ -359,11 +359,13 @@ class Daemon:
     def vigie(self, *args, check=True):
         args = list(args)
         if self.pg and "--data-dir" in args and args[:2] in (["journal", "verify"],
-                                                         ["measure", "import"]):
+                                                         ["measure", "import"],
+                                                         ["report", "draw"]):
             # the tools that open the store: the data directory's database
             i = args.index("--data-dir")
             db = ["--db", pg_location(args[i + 1])]
-            args = args[:i] + args[i + 2:] + db if args[0] == "journal" else args + db
+            args = (args[:i] + args[i + 2:] + db if args[0] in ("journal", "report")
+                    else args + db)
         res = subprocess.run([binary("vigie")] + args, capture_output=True, text=True)
         if check and res.returncode != 0:
             raise AssertionError("vigie %s: %s %s" % (args, res.stdout, res.stderr))
