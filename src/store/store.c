@@ -52,6 +52,9 @@ struct vg_store {
     struct vg_store_batch *head, *tail;
     size_t pending; /* submitted, done() not called yet */
     bool closing;
+    pthread_cond_t drained; /* nothing pending, no done() running (vg_store_drain) */
+    size_t in_done;         /* done()s running */
+    int64_t fence;          /* vg_store_fence: read by the writer before each group */
 
     pthread_t writer;
     struct group_result *results; /* GROUP_MAX, the writer's alone */
@@ -366,6 +369,27 @@ static const char MIGRATION_10[] = "CREATE TABLE incident_steps ("
                                    ");"
                                    "CREATE INDEX reports_by_measure ON reports (measure_id);";
 
+/* The two sites' lease (core/lease.h, docs/DEPLOYMENT.md): one row, its
+ * holder, its epoch (the fencing token: +1 at each change of holder) and
+ * its expiry by the database's clock. vg_fence(epoch), the first statement
+ * of every write transaction of a vigied that holds the lease, fails unless
+ * the epoch is still the row's, and holds the row in share until the
+ * commit: the other site cannot take the lease while a transaction of the
+ * old holder is in flight, nor the old holder commit once it is taken.
+ * PostgreSQL only: SQLite serves one site. */
+static const char MIGRATION_11_PG[] =
+    "CREATE TABLE vg_lease ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  holder TEXT NOT NULL,"
+    "  epoch BIGINT NOT NULL,"
+    "  taken_at TIMESTAMPTZ NOT NULL,"
+    "  expires_at TIMESTAMPTZ NOT NULL"
+    ");"
+    "CREATE FUNCTION vg_fence(e BIGINT) RETURNS BIGINT LANGUAGE plpgsql AS "
+    "$$ BEGIN PERFORM 1 FROM vg_lease WHERE id = 1 AND epoch = e FOR SHARE; "
+    "IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = 'fenced: this vigied no longer holds "
+    "the lease (epoch ' || e || ')', ERRCODE = 'VGF01'; END IF; RETURN e; END $$;";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1, MIGRATION_1_PG},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2, NULL},
@@ -377,6 +401,7 @@ const struct vg__store_migration vg__store_migrations[] = {
     {8, "journal entries of imported measures", MIGRATION_8, NULL},
     {9, "the operators' incidents", MIGRATION_9, NULL},
     {10, "the incidents' steps and reports", MIGRATION_10, NULL},
+    {11, "the two sites' lease", "", MIGRATION_11_PG},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -554,6 +579,7 @@ int vg_store_open(const char *location, struct vg_store **out, char *err, size_t
     pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
+    pthread_cond_init(&s->drained, NULL);
     /* The writer takes no signals: they go to the threads that expect them
      * (the daemon's event loop). */
     sigset_t all, old;
@@ -565,6 +591,7 @@ int vg_store_open(const char *location, struct vg_store **out, char *err, size_t
         vg__store_err(err, err_len, "cannot start the writer thread: %s", strerror(e));
         ops->close(s->be);
         pthread_cond_destroy(&s->wake);
+        pthread_cond_destroy(&s->drained);
         pthread_mutex_destroy(&s->lock);
         pthread_mutex_destroy(&s->read_lock);
         free(s->results);
@@ -635,6 +662,7 @@ void vg_store_close(struct vg_store *s)
     pthread_join(s->writer, NULL);
     s->ops->close(s->be);
     pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->drained);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->read_lock);
     free(s->results);
@@ -690,6 +718,92 @@ size_t vg_store_pending(struct vg_store *s)
     size_t n = s->pending;
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+void vg_store_drain(struct vg_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    while (s->pending > 0 || s->in_done > 0)
+        pthread_cond_wait(&s->drained, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- the lease ------------------------------------------------------------ */
+
+bool vg_store_has_lease(struct vg_store *s)
+{
+    return s && s->ops->lease != NULL;
+}
+
+int vg_store_lease(struct vg_store *s, const char *holder, int64_t ttl_ms, int64_t epoch,
+                   struct vg_store_lease_answer *out, char *err, size_t err_len)
+{
+    if (!s || !holder || !*holder || !out || ttl_ms <= 0 || epoch < 0) {
+        vg__store_err(err, err_len, "lease: invalid arguments");
+        return VG_EINVAL;
+    }
+    if (!s->ops->lease) {
+        vg__store_err(err, err_len, "the %s store has no lease (one site)", s->ops->name);
+        return VG_ESTATE;
+    }
+    *out = (struct vg_store_lease_answer){0};
+    return s->ops->lease(s->be, holder, ttl_ms, epoch, out, err, err_len);
+}
+
+int vg_store_lease_release(struct vg_store *s, const char *holder, int64_t epoch, char *err,
+                           size_t err_len)
+{
+    if (!s || !holder || epoch <= 0) {
+        vg__store_err(err, err_len, "lease: invalid arguments");
+        return VG_EINVAL;
+    }
+    if (!s->ops->lease_release) {
+        vg__store_err(err, err_len, "the %s store has no lease (one site)", s->ops->name);
+        return VG_ESTATE;
+    }
+    return s->ops->lease_release(s->be, holder, epoch, err, err_len);
+}
+
+void vg_store_fence(struct vg_store *s, int64_t epoch)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->fence = epoch;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int vg_store_resync(struct vg_store *s, char *err, size_t err_len)
+{
+    if (!s)
+        return VG_EINVAL;
+    pthread_mutex_lock(&s->lock);
+    bool idle = s->pending == 0 && s->in_done == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (!idle) {
+        vg__store_err(err, err_len, "resync with batches pending");
+        return VG_ESTATE;
+    }
+    int64_t id = 0;
+    uint8_t hash[VG_JOURNAL_HASH_LEN];
+    pthread_mutex_lock(&s->read_lock);
+    int rc = s->ops->journal_tail(s->be, &id, hash);
+    pthread_mutex_unlock(&s->read_lock);
+    if (rc < 0) {
+        vg__store_err(err, err_len, "cannot read the journal's last entry");
+        return rc;
+    }
+    /* the writer is idle (nothing pending) and reads these only in a
+     * group, which starts under `lock` after this */
+    pthread_mutex_lock(&s->lock);
+    s->j_id = id;
+    memcpy(s->j_hash, hash, sizeof s->j_hash);
+    s->head_id = id;
+    memcpy(s->head_hash, hash, sizeof s->head_hash);
+    pthread_mutex_unlock(&s->lock);
+    return VG_OK;
 }
 
 static void clear_outputs(struct vg_store_batch *b)
@@ -773,6 +887,9 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     struct group_result *res = s->results;
     char group_err[VG__STORE_ERR_LEN] = "";
     int64_t now_ms = wall_ms();
+    pthread_mutex_lock(&s->lock);
+    int64_t fence = s->fence;
+    pthread_mutex_unlock(&s->lock);
 
     /* the journal's tail before the group, restored if it is lost */
     int64_t group_j_id = s->j_id;
@@ -781,7 +898,16 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     for (size_t j = 0; j < n; j++)
         res[j].excluded = false;
 
-    int group_rc = ops->begin(s->be, group_err, sizeof group_err);
+    int group_rc;
+    if (fence < 0) { /* standing by: not a row reaches the database */
+        group_rc = VG_ESTATE;
+        vg__store_err(group_err, sizeof group_err,
+                      "this vigied is standing by: the other site holds the lease");
+    } else {
+        if (ops->fence)
+            ops->fence(s->be, fence);
+        group_rc = ops->begin(s->be, group_err, sizeof group_err);
+    }
     size_t i = 0;
     struct vg_store_batch *b = first;
     while (group_rc == 0) {
@@ -853,7 +979,8 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     if (group_rc == 0)
         group_rc = ops->commit(s->be, group_err, sizeof group_err);
     if (group_rc < 0) {
-        ops->rollback(s->be);
+        if (fence >= 0)
+            ops->rollback(s->be);
         s->j_id = group_j_id;
         memcpy(s->j_hash, group_j_hash, sizeof group_j_hash);
     } else if (s->j_id != group_j_id) {
@@ -875,9 +1002,14 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
         d->next_ = NULL;
         pthread_mutex_lock(&s->lock);
         s->pending--;
+        s->in_done++;
         pthread_mutex_unlock(&s->lock);
         if (d->done)
             d->done(d, rc, rc < 0 ? err : NULL);
+        pthread_mutex_lock(&s->lock);
+        if (--s->in_done == 0 && s->pending == 0)
+            pthread_cond_broadcast(&s->drained);
+        pthread_mutex_unlock(&s->lock);
         d = next;
     }
 }

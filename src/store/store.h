@@ -297,6 +297,47 @@ int vg_store_run(struct vg_store *s, struct vg_store_batch *b, char *err, size_t
 /* Batches queued and not yet done (for back-pressure). */
 size_t vg_store_pending(struct vg_store *s);
 
+/* Wait until every batch submitted so far is done (from a thread that may
+ * block). */
+void vg_store_drain(struct vg_store *s);
+
+/* ---- the two sites' lease (PostgreSQL; core/lease.h) -------------------- */
+
+/* Whether the backend keeps a lease (PostgreSQL); SQLite serves one site. */
+bool vg_store_has_lease(struct vg_store *s);
+
+struct vg_store_lease_answer {
+    int64_t epoch;        /* > 0: the lease is the caller's at this epoch; 0: another's */
+    char holder[128];     /* who holds it ("" if nobody ever did) */
+    int64_t remaining_ms; /* until it lapses, by the database's clock (0: lapsed) */
+};
+
+/* Take the lease if nobody holds it or its holder let it lapse (by the
+ * database's clock), or renew it if `holder` holds it at `epoch`; it then
+ * runs ttl_ms from the database's now. A holder that took it over gets the
+ * epoch + 1. On a connection of its own, with short time-outs (a request
+ * never hangs longer than about ttl_ms): call it from one thread only,
+ * never an event loop's. VG_ESTATE without a lease (SQLite), or the
+ * database's failure with err set. */
+int vg_store_lease(struct vg_store *s, const char *holder, int64_t ttl_ms, int64_t epoch,
+                   struct vg_store_lease_answer *out, char *err, size_t err_len);
+
+/* Let the lease go at once (a clean stop: the other site need not wait
+ * for it to lapse). Only if `holder` still holds it at `epoch`. */
+int vg_store_lease_release(struct vg_store *s, const char *holder, int64_t epoch, char *err,
+                           size_t err_len);
+
+/* Fencing: from the next transaction on, every write checks in the
+ * database that the lease is still at `epoch` (> 0), and fails with
+ * nothing stored if not; -1: this process is standing by, every write
+ * fails before reaching the database; 0: no check (SQLite, the tools). */
+void vg_store_fence(struct vg_store *s, int64_t epoch);
+
+/* Read the journal's tail from the database again (a standby about to
+ * write: the other site wrote since this store opened). Only with nothing
+ * pending (vg_store_drain first). */
+int vg_store_resync(struct vg_store *s, char *err, size_t err_len);
+
 /* ---- synchronous reads ------------------------------------------------- */
 
 struct vg_store_unit_row {

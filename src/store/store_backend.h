@@ -72,6 +72,17 @@ struct vg_store_ops {
                   char *err, size_t err_len);
     /* After a failed begin or a lost transaction: make sure none is open. */
     void (*rollback)(struct vg_store_backend *be);
+    /* The writer thread, before each group: the epoch its transactions
+     * check (store.h, vg_store_fence; > 0), or 0 for none. NULL: the
+     * backend has no lease. */
+    void (*fence)(struct vg_store_backend *be, int64_t epoch);
+
+    /* ---- the lease (store.h), from one thread, on a connection of its own;
+     * NULL for a backend without one ---- */
+    int (*lease)(struct vg_store_backend *be, const char *holder, int64_t ttl_ms, int64_t epoch,
+                 struct vg_store_lease_answer *out, char *err, size_t err_len);
+    int (*lease_release)(struct vg_store_backend *be, const char *holder, int64_t epoch, char *err,
+                         size_t err_len);
 
     /* ---- reads, under the store's read lock (see store.h) ---- */
     int (*units)(struct vg_store_backend *be,

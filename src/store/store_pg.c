@@ -138,6 +138,7 @@ enum {
     W_UNASSIGN_UNITS,
     W_DELETE_MEASURE,
     W_PARTITIONS,
+    W_FENCE,
     W__COUNT
 };
 
@@ -181,6 +182,8 @@ enum {
 // clang-format off
 static const char *const write_sql[W__COUNT] = {
     [W_BEGIN] = "BEGIN",
+    /* after BEGIN when the lease is held (store.c's migration 11) */
+    [W_FENCE] = "SELECT vg_fence($1)",
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
     [W_SAVEPOINT] = "SAVEPOINT vg_batch",
@@ -770,7 +773,9 @@ struct vg_store_backend {
     char *conninfo;
     PGconn *w; /* the writer thread's (migrations at open) */
     PGconn *r; /* the readers', under store.c's read lock */
+    PGconn *l; /* the lease's (one thread), connected at its first use */
     bool w_prepared, r_prepared;
+    int64_t fence; /* the epoch every write transaction checks (0: none) */
 
     /* the writer's group */
     bool in_txn;       /* BEGIN sent */
@@ -1280,6 +1285,18 @@ static int pipeline_on(struct vg_store_backend *be, char *err, size_t err_len)
     }
     be->pipeline = true;
     return VG_OK;
+}
+
+/* The lease's check after a pipelined BEGIN (none without a lease). Its
+ * failure is the group's: no batch is to blame. */
+static int send_fence(struct vg_store_backend *be, char *err, size_t err_len)
+{
+    if (be->fence <= 0)
+        return VG_OK;
+    struct args a;
+    a_init(&a);
+    a_int(&a, be->fence);
+    return send_w(be, W_FENCE, &a, NULL, P_PLAIN, 0, err, err_len);
 }
 
 /* ---- the writer: executing one statement (the admin path) ---------------------------------- */
@@ -2425,6 +2442,15 @@ static int apply_admin(struct vg_store_backend *be, struct vg_store_batch *b, in
             return rc;
         }
         be->in_txn = true;
+        if (be->fence > 0) {
+            struct args a;
+            a_init(&a);
+            a_int(&a, be->fence);
+            if ((rc = run_w(be, W_FENCE, &a, err, err_len, "lease")) < 0) {
+                *txn_lost = true;
+                return rc;
+            }
+        }
     }
     if ((rc = put_partitions(be, b, false, err, err_len)) < 0) {
         *txn_lost = true;
@@ -2485,7 +2511,8 @@ static int pg_apply(struct vg_store_backend *be, struct vg_store_batch *b, int64
     }
     struct sender s = {be, b, true, err, err_len};
     if (!be->in_txn) {
-        if ((rc = send_w(be, W_BEGIN, NULL, NULL, P_PLAIN, 0, err, err_len)) < 0) {
+        if ((rc = send_w(be, W_BEGIN, NULL, NULL, P_PLAIN, 0, err, err_len)) < 0 ||
+            (rc = send_fence(be, err, err_len)) < 0) {
             *txn_lost = true;
             return rc;
         }
@@ -2539,6 +2566,130 @@ static void pg_rollback(struct vg_store_backend *be)
     be->in_txn = false;
 }
 
+/* ---- the lease (store.h; the table and vg_fence: store.c's migration 11) ---------------------- */
+
+static void pg_fence(struct vg_store_backend *be, int64_t epoch)
+{
+    be->fence = epoch;
+    /* another site may have written since: its partitions too */
+    be->parts_stale = true;
+}
+
+/* Take it if free or lapsed, renew it if ours at $3; the epoch held after. */
+static const char LEASE_SQL[] =
+    "INSERT INTO vg_lease AS l (id, holder, epoch, taken_at, expires_at) "
+    "VALUES (1, $1::text, 1, clock_timestamp(), "
+    "clock_timestamp() + $2::bigint * interval '1 millisecond') "
+    "ON CONFLICT (id) DO UPDATE SET "
+    "epoch = CASE WHEN l.holder = excluded.holder AND l.epoch = $3::bigint THEN l.epoch "
+    "ELSE l.epoch + 1 END, "
+    "taken_at = CASE WHEN l.holder = excluded.holder AND l.epoch = $3::bigint THEN l.taken_at "
+    "ELSE excluded.taken_at END, "
+    "holder = excluded.holder, expires_at = excluded.expires_at "
+    "WHERE (l.holder = excluded.holder AND l.epoch = $3::bigint) "
+    "OR l.expires_at <= clock_timestamp() "
+    "RETURNING epoch";
+static const char LEASE_WHO_SQL[] =
+    "SELECT holder, greatest(0, ceil(extract(epoch FROM expires_at - clock_timestamp()) * 1000))"
+    "::bigint FROM vg_lease WHERE id = 1";
+static const char LEASE_RELEASE_SQL[] =
+    "UPDATE vg_lease SET expires_at = '-infinity' WHERE id = 1 AND holder = $1::text "
+    "AND epoch = $2::bigint";
+
+/* The lease's connection: its requests must come back within about the
+ * lease's time, or fail (the holder's own deadline then decides): short
+ * connect, statement and lock time-outs (a lock: the holder's writer has
+ * the row in share during a transaction), TCP given up after that long. */
+static int lease_conn(struct vg_store_backend *be, int64_t ttl_ms, char *err, size_t err_len)
+{
+    if (be->l && PQstatus(be->l) == CONNECTION_OK)
+        return VG_OK;
+    PQfinish(be->l);
+    char timeout_s[24], tcp_ms[24];
+    snprintf(timeout_s, sizeof timeout_s, "%lld", (long long)(ttl_ms + 999) / 1000);
+    snprintf(tcp_ms, sizeof tcp_ms, "%lld", (long long)ttl_ms);
+    const char *keys[] = {"connect_timeout", "tcp_user_timeout", "keepalives_idle",
+                          "keepalives_interval", "keepalives_count", "dbname",
+                          "fallback_application_name", NULL};
+    const char *values[] = {timeout_s, tcp_ms, "1", "1", "3", be->conninfo, "vigied-lease", NULL};
+    be->l = PQconnectdbParams(keys, values, 1);
+    if (!be->l || PQstatus(be->l) != CONNECTION_OK) {
+        result_err(err, err_len, be->l, NULL, "lease: cannot connect to PostgreSQL");
+        PQfinish(be->l);
+        be->l = NULL;
+        return VG__STORE_EDB;
+    }
+    PQsetNoticeProcessor(be->l, notice_quiet, NULL);
+    char set[160];
+    snprintf(set, sizeof set,
+             "SET synchronous_commit = on; SET statement_timeout = %lld; SET lock_timeout = %lld",
+             (long long)ttl_ms, (long long)(ttl_ms / 3 > 0 ? ttl_ms / 3 : 1));
+    int rc = exec_simple(be->l, set, err, err_len, "lease's session");
+    if (rc < 0) {
+        PQfinish(be->l);
+        be->l = NULL;
+    }
+    return rc;
+}
+
+static int pg_lease(struct vg_store_backend *be, const char *holder, int64_t ttl_ms,
+                    int64_t epoch, struct vg_store_lease_answer *out, char *err, size_t err_len)
+{
+    int rc = lease_conn(be, ttl_ms, err, err_len);
+    if (rc < 0)
+        return rc;
+    struct args a;
+    a_init(&a);
+    a_text(&a, holder);
+    a_int(&a, ttl_ms);
+    a_int(&a, epoch);
+    PGresult *r = PQexecParams(be->l, LEASE_SQL, a.n, NULL, a.v, a.len, a.fmt, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        result_err(err, err_len, be->l, r, "lease");
+        PQclear(r);
+        return VG__STORE_EDB;
+    }
+    if (PQntuples(r) == 1) {
+        out->epoch = col_int(r, 0, 0);
+        snprintf(out->holder, sizeof out->holder, "%s", holder);
+        out->remaining_ms = ttl_ms;
+        PQclear(r);
+        return VG_OK;
+    }
+    PQclear(r);
+    out->epoch = 0; /* another's: who, for the health page */
+    r = PQexec(be->l, LEASE_WHO_SQL);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        result_err(err, err_len, be->l, r, "lease");
+        PQclear(r);
+        return VG__STORE_EDB;
+    }
+    if (PQntuples(r) == 1) {
+        snprintf(out->holder, sizeof out->holder, "%s", col_str(r, 0, 0));
+        out->remaining_ms = col_int(r, 0, 1);
+    }
+    PQclear(r);
+    return VG_OK;
+}
+
+static int pg_lease_release(struct vg_store_backend *be, const char *holder, int64_t epoch,
+                            char *err, size_t err_len)
+{
+    int rc = lease_conn(be, 3000, err, err_len);
+    if (rc < 0)
+        return rc;
+    struct args a;
+    a_init(&a);
+    a_text(&a, holder);
+    a_int(&a, epoch);
+    PGresult *r = PQexecParams(be->l, LEASE_RELEASE_SQL, a.n, NULL, a.v, a.len, a.fmt, 0);
+    rc = PQresultStatus(r) == PGRES_COMMAND_OK ? VG_OK : VG__STORE_EDB;
+    if (rc < 0)
+        result_err(err, err_len, be->l, r, "lease release");
+    PQclear(r);
+    return rc;
+}
+
 /* ---- open, close --------------------------------------------------------------------------- */
 
 static void pg_close(struct vg_store_backend *be)
@@ -2547,6 +2698,7 @@ static void pg_close(struct vg_store_backend *be)
         return;
     PQfinish(be->w);
     PQfinish(be->r);
+    PQfinish(be->l);
     for (int k = 0; k < 12; k++)
         buf_free(&be->cols[k]);
     buf_free(&be->sql);
@@ -3177,6 +3329,9 @@ const struct vg_store_ops vg__store_pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .settle = pg_settle,
+    .fence = pg_fence,
+    .lease = pg_lease,
+    .lease_release = pg_lease_release,
     .units = pg_units,
     .measures = pg_measures,
     .replay = pg_replay,
