@@ -66,7 +66,9 @@ struct tally {
     uint64_t engine[K__N], engine_total;
     uint64_t technical, info;
     uint64_t loss_urgent, loss_technical, loss_neutral;
-    uint64_t rings_pre, rings_alert, nights_disturbed;
+    uint64_t rings_pre, rings_alert, nights_disturbed; /* rung aloud */
+    uint64_t quiet_notices; /* vibrated or shown only, as her notification policy says */
+    uint64_t naive_nights_disturbed;
     uint64_t naive_rings;
     uint64_t intrusions, missed, naive_missed, late_30s;
     uint64_t faults, faults_raised;
@@ -177,6 +179,7 @@ struct pair_run {
     struct tally *t;
     const struct vg_tz *tz;
     uint8_t night_rung[2]; /* nights (0: the first, 1: the second) with a ring */
+    uint8_t naive_night_rung[2];
     struct incident_model eng_inc, naive_inc;
 };
 
@@ -285,6 +288,10 @@ static void engine_out(struct pair_run *r, int64_t now_abs)
             if (u->next_fix_ms > rel + u->interval_ms)
                 u->next_fix_ms = rel + u->interval_ms;
         } else if (c->kind == VG_CMD_RING) {
+            if (c->mode != VG_RING_LOUD) { /* her policy: a vibration, the screen only */
+                t->quiet_notices++;
+                continue;
+            }
             if (c->level == VG_LEVEL_ALERT)
                 t->rings_alert++;
             else
@@ -314,6 +321,9 @@ static void naive_level(struct pair_run *r, int zi, double d, double radius, int
             naive_alarm(r, k == 2 ? K_ALERT : K_PRE,
                         k == 2 ? VG_PRIORITY_ALERT : VG_PRIORITY_PREALERT, now);
             r->t->naive_rings++;
+            int h = local_hour(r, now);
+            if (h >= 22 || h < 7)
+                r->naive_night_rung[h >= 22 ? 1 : 0] = 1;
         }
         if (l == 2 && nv->n_alert_raised[zi] < 64)
             nv->alert_raised_ms[zi][nv->n_alert_raised[zi]++] = now;
@@ -854,6 +864,7 @@ static void run_seed(const char *path, const char *geo, int seed, bool quick, st
                     unit_step(r, w, &r->u[role], s * 1000);
         }
         t->nights_disturbed += (uint64_t)r->night_rung[0] + r->night_rung[1];
+        t->naive_nights_disturbed += (uint64_t)r->naive_night_rung[0] + r->naive_night_rung[1];
         struct vg_sim_truth truth = {0};
         if (vg_sim_world_truth_pair(w, p, &truth, err, sizeof err) != VG_OK) {
             fprintf(stderr, "bench_alerts: truth: %s\n", err);
@@ -1031,7 +1042,22 @@ static void report(const char *suffix, struct tally *ts, size_t n_seeds)
                   "naive rule rings (every raw crossing)", (double)naive_rings / (double)md_total,
                   0);
     report_series("alert_rings_per_measure_day", suffix, &rings_alert, "count", NULL, 0, 0);
-    report_series("nights_disturbed_per_measure_day", suffix, &nights, "count", NULL, 0, 0);
+    {
+        struct series q = {0};
+        for (size_t i = 0; i < n_seeds; i++)
+            q.v[q.n++] = (double)ts[i].quiet_notices / ts[i].measure_days;
+        report_series("quiet_notices_per_measure_day", suffix, &q, "count", NULL, 0, 0);
+    }
+    {
+        uint64_t nn = 0;
+        double md_all = 0.0;
+        for (size_t i = 0; i < n_seeds; i++) {
+            nn += ts[i].naive_nights_disturbed;
+            md_all += ts[i].measure_days;
+        }
+        report_series("nights_disturbed_per_measure_day", suffix, &nights, "count",
+                      "naive rule (a ring on every raw crossing)", (double)nn / md_all, 0);
+    }
     report_series("loss_pages_urgent_per_measure_day", suffix, &lu, "count", NULL, 0, 0);
     report_series("loss_pages_technical_per_measure_day", suffix, &lt, "count", NULL, 0, 0);
     report_series("technical_per_measure_day", suffix, &tech, "count", NULL, 0, 0);

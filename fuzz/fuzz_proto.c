@@ -108,9 +108,11 @@ static bool config_equal(const struct vg_proto_config *a, const struct vg_proto_
 
 static bool ring_equal(const struct vg_proto_ring *a, const struct vg_proto_ring *b)
 {
-    CHECK(a->level <= 2 && text_sane(a->message, sizeof a->message, VG_PROTO_MAX_TEXT));
+    CHECK(a->level <= 2 && a->sound <= 2 &&
+          text_sane(a->message, sizeof a->message, VG_PROTO_MAX_TEXT));
     return a->command_id == b->command_id && a->level == b->level &&
-           a->vibrate_ms == b->vibrate_ms && strcmp(a->message, b->message) == 0;
+           a->vibrate_ms == b->vibrate_ms && a->sound == b->sound &&
+           strcmp(a->message, b->message) == 0;
 }
 
 static bool position_request_equal(const struct vg_proto_position_request *a,

@@ -88,6 +88,11 @@ static void count(struct run *r, const struct vg_engine_out *out, int64_t now)
         const struct vg_command *c = &out->commands[i];
         if (c->kind != VG_CMD_RING || c->unit != VG_UNIT_PROTECTED || !inside(r, now))
             continue;
+        if (c->mode != VG_RING_LOUD) { /* her policy: a vibration, the screen: nobody woken */
+            if (c->level < 3)
+                a->quiet[c->level]++;
+            continue;
+        }
         if (c->level < 3)
             a->rings[c->level]++;
         int64_t l = local_s(r->tz, now);

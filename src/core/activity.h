@@ -39,8 +39,9 @@ struct vg_activity {
     uint32_t by_priority[6];   /* index: enum vg_alarm_priority */
     uint32_t operator_alerts;  /* priorities 1 to 3: what opens or raises an incident */
     uint32_t by_hour[24];      /* the operator's alerts by local hour of the day */
-    uint32_t rings[3];         /* her unit rung, by level (1 pre-alert, 2 alert) */
-    uint32_t nights_disturbed; /* distinct nights with a ring on her unit */
+    uint32_t rings[3];         /* her unit rung aloud, by level (1 pre-alert, 2 alert) */
+    uint32_t quiet[3];         /* ...told quietly (vibrate, screen only: her policy), by level */
+    uint32_t nights_disturbed; /* distinct nights with a ring aloud on her unit */
     uint32_t battery_incidents;
     int64_t signal_loss_ms[VG_UNIT_COUNT]; /* GNSS or communication lost, by unit, in the period */
     double operator_alerts_per_day, rings_per_day;

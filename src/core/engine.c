@@ -48,7 +48,25 @@ void vg_engine_params_default(struct vg_engine_params *p)
         .fast_horizon_ms = 180000,
         .fast_hold_ms = 300000,
         .approach_memory_ms = 600000,
+        .ring_closing_mps = 1.0,
     };
+}
+
+void vg_ring_policy_default(struct vg_ring_policy *rp)
+{
+    *rp = (struct vg_ring_policy){.prealert_day = VG_RING_LOUD,
+                                  .prealert_night = VG_RING_VIBRATE,
+                                  .night_from_min = 22 * 60,
+                                  .night_to_min = 7 * 60};
+}
+
+int vg_ring_policy_check(const struct vg_ring_policy *rp)
+{
+    if (!rp || rp->prealert_day > VG_RING_SILENT || rp->prealert_night > VG_RING_SILENT ||
+        rp->night_from_min < 0 || rp->night_from_min >= 1440 || rp->night_to_min < 0 ||
+        rp->night_to_min >= 1440)
+        return VG_EINVAL;
+    return VG_OK;
 }
 
 static bool positive_finite(double x)
@@ -69,7 +87,8 @@ int vg_engine_params_check(const struct vg_engine_params *p)
         !positive_finite(p->settled_walk_mps) || p->settled_walk_mps > p->reach_speed_mps ||
         !isfinite(p->settled_radius_m) || p->settled_radius_m < 0.0 || p->near_nofix_records < 1 ||
         p->near_nofix_records > 255 || !isfinite(p->net_k) || p->net_k < 1.0 ||
-        !isfinite(p->net_min_m) || p->net_min_m < 0.0 || p->net_after_ms < 0)
+        !isfinite(p->net_min_m) || p->net_min_m < 0.0 || p->net_after_ms < 0 ||
+        !positive_finite(p->ring_closing_mps))
         return VG_EINVAL;
     if (p->dwell_ms < 0 || p->confirm_timeout_ms <= 0 || p->exit_dwell_ms < 0 ||
         p->age_cap_ms < 0 || p->clock_skew_ms < 0 || p->late_after_ms < 0 ||
@@ -110,6 +129,8 @@ int vg_engine_config_check(const struct vg_engine_config *cfg)
         if (cfg->zones[i].n_windows > 0 && !cfg->tz)
             return VG_EINVAL; /* windows are in local time */
     }
+    if (cfg->ring && vg_ring_policy_check(cfg->ring) != VG_OK)
+        return VG_EINVAL;
     return VG_OK;
 }
 
@@ -155,8 +176,8 @@ struct vg_alarm *vg__alarm(struct vg__ctx *c, enum vg_alarm_kind kind, enum vg_u
     return a;
 }
 
-void vg__command(struct vg__ctx *c, enum vg_command_kind kind, enum vg_unit unit, uint8_t level,
-                 int16_t zone_index, int32_t interval_ms)
+struct vg_command *vg__command(struct vg__ctx *c, enum vg_command_kind kind, enum vg_unit unit,
+                               uint8_t level, int16_t zone_index, int32_t interval_ms)
 {
     struct vg_engine_out *out = c->out;
     assert(out->n_commands < VG_ENGINE_OUT_MAX_COMMANDS);
@@ -167,6 +188,7 @@ void vg__command(struct vg__ctx *c, enum vg_command_kind kind, enum vg_unit unit
     cmd->level = level;
     cmd->zone_index = zone_index;
     cmd->interval_ms = interval_ms;
+    return cmd;
 }
 
 static int party_of_unit(unsigned unit)

@@ -105,10 +105,36 @@ struct vg_engine_params {
     int64_t fast_horizon_ms;    /* ...or when the pre-alert ring could be reached within this */
     int64_t fast_hold_ms;       /* fast reporting lasts at least this long */
     int64_t approach_memory_ms; /* decay time of the who-approached-whom tallies */
+    /* her unit's notifications: a pre-alert the measure's policy keeps
+     * quiet (vibrate, silent) rings aloud all the same when he closes in
+     * on her at this speed or more (an approach that keeps closing) */
+    double ring_closing_mps;
 };
 
 void vg_engine_params_default(struct vg_engine_params *p);
 int vg_engine_params_check(const struct vg_engine_params *p);
+
+/* How her unit tells her (VG_CMD_RING's mode). */
+enum vg_ring_mode {
+    VG_RING_LOUD = 0,    /* ring and vibrate */
+    VG_RING_VIBRATE = 1, /* vibrate, no sound */
+    VG_RING_SILENT = 2,  /* on the screen only */
+};
+
+/* Her unit's notification policy, set with her for each measure: how a
+ * pre-alert tells her by day and at night (local time, the measure's time
+ * zone). An alert always rings aloud, and so does a pre-alert while he
+ * keeps closing in (params.ring_closing_mps): no policy silences those. */
+struct vg_ring_policy {
+    uint8_t prealert_day;   /* enum vg_ring_mode */
+    uint8_t prealert_night; /* enum vg_ring_mode */
+    int16_t night_from_min; /* local minutes after midnight, [0, 1440); */
+    int16_t night_to_min;   /* from == to: no night */
+};
+
+/* The default: a pre-alert rings by day and vibrates from 22:00 to 07:00. */
+void vg_ring_policy_default(struct vg_ring_policy *rp);
+int vg_ring_policy_check(const struct vg_ring_policy *rp);
 
 /* What the engine needs of a measure; every pointer is borrowed and must
  * outlive the state (zones, their vertices and windows, tz, params). */
@@ -118,6 +144,7 @@ struct vg_engine_config {
     size_t n_zones;         /* <= VG_ENGINE_MAX_FIXED_ZONES */
     const struct vg_tz *tz; /* for the zones' time windows */
     const struct vg_engine_params *params;
+    const struct vg_ring_policy *ring; /* NULL: vg_ring_policy_default() */
 };
 
 int vg_engine_config_check(const struct vg_engine_config *cfg);
@@ -131,6 +158,7 @@ struct vg_command {
     uint8_t kind;        /* enum vg_command_kind */
     uint8_t unit;        /* enum vg_unit it is for */
     uint8_t level;       /* RING: enum vg_level */
+    uint8_t mode;        /* RING: enum vg_ring_mode */
     int16_t zone_index;  /* RING: the zone concerned */
     int32_t interval_ms; /* SET_REPORTING */
 };
@@ -229,7 +257,7 @@ struct vg_zone_state {
     uint8_t late_level; /* level last reported from late records */
     uint8_t rung_level; /* level the protected unit was rung for */
     uint8_t exit_fixes;
-    uint8_t reserved;
+    uint8_t rung_mode; /* enum vg_ring_mode of the ring for rung_level */
 };
 
 struct vg_engine_state {

@@ -22,8 +22,8 @@ struct vg__ctx {
  * evidence. Never fails: the output is sized for the worst input. */
 struct vg_alarm *vg__alarm(struct vg__ctx *c, enum vg_alarm_kind kind, enum vg_unit unit,
                            enum vg_alarm_priority priority, int64_t at_ms);
-void vg__command(struct vg__ctx *c, enum vg_command_kind kind, enum vg_unit unit, uint8_t level,
-                 int16_t zone_index, int32_t interval_ms);
+struct vg_command *vg__command(struct vg__ctx *c, enum vg_command_kind kind, enum vg_unit unit,
+                               uint8_t level, int16_t zone_index, int32_t interval_ms);
 
 /* Compact fixes. */
 void vg__track_from_fix(struct vg_track_fix *t, const struct vg_fix *f);

@@ -188,15 +188,57 @@ static void reset_pending(struct vg_zone_state *zs)
     zs->exit_fixes = 0;
 }
 
-static void ring_if_due(struct vg__ctx *c, struct vg_zone_state *zs, int zi, int64_t t)
+/* Night by the measure's policy at UTC time t_ms (local time; UTC when
+ * the measure has no time zone). */
+static bool at_night(const struct vg__ctx *c, const struct vg_ring_policy *rp, int64_t t_ms)
+{
+    if (rp->night_from_min == rp->night_to_min)
+        return false;
+    int64_t s = t_ms / 1000;
+    if (c->cfg->tz)
+        s += vg_tz_offset_at(c->cfg->tz, s);
+    int64_t minute = ((s / 60) % 1440 + 1440) % 1440;
+    if (rp->night_from_min < rp->night_to_min)
+        return minute >= rp->night_from_min && minute < rp->night_to_min;
+    return minute >= rp->night_from_min || minute < rp->night_to_min;
+}
+
+/* How her unit tells her of `level` at t: an alert, or a pre-alert while
+ * he closes in at ring_closing_mps or more, aloud; another pre-alert as
+ * the measure's policy says for the day or the night. */
+static uint8_t ring_mode(const struct vg__ctx *c, uint8_t level, int64_t t, double closing_mps)
+{
+    if (level >= VG_LEVEL_ALERT || closing_mps >= c->p->ring_closing_mps)
+        return VG_RING_LOUD;
+    struct vg_ring_policy def;
+    const struct vg_ring_policy *rp = c->cfg->ring;
+    if (!rp) {
+        vg_ring_policy_default(&def);
+        rp = &def;
+    }
+    return at_night(c, rp, t) ? rp->prealert_night : rp->prealert_day;
+}
+
+static void ring_if_due(struct vg__ctx *c, struct vg_zone_state *zs, int zi, int64_t t,
+                        double closing_mps)
 {
     if (zs->rung_level > zs->level)
         zs->rung_level = zs->level;
     /* Ring for the present only: a backlog that ends inside a zone rings
      * once its fixes are fresh; a past episode does not. */
-    if (zs->level > zs->rung_level && c->now - t <= c->p->late_after_ms) {
-        vg__command(c, VG_CMD_RING, VG_UNIT_PROTECTED, zs->level, (int16_t)zi, 0);
+    if (c->now - t > c->p->late_after_ms)
+        return;
+    if (zs->level > zs->rung_level) {
+        uint8_t mode = ring_mode(c, zs->level, t, closing_mps);
+        vg__command(c, VG_CMD_RING, VG_UNIT_PROTECTED, zs->level, (int16_t)zi, 0)->mode = mode;
         zs->rung_level = zs->level;
+        zs->rung_mode = mode;
+    } else if (zs->level != VG_LEVEL_NONE && zs->level == zs->rung_level &&
+               zs->rung_mode != VG_RING_LOUD && closing_mps >= c->p->ring_closing_mps) {
+        /* told quietly, and he keeps closing in: aloud now */
+        vg__command(c, VG_CMD_RING, VG_UNIT_PROTECTED, zs->level, (int16_t)zi, 0)->mode =
+            VG_RING_LOUD;
+        zs->rung_mode = VG_RING_LOUD;
     }
 }
 
@@ -291,7 +333,7 @@ static void zone_observe(struct vg__ctx *c, const struct observation *o)
             zs->exit_fixes = 0;
         }
     }
-    ring_if_due(c, zs, o->zi, o->t);
+    ring_if_due(c, zs, o->zi, o->t, o->closing_mps);
 }
 
 /* A record older than the present state: report an intrusion it shows, as
@@ -905,7 +947,12 @@ void vg__zones_tick(struct vg__ctx *c)
         if (a)
             o.u = vg__aged_accuracy(c, a, c->now);
         change_level(c, &o, zs->suspect_level, VG_CONFIDENCE_UNCONFIRMED, zs->suspect_since_ms);
-        ring_if_due(c, zs, (int)zi, c->now);
+        /* no fix to measure the closing speed: the last one known for the
+         * mobile zone, his own speed (an upper bound) for a fixed zone */
+        double closing = zi == 0 ? (double)s->approach_rate[VG__AUTHOR] +
+                                       (double)s->approach_rate[VG__PROTECTED]
+                                 : (double)s->party[VG__AUTHOR].speed_mps;
+        ring_if_due(c, zs, (int)zi, c->now, closing);
     }
 }
 

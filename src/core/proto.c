@@ -864,20 +864,22 @@ int vg_proto_decode_config(const uint8_t *payload, size_t len, struct vg_proto_c
 
 /* ---- RING -------------------------------------------------------------- */
 
-enum { RING_COMMAND_ID = 1, RING_LEVEL = 2, RING_MESSAGE = 3, RING_VIBRATE = 4 };
+enum { RING_COMMAND_ID = 1, RING_LEVEL = 2, RING_MESSAGE = 3, RING_VIBRATE = 4, RING_SOUND = 5 };
 #define RING_LEVEL_MAX 2 /* enum vg_level: none (information), pre-alert, alert */
+#define RING_SOUND_MAX 2 /* aloud, vibrate only, screen only */
 
 static const struct field_spec ring_spec[] = {
     {RING_COMMAND_ID, 4, 0, true},
     {RING_LEVEL, 1, 0, true},
     {RING_MESSAGE, TEXT, VG_PROTO_MAX_TEXT, false},
     {RING_VIBRATE, 2, 0, false},
+    {RING_SOUND, 1, 0, false},
 };
 
 int vg_proto_encode_ring(uint8_t *out, size_t cap, const struct vg_proto_ring *m, size_t *written)
 {
     size_t msg_len;
-    if (m->level > RING_LEVEL_MAX ||
+    if (m->level > RING_LEVEL_MAX || m->sound > RING_SOUND_MAX ||
         text_len(m->message, sizeof m->message, VG_PROTO_MAX_TEXT, &msg_len) != VG_OK)
         return VG_EINVAL;
     struct writer w = frame_start(out, cap);
@@ -887,6 +889,8 @@ int vg_proto_encode_ring(uint8_t *out, size_t cap, const struct vg_proto_ring *m
         put_text_field(&w, RING_MESSAGE, m->message, msg_len);
     if (m->vibrate_ms != 0)
         put_field(&w, RING_VIBRATE, 2, m->vibrate_ms);
+    if (m->sound != 0)
+        put_field(&w, RING_SOUND, 1, m->sound);
     return frame_finish(&w, VG_PROTO_RING, written);
 }
 
@@ -896,13 +900,14 @@ int vg_proto_decode_ring(const uint8_t *payload, size_t len, struct vg_proto_rin
     int rc = parse_fields(payload, len, ring_spec, N_SPEC(ring_spec), &f);
     if (rc != VG_OK)
         return rc;
-    if (f.num[RING_LEVEL] > RING_LEVEL_MAX)
+    if (f.num[RING_LEVEL] > RING_LEVEL_MAX || f.num[RING_SOUND] > RING_SOUND_MAX)
         return VG_EFORMAT;
     struct vg_proto_ring r;
     memset(&r, 0, sizeof r);
     r.command_id = (uint32_t)f.num[RING_COMMAND_ID];
     r.level = (uint8_t)f.num[RING_LEVEL];
     r.vibrate_ms = (uint16_t)f.num[RING_VIBRATE];
+    r.sound = (uint8_t)f.num[RING_SOUND];
     copy_text(r.message, &f, RING_MESSAGE);
     *m = r;
     return VG_OK;

@@ -129,6 +129,10 @@ struct vg_proto_ring {
     uint8_t level; /* enum vg_level: 1 pre-alert, 2 alert; 0 information */
     uint16_t vibrate_ms;
     char message[VG_PROTO_MAX_TEXT + 1]; /* UTF-8, NUL-terminated */
+    /* how the unit tells the person: 0 aloud (ring and vibrate), 1 vibrate
+     * only, 2 on the screen only (enum vg_ring_mode, core/engine.h; her
+     * notification policy) */
+    uint8_t sound;
 };
 
 struct vg_proto_position_request {

@@ -141,14 +141,16 @@ static json_t *activity_json(const struct vg_activity *a, double radius_m)
     for (int h = 0; hours && h < 24; h++)
         json_array_append_new(hours, json_integer(a->by_hour[h]));
     return json_pack(
-        "{s:f,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:I,s:f,s:o,s:{s:I,s:I},s:f,s:I,s:I,s:{s:I,s:I,s:I}}",
+        "{s:f,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:I,s:f,s:o,s:{s:I,s:I},s:{s:I,s:I},s:f,s:I,s:I,"
+        "s:{s:I,s:I,s:I}}",
         "radius_m", radius_m, "records", (json_int_t)a->records, "alarms_by_kind",
         kinds_json(a->by_kind), "alarms_by_priority", "alert", (json_int_t)a->by_priority[1],
         "neutralisation", (json_int_t)a->by_priority[2], "prealert", (json_int_t)a->by_priority[3],
         "technical", (json_int_t)a->by_priority[4], "operator_alerts",
         (json_int_t)a->operator_alerts, "operator_alerts_per_day", a->operator_alerts_per_day,
         "operator_alerts_by_hour", hours, "rings", "prealert", (json_int_t)a->rings[1], "alert",
-        (json_int_t)a->rings[2], "rings_per_day", a->rings_per_day, "nights_disturbed",
+        (json_int_t)a->rings[2], "quiet_notices", "prealert", (json_int_t)a->quiet[1], "alert",
+        (json_int_t)a->quiet[2], "rings_per_day", a->rings_per_day, "nights_disturbed",
         (json_int_t)a->nights_disturbed, "battery_incidents", (json_int_t)a->battery_incidents,
         "signal_loss_s", "author", (json_int_t)(a->signal_loss_ms[VG_UNIT_AUTHOR] / 1000),
         "protected", (json_int_t)(a->signal_loss_ms[VG_UNIT_PROTECTED] / 1000), "bracelet",

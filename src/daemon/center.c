@@ -872,7 +872,7 @@ static void publish_positions(struct vg_center *c, const struct cbatch *b)
         const struct vg_store_record *r = &b->records[i];
         const struct unit *u = b->record_units[i];
         const struct measure *m = u->m;
-        if (!m || r->rec.type != VG_REC_FIX || r->rec.fix.quality == VG_FIX_NONE ||
+        if (!m || r->rec.type != VG_REC_FIX || !VG_FIX_IS_GNSS(r->rec.fix.quality) ||
             vg_fix_check(&r->rec.fix) != VG_OK ||
             (u->role != VG_ROLE_AUTHOR && u->role != VG_ROLE_PROTECTED))
             continue;

@@ -150,10 +150,11 @@ static void usage(FILE *f)
 /* ---- hooks -------------------------------------------------------------------------- */
 
 static void on_ring(void *ctx, unsigned source, unsigned level, const char *message,
-                    unsigned vibrate_ms)
+                    unsigned vibrate_ms, unsigned sound)
 {
     struct sim_unit *su = ctx;
     (void)vibrate_ms;
+    (void)sound;
     if (source == VG_UNIT_RING_LOCAL)
         su->rings_local++;
     else
@@ -196,6 +197,9 @@ static void feed(struct sim *s, struct sim_unit *su, int64_t now)
         vg_unit_gnss(u, &smp.fix, now);
         su->last_epoch_ms = smp.fix.time_ms;
     }
+    /* the modem's network estimate while the receiver has no fix */
+    if (smp.powered)
+        vg_unit_network(u, smp.net_fix.quality == VG_FIX_NETWORK ? &smp.net_fix : NULL, now);
     if (u->p.role == VG_UNIT_AUTHOR) {
         if (smp.strap_closed >= 0 && smp.strap_closed != su->strap)
             vg_unit_input(u, VG_UNIT_IN_STRAP, smp.strap_closed, now);

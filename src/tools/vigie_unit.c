@@ -69,12 +69,14 @@ static void usage(FILE *f)
 }
 
 static void on_ring(void *ctx, unsigned source, unsigned level, const char *message,
-                    unsigned vibrate_ms)
+                    unsigned vibrate_ms, unsigned sound)
 {
     (void)ctx;
     /* what the screen shows and the speaker sounds, for a person or a test */
-    printf("RING source=%s level=%u vibrate_ms=%u message=\"%s\"\n",
-           source == VG_UNIT_RING_LOCAL ? "local" : "centre", level, vibrate_ms, message);
+    static const char *const sounds[] = {"aloud", "vibrate", "screen"};
+    printf("RING source=%s level=%u vibrate_ms=%u sound=%s message=\"%s\"\n",
+           source == VG_UNIT_RING_LOCAL ? "local" : "centre", level, vibrate_ms,
+           sound < 3 ? sounds[sound] : "aloud", message);
     fflush(stdout);
 }
 

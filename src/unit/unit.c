@@ -229,6 +229,10 @@ static void record_fix(struct vg_mobile_unit *u, int64_t now_ms)
     if (u->gnss.quality != VG_FIX_NONE && u->gnss_rx_ms > 0 &&
         now_ms - u->gnss_rx_ms <= (int64_t)u->p.gnss_fresh_ms) {
         rec.fix = u->gnss;
+    } else if (u->net.quality == VG_FIX_NETWORK && u->net_rx_ms > 0 &&
+               now_ms - u->net_rx_ms <= VG_UNIT_NET_FRESH_MS) {
+        /* no fix, but the modem's estimate: the centre judges with it */
+        rec.fix = u->net;
     } else {
         rec.fix.time_ms = now_ms;
         rec.fix.quality = VG_FIX_NONE;
@@ -565,7 +569,8 @@ static int handle_frame(struct vg_mobile_unit *u, uint8_t type, const uint8_t *p
             return VG_EFORMAT;
         if (!command_seen(u, r.command_id)) {
             if (u->hooks.ring)
-                u->hooks.ring(u->hooks.ctx, VG_UNIT_RING_CENTRE, r.level, r.message, r.vibrate_ms);
+                u->hooks.ring(u->hooks.ctx, VG_UNIT_RING_CENTRE, r.level, r.message, r.vibrate_ms,
+                              r.sound);
             command_done(u, r.command_id);
         }
         return VG_OK;
@@ -726,6 +731,18 @@ void vg_unit_gnss(struct vg_mobile_unit *u, const struct vg_fix *fix, int64_t no
     }
 }
 
+void vg_unit_network(struct vg_mobile_unit *u, const struct vg_fix *net, int64_t now_ms)
+{
+    if (!net || net->quality != VG_FIX_NETWORK || vg_fix_check(net) != VG_OK) {
+        u->net.quality = VG_FIX_NONE;
+        return;
+    }
+    u->net = *net;
+    u->net.speed_mps = -1.0f; /* an estimate has no course */
+    u->net.heading_deg = -1.0f;
+    u->net_rx_ms = now_ms;
+}
+
 /* A unit being switched off says so, and keeps its connection a few
  * seconds for that last record to be acknowledged: "switched off" and
  * "cannot be heard" are different alarms at the centre. */
@@ -836,7 +853,7 @@ void vg_unit_beacon(struct vg_mobile_unit *u, double range_m, int64_t now_ms)
         u->hooks.ring(u->hooks.ctx, VG_UNIT_RING_LOCAL, 2,
                       "Le porteur du bracelet est tout proche : mettez-vous en sécurité, "
                       "appelez le 17",
-                      3000);
+                      3000, 0);
     ulog(u, "warn", "the bracelet's beacon is heard at about %.0f m", range_m);
     record_self_status(u, 1, now_ms);
 }
@@ -891,7 +908,7 @@ void vg_unit_tick(struct vg_mobile_unit *u, int64_t now_ms)
         ulog(u, "info", "the bracelet's beacon is no longer heard");
         if (u->hooks.ring)
             u->hooks.ring(u->hooks.ctx, VG_UNIT_RING_LOCAL, 0,
-                          "Le bracelet n'est plus détecté à proximité", 0);
+                          "Le bracelet n'est plus détecté à proximité", 0, 0);
         record_self_status(u, 0, now_ms);
     }
     if (now_ms >= u->next_status_ms || battery_worth_reporting(u) ||

@@ -55,9 +55,11 @@ enum vg_unit_input {
 
 struct vg_unit_hooks {
     void *ctx;
-    /* Show and sound: level 0 information, 1 pre-alert, 2 alert. */
+    /* Show and sound: level 0 information, 1 pre-alert, 2 alert; sound 0
+     * aloud, 1 vibrate only, 2 on the screen only (the centre's RING says,
+     * from her notification policy; the unit's own rings are aloud). */
     void (*ring)(void *ctx, unsigned source, unsigned level, const char *message,
-                 unsigned vibrate_ms);
+                 unsigned vibrate_ms, unsigned sound);
     /* Something worth a line in the unit's log (English, no newline). */
     void (*log)(void *ctx, const char *level, const char *message);
 };
@@ -145,6 +147,8 @@ struct vg_mobile_unit {
     uint8_t position_requested;
     struct vg_fix gnss; /* the receiver's latest fix */
     int64_t gnss_rx_ms; /* when it came */
+    struct vg_fix net;  /* the modem's latest network estimate (quality NETWORK, or NONE) */
+    int64_t net_rx_ms;  /* when it came */
 
     /* sensors, as last reported (-1 unknown) */
     int8_t strap_closed, skin_contact, bracelet_link, charging;
@@ -186,6 +190,12 @@ void vg_unit_free(struct vg_mobile_unit *u);
 
 /* The receiver's latest fix (quality NONE when it has none), ~1 Hz. */
 void vg_unit_gnss(struct vg_mobile_unit *u, const struct vg_fix *fix, int64_t now_ms);
+/* The modem's network estimate (serving cells, Wi-Fi: quality
+ * VG_FIX_NETWORK), or NULL when it has none. While the receiver has no
+ * fix, the unit's position records carry the latest estimate not older
+ * than VG_UNIT_NET_FRESH_MS (docs/PROTOCOL.md 6.1, docs/UNIT.md). */
+#define VG_UNIT_NET_FRESH_MS 300000
+void vg_unit_network(struct vg_mobile_unit *u, const struct vg_fix *net, int64_t now_ms);
 /* A button or a sensor (enum vg_unit_input). VG_EINVAL for an input this
  * role does not have or a value out of range. */
 int vg_unit_input(struct vg_mobile_unit *u, unsigned input, int value, int64_t now_ms);

@@ -96,6 +96,37 @@ int vg_unit_ctl_execute(struct vg_mobile_unit *u, const char *serial, const char
             snprintf(reply, cap, "ok");
         return rc;
     }
+    if (strcmp(cmd, "network") == 0) {
+        /* the modem's estimate: network LAT,LON,ACCURACY_M, or network none */
+        if (n != 2) {
+            snprintf(reply, cap, "error: network LAT,LON,ACCURACY_M or network none");
+            return VG_EINVAL;
+        }
+        if (strcmp(arg, "none") == 0) {
+            vg_unit_network(u, NULL, now_ms);
+            snprintf(reply, cap, "ok");
+            return VG_OK;
+        }
+        double lat, lon, acc;
+        char tail;
+        struct vg_fix f = {.time_ms = now_ms, .speed_mps = -1, .heading_deg = -1,
+                           .quality = VG_FIX_NETWORK};
+        if (sscanf(arg, "%lf,%lf,%lf%c", &lat, &lon, &acc, &tail) != 3 ||
+            !(acc >= 1.0 && acc <= 100000.0)) {
+            snprintf(reply, cap, "error: network LAT,LON,ACCURACY_M (1 m to 100 km) or none");
+            return VG_EINVAL;
+        }
+        f.lat_deg = lat;
+        f.lon_deg = lon;
+        f.accuracy_m = (float)acc;
+        if (vg_fix_check(&f) != VG_OK) {
+            snprintf(reply, cap, "error: not a position");
+            return VG_EINVAL;
+        }
+        vg_unit_network(u, &f, now_ms);
+        snprintf(reply, cap, "ok");
+        return VG_OK;
+    }
     if (strcmp(cmd, "beacon") == 0) {
         if (n != 2) {
             snprintf(reply, cap, "error: beacon RANGE_M or beacon none");

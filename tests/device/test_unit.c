@@ -2,6 +2,7 @@
  * test plays the centre, decoding what the unit sends with the protocol's
  * own codec and answering with real frames. The ring is on a memory flash,
  * so a "reboot" is a new unit on the same medium. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "unit/flash.h"
 #include "unit/ring.h"
 #include "unit/unit.h"
+#include "unit/unit_ctl.h"
 
 /* Allocation counting: the program is linked with -Wl,--wrap=malloc (and
  * calloc, realloc), so every call from our own objects (the unit, its ring,
@@ -55,7 +57,7 @@ void *__wrap_realloc(void *p, size_t n)
 #define MAX_SEEN 8192
 
 struct ringing {
-    unsigned source, level, vibrate_ms;
+    unsigned source, level, vibrate_ms, sound;
     char message[256];
 };
 
@@ -76,14 +78,16 @@ static struct {
 } W;
 
 static void on_ring(void *ctx, unsigned source, unsigned level, const char *message,
-                    unsigned vibrate_ms)
+                    unsigned vibrate_ms, unsigned sound)
 {
     (void)ctx;
+    assert_true(sound <= 2);
     assert_true(W.n_rings < 16);
     struct ringing *r = &W.rings[W.n_rings++];
     r->source = source;
     r->level = level;
     r->vibrate_ms = vibrate_ms;
+    r->sound = sound;
     snprintf(r->message, sizeof r->message, "%s", message);
 }
 
@@ -306,6 +310,42 @@ static void test_reporting_and_heartbeats(void **state)
             none++;
         }
     assert_in_range(none, 5, 7);
+    /* the modem has a network estimate: the position records carry it
+     * while it is fresh (5 minutes), then say "no fix" again */
+    struct vg_fix net = {.time_ms = W.now,
+                         .lat_deg = 47.21,
+                         .lon_deg = -1.56,
+                         .accuracy_m = 800.0f,
+                         .speed_mps = 3.0f,
+                         .heading_deg = 12.0f,
+                         .quality = VG_FIX_NETWORK};
+    vg_unit_network(&W.u, &net, W.now);
+    W.n_seen = 0;
+    for (int i = 0; i < 4; i++) {
+        advance(30 * SEC);
+        drain();
+        send_ack(max_seen_seq(), NULL, 0);
+    }
+    size_t estimates = 0;
+    for (size_t i = 0; i < W.n_seen; i++)
+        if (W.seen[i].type == VG_REC_FIX) {
+            assert_int_equal(W.seen[i].fix.quality, VG_FIX_NETWORK);
+            assert_true(fabs(W.seen[i].fix.lat_deg - 47.21) < 1e-6);
+            assert_true(W.seen[i].fix.accuracy_m == 800.0f);
+            assert_true(W.seen[i].fix.speed_mps < 0.0f); /* an estimate has no course */
+            estimates++;
+        }
+    assert_in_range(estimates, 3, 5);
+    advance(5 * MIN);
+    drain();
+    send_ack(max_seen_seq(), NULL, 0);
+    W.n_seen = 0;
+    advance(30 * SEC);
+    drain();
+    send_ack(max_seen_seq(), NULL, 0);
+    for (size_t i = 0; i < W.n_seen; i++)
+        if (W.seen[i].type == VG_REC_FIX)
+            assert_int_equal(W.seen[i].fix.quality, VG_FIX_NONE);
     /* a second WELCOME in session is malformed: closed */
     uint8_t buf[128];
     size_t w;
@@ -449,6 +489,7 @@ static void test_commands_once(void **state)
     assert_int_equal(W.n_rings, 1);
     assert_int_equal(W.rings[0].source, VG_UNIT_RING_CENTRE);
     assert_int_equal(W.rings[0].level, 2);
+    assert_int_equal(W.rings[0].sound, 0);
     assert_string_equal(W.rings[0].message, "Alerte : éloignez-vous");
     assert_int_equal(W.n_cmd_acks, 1);
     assert_int_equal(W.cmd_acks[0].command_id, 77);
@@ -458,6 +499,14 @@ static void test_commands_once(void **state)
     drain();
     assert_int_equal(W.n_rings, 1);
     assert_int_equal(W.n_cmd_acks, 2);
+    /* a pre-alert her policy keeps quiet at night: vibrate only */
+    struct vg_proto_ring quiet = {.command_id = 90, .level = 1, .sound = 1};
+    assert_int_equal(vg_proto_encode_ring(buf, sizeof buf, &quiet, &w), VG_OK);
+    deliver(buf, w);
+    drain();
+    assert_int_equal(W.n_rings, 2);
+    assert_int_equal(W.rings[1].level, 1);
+    assert_int_equal(W.rings[1].sound, 1);
     /* a CONFIG: new intervals, kept across a reboot */
     struct vg_proto_config cfg = {
         .command_id = 78, .report_interval_ms = 5000, .heartbeat_interval_ms = 20000};
@@ -477,7 +526,7 @@ static void test_commands_once(void **state)
     assert_int_equal(vg_proto_encode_ring(buf, sizeof buf, &ring, &w), VG_OK);
     deliver(buf, w);
     drain();
-    assert_int_equal(W.n_rings, 1); /* not rung again after the reboot */
+    assert_int_equal(W.n_rings, 2); /* not rung again after the reboot */
     /* a position request: the fresh fix goes at once */
     struct vg_fix f = fix_at(47.3, -1.5);
     vg_unit_gnss(&W.u, &f, W.now);
@@ -560,6 +609,33 @@ static void test_author_sensors(void **state)
 
 /* The local detector: the beacon heard rings her unit at once, without
  * any connection, and is sent as an alarm; a minute without it ends it. */
+/* The control socket's network command: an estimate, "none", and what is
+ * refused (no change then). */
+static void test_ctl_network(void **state)
+{
+    (void)state;
+    world(VG_UNIT_AUTHOR, 1024);
+    char reply[128];
+    assert_int_equal(vg_unit_ctl_execute(&W.u, "A", "network 47.2,-1.55,900", W.now, reply,
+                                         sizeof reply),
+                     VG_OK);
+    assert_string_equal(reply, "ok");
+    assert_int_equal(W.u.net.quality, VG_FIX_NETWORK);
+    assert_true(W.u.net.accuracy_m == 900.0f);
+    static const char *const bad[] = {"network", "network 47.2,-1.55", "network 95,0,100",
+                                      "network 47.2,-1.55,0", "network 47.2,-1.55,100x",
+                                      "network a,b,c"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(vg_unit_ctl_execute(&W.u, "A", bad[i], W.now, reply, sizeof reply),
+                         VG_EINVAL);
+        assert_true(strncmp(reply, "error: ", 7) == 0);
+        assert_int_equal(W.u.net.quality, VG_FIX_NETWORK);
+    }
+    assert_int_equal(vg_unit_ctl_execute(&W.u, "A", "network none", W.now, reply, sizeof reply),
+                     VG_OK);
+    assert_int_equal(W.u.net.quality, VG_FIX_NONE);
+}
+
 static void test_beacon_rings_locally(void **state)
 {
     (void)state;
@@ -811,6 +887,7 @@ int main(void)
         cmocka_unit_test_teardown(test_byte_by_byte, teardown),
         cmocka_unit_test_teardown(test_full_ring_keeps_alarms, teardown),
         cmocka_unit_test_teardown(test_no_allocation_in_steady_state, teardown),
+        cmocka_unit_test_teardown(test_ctl_network, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,7 +101,7 @@ static struct outcome replay(const struct recorded *fx, size_t n, double offset_
     static struct vg_engine_out out;
     vg_engine_params_default(&params);
     assert_int_equal(vg_zone_init_circle(&zone, 1, VG_ZONE_PROTECTED_HOME, centre, 1000), VG_OK);
-    struct vg_engine_config cfg = {1000, &zone, 1, NULL, &params};
+    struct vg_engine_config cfg = {1000, &zone, 1, NULL, &params, NULL};
     assert_int_equal(vg_engine_init(&st, &cfg, T0), VG_OK);
     struct outcome o = {0, 0, 0};
     bool naive_inside = false;

@@ -472,6 +472,68 @@ static void test_fast_reporting_on_and_off(void **state)
 }
 
 /* Fixed zones: a circle (her workplace) and a polygon (the school). */
+/* Her unit's notification policy: a pre-alert by day rings aloud; the same
+ * crossing at night (23:00 local) only vibrates, as the default policy
+ * says, or stays on the screen with a policy that says so; while he keeps
+ * closing in (1 m/s or more) it rings aloud after all, and an alert always
+ * does. A policy out of range is refused. */
+static const struct vg_command *ring_for(unsigned level)
+{
+    for (size_t i = 0; i < W.n_got_cmd; i++)
+        if (W.got_cmd[i].kind == VG_CMD_RING && W.got_cmd[i].level == level)
+            return &W.got_cmd[i];
+    return NULL;
+}
+
+static void test_notification_policy(void **state)
+{
+    (void)state;
+    static const int64_t NIGHT = T0 + 13 * 60 * MIN; /* 21:00Z, 23:00 in Paris in July */
+    struct vg_ring_policy quiet_nights = {VG_RING_LOUD, VG_RING_SILENT, 21 * 60, 8 * 60};
+    for (int k = 0; k < 3; k++) {
+        int64_t t = k == 0 ? T0 : NIGHT;
+        world_init(2000);
+        W.cfg.ring = k == 2 ? &quiet_nights : NULL;
+        W.now = t;
+        world_start();
+        /* he stands 3.5 km away (inside 2R), still */
+        both_at(t, from_home(0, 3500));
+        const struct vg_command *r = ring_for(VG_LEVEL_PREALERT);
+        assert_non_null(r);
+        assert_int_equal(r->mode, k == 0 ? VG_RING_LOUD : k == 1 ? VG_RING_VIBRATE : VG_RING_SILENT);
+        /* standing there, or drifting: told once, quietly */
+        t += 15 * SEC;
+        for (int i = 0; i < 6; i++, t += 5 * SEC) {
+            both_at(t, from_home(0, 3500 - 2.0 * i));
+            assert_null(ring_for(VG_LEVEL_PREALERT));
+        }
+        /* then he walks towards her at 1.5 m/s: aloud, once */
+        size_t loud = 0;
+        for (int i = 1; i <= 6; i++, t += 5 * SEC) {
+            both_at(t, from_home(0, 3490 - 7.5 * i));
+            r = ring_for(VG_LEVEL_PREALERT);
+            if (r) {
+                assert_int_equal(r->mode, VG_RING_LOUD);
+                loud++;
+            }
+        }
+        assert_int_equal(loud, k == 0 ? 0 : 1);
+        /* inside R: an alert rings aloud whatever the policy */
+        both_at(t + 5 * MIN, from_home(0, 1000));
+        r = ring_for(VG_LEVEL_ALERT);
+        assert_non_null(r);
+        assert_int_equal(r->mode, VG_RING_LOUD);
+    }
+    world_init(2000);
+    struct vg_ring_policy bad = {VG_RING_SILENT + 1, VG_RING_LOUD, 0, 0};
+    W.cfg.ring = &bad;
+    assert_int_equal(vg_engine_config_check(&W.cfg), VG_EINVAL);
+    bad = (struct vg_ring_policy){VG_RING_LOUD, VG_RING_LOUD, 1440, 0};
+    assert_int_equal(vg_engine_config_check(&W.cfg), VG_EINVAL);
+    bad.night_from_min = 0;
+    assert_int_equal(vg_engine_config_check(&W.cfg), VG_OK);
+}
+
 static void add_fixed_zones(void)
 {
     struct vg_geo_point work = from_home(270, 15000);
@@ -599,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_backlog_after_outage),
         cmocka_unit_test(test_who_approached_whom),
         cmocka_unit_test(test_fast_reporting_on_and_off),
+        cmocka_unit_test(test_notification_policy),
         cmocka_unit_test(test_fixed_zones),
         cmocka_unit_test(test_time_window_authorises_presence),
     };

@@ -243,6 +243,7 @@ static void assert_msg_near(const struct msg *want, const struct msg *got)
         assert_int_equal(got->ring.command_id, want->ring.command_id);
         assert_int_equal(got->ring.level, want->ring.level);
         assert_int_equal(got->ring.vibrate_ms, want->ring.vibrate_ms);
+        assert_int_equal(got->ring.sound, want->ring.sound);
         assert_string_equal(got->ring.message, want->ring.message);
         break;
     case VG_PROTO_POSITION_REQUEST:
@@ -363,6 +364,13 @@ static const struct vector vectors[] = {
                .level = 1,
                .vibrate_ms = 1500,
                .message = "Pr\xc3\xa9-alerte : le centre vous appelle"}}},
+    {"ring-quiet",
+     "56 47 01 84 00 00 00 0c\n"
+     "01 04 00 00 00 0a\n"
+     "02 01 01\n"
+     "05 01 01\n",
+     false,
+     {.type = VG_PROTO_RING, .ring = {.command_id = 10, .level = 1, .sound = 1}}},
     {"position-request",
      "56 47 01 85 00 00 00 06\n"
      "01 04 00 00 00 09\n",
@@ -732,6 +740,7 @@ static void random_msg(struct vg_prng *r, uint8_t type, struct msg *m)
         m->ring.command_id = (uint32_t)vg_prng_next(r);
         m->ring.level = (uint8_t)below(r, 3);
         m->ring.vibrate_ms = (uint16_t)maybe_zero_u32(r);
+        m->ring.sound = (uint8_t)below(r, 3);
         random_text(r, m->ring.message, VG_PROTO_MAX_TEXT);
         break;
     case VG_PROTO_POSITION_REQUEST:
@@ -1043,9 +1052,13 @@ static const struct field_kind field_kinds[] = {
      3,
      {.type = VG_PROTO_CONFIG, .config = {5, 1000, 2000}}},
     {"ring",
-     {{1, 4, 0, true}, {2, 1, 0, true}, {3, 0, VG_PROTO_MAX_TEXT, false}, {4, 2, 0, false}},
-     4,
-     {.type = VG_PROTO_RING, .ring = {6, 2, 500, "Alerte"}}},
+     {{1, 4, 0, true},
+      {2, 1, 0, true},
+      {3, 0, VG_PROTO_MAX_TEXT, false},
+      {4, 2, 0, false},
+      {5, 1, 0, false}},
+     5,
+     {.type = VG_PROTO_RING, .ring = {6, 2, 500, "Alerte", 2}}},
     {"position-request",
      {{1, 4, 0, true}},
      1,
@@ -1369,6 +1382,8 @@ static void test_field_values(void **state)
         {"heartbeat", "01 08 80 00 00 00 00 00 00 00", VG_EFORMAT},
         {"ring", "02 01 00", VG_OK},
         {"ring", "02 01 03", VG_EFORMAT}, /* level */
+        {"ring", "05 01 02", VG_OK},
+        {"ring", "05 01 03", VG_EFORMAT}, /* sound */
         {"command-ack", "02 01 01", VG_OK},
         {"command-ack", "02 01 02", VG_EFORMAT},
         {"welcome", "02 08 7f ff ff ff ff ff ff ff", VG_OK},
