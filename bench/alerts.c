@@ -824,7 +824,8 @@ static void run_seed(const char *path, const char *geo, int seed, bool quick, st
                                        .zones = def.zones,
                                        .n_zones = def.n_zones,
                                        .tz = &tz,
-                                       .params = &params};
+                                       .params = &params,
+                                       .ring = &def.ring};
         struct ealarm *keep = r->alarms;
         size_t keep_cap = r->cap_alarms;
         memset(r, 0, sizeof *r);

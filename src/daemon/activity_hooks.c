@@ -243,7 +243,8 @@ static int hook_activity(void *arg, const struct vg_identity *who, int64_t id, c
                                    .zones = def.zones,
                                    .n_zones = def.n_zones,
                                    .tz = &tz,
-                                   .params = &d->params};
+                                   .params = &d->params,
+                                   .ring = &def.ring};
     if (rc == VG_OK && !work)
         rc = VG_ENOSPC;
     if (rc == VG_OK)

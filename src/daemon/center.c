@@ -849,7 +849,8 @@ static void send_command(struct vg_center *c, struct unit *u, const struct vg_co
         }
         struct vg_proto_ring m = {.command_id = ++u->next_command_id,
                                   .level = cmd->level,
-                                  .vibrate_ms = cmd->level == VG_LEVEL_ALERT ? 3000 : 1000};
+                                  .vibrate_ms = cmd->level == VG_LEVEL_ALERT ? 3000 : 1000,
+                                  .sound = cmd->mode}; /* her notification policy */
         snprintf(m.message, sizeof m.message, "%s", ring_text(cmd->level));
         rc = vg_proto_encode_ring(frame, sizeof frame, &m, &n);
     }
@@ -1090,7 +1091,8 @@ struct measure *vg__center_measure_build(struct vg_center *c, int64_t id, const 
                                        .zones = m->def.zones,
                                        .n_zones = m->def.n_zones,
                                        .tz = tz,
-                                       .params = c->params};
+                                       .params = c->params,
+                                       .ring = &m->def.ring};
     m->timer = evtimer_new(c->base, on_timer, m);
     if (!m->timer || vg_engine_config_check(&m->cfg) != VG_OK) {
         snprintf(err, len, "the definition does not make an engine configuration");

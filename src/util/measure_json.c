@@ -329,6 +329,57 @@ static int parse_report_to(json_t *list, struct vg_measure_def *def, char *err, 
     return VG_OK;
 }
 
+/* "notifications": how her unit tells her of a pre-alert by day and at
+ * night, and when her night is (core/engine.h, struct vg_ring_policy).
+ * An alert always rings aloud: there is nothing to set for it. */
+static int parse_ring_mode(json_t *o, const char *key, uint8_t *mode, char *err, size_t len)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return VG_OK;
+    static const char *const names[] = {"ring", "vibrate", "screen"};
+    for (uint8_t i = 0; i < 3; i++)
+        if (json_is_string(v) && strcmp(json_string_value(v), names[i]) == 0) {
+            *mode = i;
+            return VG_OK;
+        }
+    return vg_json_fail(err, len, VG_EINVAL,
+                        "notifications: \"%s\" is \"ring\", \"vibrate\" or \"screen\"", key);
+}
+
+static int parse_notifications(json_t *o, struct vg_ring_policy *rp, char *err, size_t len)
+{
+    if (!json_is_object(o))
+        return vg_json_fail(err, len, VG_EINVAL,
+                            "measure: \"notifications\" is {\"prealert_day\", "
+                            "\"prealert_night\", \"night\"}");
+    static const char *const keys[] = {"prealert_day", "prealert_night", "night", NULL};
+    int rc;
+    if ((rc = vg_json_only_keys(o, keys, "notifications", err, len)) ||
+        (rc = parse_ring_mode(o, "prealert_day", &rp->prealert_day, err, len)) ||
+        (rc = parse_ring_mode(o, "prealert_night", &rp->prealert_night, err, len)))
+        return rc;
+    json_t *night = json_object_get(o, "night");
+    if (night) {
+        static const char *const nkeys[] = {"start", "end", NULL};
+        json_t *start = json_object_get(night, "start"), *end = json_object_get(night, "end");
+        unsigned s, e;
+        if (!json_is_object(night) ||
+            vg_json_only_keys(night, nkeys, "notifications.night", err, len) != VG_OK ||
+            !json_is_string(start) || !json_is_string(end) ||
+            parse_hhmm(json_string_value(start), &s) != VG_OK ||
+            parse_hhmm(json_string_value(end), &e) != VG_OK || s >= 1440 || e >= 1440)
+            return vg_json_fail(err, len, VG_EINVAL,
+                                "notifications: \"night\" is {\"start\": \"HH:MM\", \"end\": "
+                                "\"HH:MM\"}, local times (equal: no night)");
+        rp->night_from_min = (int16_t)s;
+        rp->night_to_min = (int16_t)e;
+    }
+    return vg_ring_policy_check(rp) == VG_OK
+               ? VG_OK
+               : vg_json_fail(err, len, VG_EINVAL, "notifications: not a policy");
+}
+
 /* "safe_places": where the operator may send the protected person
  * (core/guidance.h). */
 static int parse_safe_places(json_t *list, struct vg_measure_def *def, char *err, size_t len)
@@ -432,8 +483,8 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
         return VG_EFORMAT;
     int rc;
     static const char *const keys[] = {
-        "name",  "court",    "alert_radius_m", "timezone",    "units", "persons",
-        "zones", "decision", "report_to",      "safe_places", NULL};
+        "name",  "court",    "alert_radius_m", "timezone",    "units",         "persons",
+        "zones", "decision", "report_to",      "safe_places", "notifications", NULL};
     if ((rc = vg_json_only_keys(root, keys, "measure", err, err_len)))
         goto done;
     if ((rc = get_name(root, "name", true, def->name, "measure", err, err_len)) ||
@@ -531,6 +582,10 @@ int vg_measure_def_parse(const char *json, const struct vg_tz *tz, struct vg_mea
         goto done;
     json_t *safe_places = json_object_get(root, "safe_places");
     if (safe_places && (rc = parse_safe_places(safe_places, def, err, err_len)))
+        goto done;
+    vg_ring_policy_default(&def->ring);
+    json_t *notifications = json_object_get(root, "notifications");
+    if (notifications && (rc = parse_notifications(notifications, &def->ring, err, err_len)))
         goto done;
     rc = VG_OK;
 done:

@@ -97,6 +97,9 @@ struct vg_measure_def {
     /* where the operator may send the protected person (core/guidance.h) */
     size_t n_safe_places;
     struct vg_safe_place safe_places[VG_SAFE_PLACES_MAX];
+    /* her unit's notification policy, set with her ("notifications";
+     * absent: vg_ring_policy_default) */
+    struct vg_ring_policy ring;
 };
 
 /* The time zone name in a definition ("Europe/Paris" if absent), for the

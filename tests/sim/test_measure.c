@@ -186,6 +186,47 @@ static void test_window_lost_in_the_repeated_hour(void **state)
     vg_sim_scenario_free(sc);
 }
 
+/* Her notification policy in the definition: absent, the default (ring by
+ * day, vibrate 22:00 to 07:00); given, as given; refused when malformed,
+ * with a message. */
+static void test_notifications(void **state)
+{
+    (void)state;
+    static const char base[] = "{\"name\": \"M-1\", \"alert_radius_m\": 2000,"
+                               " \"units\": {\"author\": \"A\", \"protected\": \"P\"}%s}";
+    char json[1024], err[256];
+    struct vg_measure_def def;
+    snprintf(json, sizeof json, base, "");
+    assert_int_equal(vg_measure_def_parse(json, &paris, &def, err, sizeof err), VG_OK);
+    assert_int_equal(def.ring.prealert_day, VG_RING_LOUD);
+    assert_int_equal(def.ring.prealert_night, VG_RING_VIBRATE);
+    assert_int_equal(def.ring.night_from_min, 22 * 60);
+    assert_int_equal(def.ring.night_to_min, 7 * 60);
+    vg_measure_def_cleanup(&def);
+    snprintf(json, sizeof json, base,
+             ", \"notifications\": {\"prealert_day\": \"vibrate\", \"prealert_night\": "
+             "\"screen\", \"night\": {\"start\": \"21:30\", \"end\": \"06:45\"}}");
+    assert_int_equal(vg_measure_def_parse(json, &paris, &def, err, sizeof err), VG_OK);
+    assert_int_equal(def.ring.prealert_day, VG_RING_VIBRATE);
+    assert_int_equal(def.ring.prealert_night, VG_RING_SILENT);
+    assert_int_equal(def.ring.night_from_min, 21 * 60 + 30);
+    assert_int_equal(def.ring.night_to_min, 6 * 60 + 45);
+    vg_measure_def_cleanup(&def);
+    static const char *const bad[] = {
+        ", \"notifications\": {\"prealert_day\": \"loud\"}",
+        ", \"notifications\": {\"alert\": \"vibrate\"}", /* an alert always rings */
+        ", \"notifications\": {\"night\": {\"start\": \"25:00\", \"end\": \"07:00\"}}",
+        ", \"notifications\": {\"night\": {\"start\": \"22:00\"}}",
+        ", \"notifications\": [\"ring\"]",
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(json, sizeof json, base, bad[k]);
+        err[0] = '\0';
+        assert_int_not_equal(vg_measure_def_parse(json, &paris, &def, err, sizeof err), VG_OK);
+        assert_true(strlen(err) > 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -194,6 +235,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_the_daemon_accepts_it),
         cmocka_unit_test(test_windows_at_local_times),
         cmocka_unit_test(test_window_lost_in_the_repeated_hour),
+        cmocka_unit_test(test_notifications),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
