@@ -22,6 +22,7 @@ void vg_daemon_config_default(struct vg_daemon_config *cfg)
     vg_auth_options_default(&cfg->auth);
     cfg->retention_check_ms = 3600000;
     cfg->stream_heartbeat_ms = 15000;
+    cfg->lease_ttl_ms = 3000;
 #ifdef VG_CONSOLE_DIR
     snprintf(cfg->console_dir, sizeof cfg->console_dir, "%s", VG_CONSOLE_DIR);
 #endif
@@ -66,7 +67,7 @@ void vg_daemon_config_usage(FILE *out)
         "              [--retention-check-ms N] [--stream-heartbeat-ms N]\n"
         "              [--escalate-take-ms A,N,P,T,I] [--escalate-progress-ms A,N,P,T,I]\n"
         "              [--console-dir DIR|none] [--console-tiles URL|none]\n"
-        "              [--console-tiles-attribution TEXT]\n"
+        "              [--console-tiles-attribution TEXT] [--site NAME] [--lease-ttl-ms N]\n"
         "\n"
         "Defaults: --data-dir ./var --devices 127.0.0.1:5020 --http 127.0.0.1:8080\n"
         "          --db sqlite:DATA_DIR/vigie.db. Everything missing in the data directory\n"
@@ -74,6 +75,9 @@ void vg_daemon_config_usage(FILE *out)
         "          --db postgresql://USER@HOST[:PORT][,HOST2[:PORT]]/DB[?target_session_attrs=\n"
         "          read-write] (a libpq URI; or postgresql:KEY=VALUE ...) uses PostgreSQL: the\n"
         "          database must exist, its schema is created (docs/OPERATIONS.md).\n"
+        "          On PostgreSQL, one vigied is active at a time: the holder of a lease in the\n"
+        "          database (--site names this one in it); the others stand by and take over\n"
+        "          when it lapses (--lease-ttl-ms, 3000; docs/DEPLOYMENT.md, two sites).\n"
         "A config file has lines `key = value` with the same keys (data_dir, devices, ...).\n");
 }
 
@@ -160,6 +164,10 @@ static int apply(struct vg_daemon_config *cfg, const char *key, const char *valu
         rc = set_int(value, 1000, 7 * 86400000LL, &v) ? -1 : (cfg->retention_check_ms = v, 0);
     else if (key_is(key, "stream_heartbeat_ms"))
         rc = set_int(value, 100, 300000, &v) ? -1 : (cfg->stream_heartbeat_ms = v, 0);
+    else if (key_is(key, "site"))
+        rc = set_string(cfg->site, sizeof cfg->site, value);
+    else if (key_is(key, "lease_ttl_ms"))
+        rc = set_int(value, 300, 600000, &v) ? -1 : (cfg->lease_ttl_ms = v, 0);
     else if (key_is(key, "console_dir"))
         rc = strcmp(value, "none") == 0
                  ? (cfg->console_dir[0] = '\0', 0)

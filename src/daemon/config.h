@@ -35,6 +35,11 @@ struct vg_daemon_config {
     int64_t retention_check_ms;
     /* stream_heartbeat_ms: the live stream's heartbeat (http/stream.c) */
     int64_t stream_heartbeat_ms;
+    /* two sites on PostgreSQL (core/lease.h): site, this vigied's name in
+     * the lease (default the host's name); lease_ttl_ms, how long the lease
+     * lasts without a renewal (3000: the other site takes over within it) */
+    char site[64];
+    int64_t lease_ttl_ms;
     /* the operator console (http/static.c): console_dir (its files, default
      * the build's console/), console_tiles (a tile URL template; "": the
      * offline layer), console_tiles_attribution */

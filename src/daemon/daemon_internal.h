@@ -4,6 +4,7 @@
 #define VG_DAEMON_DAEMON_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <event2/event.h>
@@ -24,6 +25,8 @@ struct daemon;
 struct loop_call {
     void (*fn)(struct daemon *d, void *arg);
     void *arg;
+    bool standby_ok; /* may run without a centre (health, metrics) */
+    bool refused;    /* standing by: fn did not run */
     bool done;
     struct loop_call *next;
 };
@@ -46,7 +49,41 @@ struct daemon {
     char pki_dir[VG_PATH_MAX + 8];
     char token[65];
     struct vg_outbox *outbox; /* report_outbox.c */
+    /* two sites (site_lease.c): NULL on SQLite, always active */
+    struct vg_site_lease *lease;
+    struct vg_retention *retention;
+    _Atomic bool standby; /* the HTTP thread reads it: the API answers 503 */
+    char db_public[VG_PATH_MAX + 32]; /* the store's location as it may be logged */
 };
+
+/* ---- two sites (site_lease.c, vigied.c) ---- */
+
+/* Build the centre from the store and serve the units, with every write
+ * fenced at `epoch` (0: no lease, SQLite); on the loop. On failure what was
+ * started is stopped again. */
+int vg__daemon_activate(struct daemon *d, int64_t epoch);
+/* Stop serving the units, refuse every write, wait for the batches in
+ * flight, drop the centre's state; on the loop. */
+void vg__daemon_step_down(struct daemon *d);
+
+struct vg_site_lease;
+struct vg_site_lease_status {
+    char site[128];   /* this vigied in the lease: "SITE/PID/RANDOM" */
+    bool active;
+    int64_t epoch;    /* while active */
+    char holder[128]; /* the holder as last read ("" never read) */
+    int64_t remaining_ms;
+    uint64_t takeovers; /* times this process became active */
+};
+/* Start asking for the lease (a thread, and the loop's events on d->base). */
+int vg__site_lease_start(struct daemon *d, struct vg_site_lease **out, char *err, size_t err_len);
+/* Before the loop runs: wait for the first answer (at most timeout_ms),
+ * then activate if the lease is this process's. */
+void vg__site_lease_wait_first(struct vg_site_lease *L, int64_t timeout_ms);
+/* Stop asking; release: let the lease go if held (a clean stop, after the
+ * last commit). Accepts NULL. */
+void vg__site_lease_stop(struct vg_site_lease *L, bool release);
+void vg__site_lease_status(struct vg_site_lease *L, struct vg_site_lease_status *out);
 
 /* Run fn on the daemon's loop and wait for it (from the HTTP thread).
  * VG_ESTATE if the daemon is stopping (then fn has not run). */

@@ -136,7 +136,8 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 }
 
 /* On the loop: run the queued calls. Nothing runs once stopping (set on
- * this same thread, so never while a call runs). */
+ * this same thread, so never while a call runs); while standing by (no
+ * centre) only the calls that need none (health, metrics). */
 static void on_calls(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -146,22 +147,24 @@ static void on_calls(evutil_socket_t fd, short what, void *arg)
     while (d->calls && !d->stopping) {
         struct loop_call *c = d->calls;
         d->calls = c->next;
+        bool refuse = !c->standby_ok && !d->center;
         pthread_mutex_unlock(&d->call_lock);
-        c->fn(d, c->arg);
+        if (!refuse)
+            c->fn(d, c->arg);
         pthread_mutex_lock(&d->call_lock);
+        c->refused = refuse;
         c->done = true;
         pthread_cond_broadcast(&d->call_cond);
     }
     pthread_mutex_unlock(&d->call_lock);
 }
 
-/* From the HTTP thread: run fn(d, arg) on the loop and wait. VG_OK, or
- * VG_ESTATE if the daemon is stopping (fn then did not run). */
-int vg__daemon_on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg)
+static int on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg,
+                   bool standby_ok)
 {
-    struct loop_call c = {.fn = fn, .arg = arg};
+    struct loop_call c = {.fn = fn, .arg = arg, .standby_ok = standby_ok};
     pthread_mutex_lock(&d->call_lock);
-    if (d->stopping) {
+    if (d->stopping || (!standby_ok && atomic_load(&d->standby))) {
         pthread_mutex_unlock(&d->call_lock);
         return VG_ESTATE;
     }
@@ -180,7 +183,15 @@ int vg__daemon_on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg)
             }
     }
     pthread_mutex_unlock(&d->call_lock);
-    return c.done ? VG_OK : VG_ESTATE;
+    return c.done && !c.refused ? VG_OK : VG_ESTATE;
+}
+
+/* From the HTTP thread: run fn(d, arg) on the loop and wait. VG_OK, or
+ * VG_ESTATE if the daemon is stopping or standing by (fn then did not
+ * run: it needs the centre). */
+int vg__daemon_on_loop(struct daemon *d, void (*fn)(struct daemon *d, void *arg), void *arg)
+{
+    return on_loop(d, fn, arg, false);
 }
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
@@ -202,37 +213,86 @@ struct health_call {
     int status;
 };
 
+/* The lease's part of the health document: who this site is, who holds
+ * the lease (two sites on PostgreSQL only). */
+static void health_lease(struct daemon *d, struct evbuffer *out)
+{
+    if (!d->lease)
+        return;
+    struct vg_site_lease_status st;
+    vg__site_lease_status(d->lease, &st);
+    json_t *v = json_pack("{s:s, s:s, s:I, s:I, s:I}", "site", st.site, "active_site", st.holder,
+                          "active_remaining_ms", (json_int_t)st.remaining_ms, "epoch",
+                          (json_int_t)st.epoch, "takeovers", (json_int_t)st.takeovers);
+    char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    if (text) /* its members after the others': drop its braces */
+        evbuffer_add_printf(out, ",%.*s", (int)strlen(text) - 2, text + 1);
+    free(text);
+    json_decref(v);
+}
+
 static void do_health(struct daemon *d, void *arg)
 {
     struct health_call *h = arg;
+    if (!d->center) { /* standing by: the other site is active */
+        evbuffer_add_printf(h->out, "{\"status\":\"standby\"");
+        health_lease(d, h->out);
+        evbuffer_add_printf(h->out, "}\n");
+        h->status = 503;
+        return;
+    }
     const struct vg_center_metrics *m = vg_center_metrics(d->center);
     size_t pending = vg_store_pending(d->store);
     bool ok = pending < d->cfg.center.max_pending_batches;
     evbuffer_add_printf(h->out,
                         "{\"status\":\"%s\",\"store_pending_batches\":%zu,\"measures\":%zu,"
-                        "\"units\":%zu,\"units_connected\":%zu}\n",
+                        "\"units\":%zu,\"units_connected\":%zu",
                         ok ? "ok" : "overloaded", pending, m->measures, m->units,
                         m->units_connected);
+    health_lease(d, h->out);
+    evbuffer_add_printf(h->out, "}\n");
     h->status = ok ? 200 : 503;
 }
 
 static int hook_health(void *arg, struct evbuffer *out)
 {
     struct health_call h = {out, 503};
-    if (vg__daemon_on_loop(arg, do_health, &h) != VG_OK)
+    if (on_loop(arg, do_health, &h, true) != VG_OK)
         evbuffer_add_printf(out, "{\"status\":\"stopping\"}\n");
     return h.status;
 }
 
 static void do_metrics(struct daemon *d, void *arg)
 {
-    vg_metrics_render(arg, vg_center_metrics(d->center), vg_gateway_stats(d->gateway),
-                      vg_store_pending(d->store));
+    struct evbuffer *out = arg;
+    if (d->center && d->gateway)
+        vg_metrics_render(out, vg_center_metrics(d->center), vg_gateway_stats(d->gateway),
+                          vg_store_pending(d->store));
+    if (d->lease) {
+        struct vg_site_lease_status st;
+        vg__site_lease_status(d->lease, &st);
+        evbuffer_add_printf(out,
+                            "# HELP vigie_active 1 if this vigied holds the lease and serves\n"
+                            "# TYPE vigie_active gauge\nvigie_active %d\n"
+                            "# HELP vigie_lease_epoch the lease's epoch while held (0: standby)\n"
+                            "# TYPE vigie_lease_epoch gauge\nvigie_lease_epoch %lld\n"
+                            "# HELP vigie_takeovers_total times this vigied became active\n"
+                            "# TYPE vigie_takeovers_total counter\nvigie_takeovers_total %llu\n",
+                            d->center ? 1 : 0, (long long)st.epoch,
+                            (unsigned long long)st.takeovers);
+    }
 }
 
 static void hook_metrics(void *arg, struct evbuffer *out)
 {
-    vg__daemon_on_loop(arg, do_metrics, out);
+    on_loop(arg, do_metrics, out, true);
+}
+
+/* From the HTTP thread: the API answers 503 while this site stands by. */
+static bool hook_standby(void *arg)
+{
+    struct daemon *d = arg;
+    return atomic_load(&d->standby);
 }
 
 static void log_journal_head(struct vg_store *store, const char *what)
@@ -299,10 +359,9 @@ static int run(struct daemon *d)
         vg_log(VG_LOG_ERROR, "cannot prepare the data directory", "reason", err, NULL);
         return 1;
     }
-    char db_public[sizeof d->cfg.db];
-    vg_store_location_public(d->cfg.db, db_public, sizeof db_public);
+    vg_store_location_public(d->cfg.db, d->db_public, sizeof d->db_public);
     if (vg_store_open(d->cfg.db, &d->store, err, sizeof err) != VG_OK) {
-        vg_log(VG_LOG_ERROR, "cannot open the store", "db", db_public, "reason", err, NULL);
+        vg_log(VG_LOG_ERROR, "cannot open the store", "db", d->db_public, "reason", err, NULL);
         return 1;
     }
     if (vg_pki_server_ctx_new(&d->ctx, d->pki_dir, d->cfg.server_name, err, sizeof err) != VG_OK) {
@@ -326,19 +385,8 @@ static int run(struct daemon *d)
         vg_log(VG_LOG_ERROR, "invalid engine settings", NULL);
         return 1;
     }
-    if (vg_center_new(d->base, d->store, &d->params, &d->cfg.center, &d->center, err, sizeof err) ||
-        vg_center_load(d->center, err, sizeof err)) {
-        vg_log(VG_LOG_ERROR, "cannot load the measures", "reason", err, NULL);
-        return 1;
-    }
-    struct vg_gateway_hooks gh = vg_center_gateway_hooks(d->center);
-    if (vg_gateway_start(d->base, d->ctx, d->cfg.devices, &d->cfg.limits, &gh, &d->gateway, err,
-                         sizeof err) != VG_OK) {
-        vg_log(VG_LOG_ERROR, "cannot serve the units", "reason", err, NULL);
-        return 1;
-    }
-    vg_center_set_gateway(d->center, d->gateway);
-    struct vg_http_hooks hh = {.arg = d, .health = hook_health, .metrics = hook_metrics};
+    struct vg_http_hooks hh = {
+        .arg = d, .health = hook_health, .metrics = hook_metrics, .standby = hook_standby};
     vg__daemon_measure_hooks(&hh);
     vg__daemon_incident_hooks(&hh);
     vg__daemon_floor_hooks(&hh);
@@ -365,15 +413,13 @@ static int run(struct daemon *d)
         ho.console.escalate_take_ms[k] = d->cfg.center.escalation.take_within_ms[k];
         ho.console.escalate_progress_ms[k] = d->cfg.center.escalation.progress_within_ms[k];
     }
+    /* HTTP first, the API refusing everything (503) until the centre is
+     * built: a standby serves its health while the other site is active */
+    atomic_store(&d->standby, true);
     if (vg_http_start(&ho, &hh, &d->http, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot serve HTTP", "reason", err, NULL);
         return 1;
     }
-    struct vg_center_listener listener = {.arg = d->http,
-                                          .journal_committed = on_journal_committed,
-                                          .wants_positions = wants_positions,
-                                          .position = on_position};
-    vg_center_set_listener(d->center, &listener);
     signal(SIGPIPE, SIG_IGN);
     struct event *sigterm = evsignal_new(d->base, SIGTERM, on_stop, d);
     struct event *sigint = evsignal_new(d->base, SIGINT, on_stop, d);
@@ -382,37 +428,45 @@ static int run(struct daemon *d)
     event_add(sigint, NULL);
     event_add(sighup, NULL);
 
-    char dev_port[16], http_port[16], https_port[16];
-    snprintf(dev_port, sizeof dev_port, "%d", vg_gateway_port(d->gateway));
-    snprintf(http_port, sizeof http_port, "%d", vg_http_port(d->http));
-    snprintf(https_port, sizeof https_port, "%d", vg_http_https_port(d->http));
-    struct vg_retention *retention = NULL;
-    if (vg__retention_start(d, d->cfg.retention_check_ms, &retention) != VG_OK) {
-        vg_log(VG_LOG_ERROR, "cannot start the retention job", NULL);
+    if (vg_store_has_lease(d->store)) {
+        /* two sites: active only while holding the lease (site_lease.c) */
+        vg_store_fence(d->store, -1);
+        if (vg__site_lease_start(d, &d->lease, err, sizeof err) != VG_OK) {
+            vg_log(VG_LOG_ERROR, "cannot take part in the lease", "reason", err, NULL);
+            return 1;
+        }
+        vg__site_lease_wait_first(d->lease, 2 * d->cfg.lease_ttl_ms);
+        if (!d->center) {
+            struct vg_site_lease_status st;
+            vg__site_lease_status(d->lease, &st);
+            char http_port[16];
+            snprintf(http_port, sizeof http_port, "%d", vg_http_port(d->http));
+            vg_log(VG_LOG_INFO, "standing by", "site", st.site, "active_site", st.holder, "http",
+                   d->cfg.http, "http_port", http_port, "db", d->db_public, NULL);
+        }
+    } else if (vg__daemon_activate(d, 0) != VG_OK) {
         return 1;
     }
-    if (vg__outbox_start(d, &d->outbox) != VG_OK) {
-        vg_log(VG_LOG_ERROR, "cannot start the reports' outbox", NULL);
-        return 1;
-    }
-    log_journal_head(d->store, "journal head at start");
-    vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
-           d->cfg.http, "http_port", http_port, "https_port", https_port, "db", db_public, NULL);
     event_base_dispatch(d->base);
 
     /* Stop answering HTTP (its calls to the loop fail from now on), stop
-     * taking records, commit what was taken, then let go. */
+     * taking records, commit what was taken, let the lease go, then close. */
     vg_http_stop(d->http);
-    vg__retention_stop(retention); /* its calls to the loop fail from now on too */
-    vg__outbox_stop(d->outbox);    /* what it has not drawn, the next start does */
-    d->outbox = NULL;
-    vg_gateway_free(d->gateway);
-    d->gateway = NULL;
-    vg_center_set_gateway(d->center, NULL);
-    vg_center_flush(d->center);
+    if (d->center) {
+        vg__retention_stop(d->retention); /* its calls to the loop fail from now on too */
+        d->retention = NULL;
+        vg__outbox_stop(d->outbox); /* what it has not drawn, the next start does */
+        d->outbox = NULL;
+        vg_gateway_free(d->gateway);
+        d->gateway = NULL;
+        vg_center_set_gateway(d->center, NULL);
+        vg_center_flush(d->center);
+    }
     /* the journal's head, for a later `vigie journal verify --head`: the
      * one thing a chain cannot show alone is entries cut off at its end */
     log_journal_head(d->store, "journal head at stop");
+    vg__site_lease_stop(d->lease, true); /* after the last commit */
+    d->lease = NULL;
     vg_store_close(d->store);
     d->store = NULL;
     vg_center_free(d->center);
@@ -422,6 +476,94 @@ static int run(struct daemon *d)
     event_free(sighup);
     vg_log(VG_LOG_INFO, "stopped: everything received was committed", NULL);
     return 0;
+}
+
+int vg__daemon_activate(struct daemon *d, int64_t epoch)
+{
+    char err[512];
+    if (epoch > 0) {
+        /* the other site wrote while this one stood by: the journal's tail
+         * as it is now, then writes fenced at this lease's epoch */
+        vg_store_drain(d->store);
+        if (vg_store_resync(d->store, err, sizeof err) != VG_OK) {
+            vg_log(VG_LOG_ERROR, "cannot take over", "reason", err, NULL);
+            return VG_ESTATE;
+        }
+        vg_store_fence(d->store, epoch);
+    }
+    if (vg_center_new(d->base, d->store, &d->params, &d->cfg.center, &d->center, err, sizeof err) ||
+        vg_center_load(d->center, err, sizeof err)) {
+        vg_log(VG_LOG_ERROR, "cannot load the measures", "reason", err, NULL);
+        goto fail;
+    }
+    struct vg_gateway_hooks gh = vg_center_gateway_hooks(d->center);
+    if (vg_gateway_start(d->base, d->ctx, d->cfg.devices, &d->cfg.limits, &gh, &d->gateway, err,
+                         sizeof err) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot serve the units", "reason", err, NULL);
+        goto fail;
+    }
+    vg_center_set_gateway(d->center, d->gateway);
+    struct vg_center_listener listener = {.arg = d->http,
+                                          .journal_committed = on_journal_committed,
+                                          .wants_positions = wants_positions,
+                                          .position = on_position};
+    vg_center_set_listener(d->center, &listener);
+    if (vg__retention_start(d, d->cfg.retention_check_ms, &d->retention) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot start the retention job", NULL);
+        goto fail;
+    }
+    if (vg__outbox_start(d, &d->outbox) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot start the reports' outbox", NULL);
+        goto fail;
+    }
+    atomic_store(&d->standby, false);
+    log_journal_head(d->store, "journal head at start");
+    char dev_port[16], http_port[16], https_port[16];
+    snprintf(dev_port, sizeof dev_port, "%d", vg_gateway_port(d->gateway));
+    snprintf(http_port, sizeof http_port, "%d", vg_http_port(d->http));
+    snprintf(https_port, sizeof https_port, "%d", vg_http_https_port(d->http));
+    vg_log(VG_LOG_INFO, "ready", "devices", d->cfg.devices, "devices_port", dev_port, "http",
+           d->cfg.http, "http_port", http_port, "https_port", https_port, "db", d->db_public,
+           NULL);
+    return VG_OK;
+fail:
+    vg__daemon_step_down(d);
+    return VG_ESTATE;
+}
+
+void vg__daemon_step_down(struct daemon *d)
+{
+    /* the API's calls waiting for the loop are refused from now on (the
+     * retention job and the outbox are among them: joined below) */
+    pthread_mutex_lock(&d->call_lock);
+    atomic_store(&d->standby, true);
+    for (struct loop_call *c = d->calls; c; c = c->next)
+        if (!c->standby_ok) {
+            c->refused = true;
+            c->done = true;
+        }
+    struct loop_call **p = &d->calls;
+    while (*p)
+        if ((*p)->done)
+            *p = (*p)->next;
+        else
+            p = &(*p)->next;
+    pthread_cond_broadcast(&d->call_cond);
+    pthread_mutex_unlock(&d->call_lock);
+    if (d->lease)
+        vg_store_fence(d->store, -1); /* not a row more reaches the database */
+    vg__retention_stop(d->retention);
+    d->retention = NULL;
+    vg__outbox_stop(d->outbox);
+    d->outbox = NULL;
+    vg_gateway_free(d->gateway); /* the units go: they try the other site */
+    d->gateway = NULL;
+    if (d->center) {
+        vg_center_set_gateway(d->center, NULL);
+        vg_store_drain(d->store); /* the batches in flight fail (fenced) or commit */
+        vg_center_free(d->center);
+        d->center = NULL;
+    }
 }
 
 int main(int argc, char **argv)
@@ -442,8 +584,10 @@ int main(int argc, char **argv)
     vg_log_set_level((enum vg_log_level)vg_log_level_parse(d.cfg.log_level));
     int status = run(&d);
     vg_http_stop(d.http);
+    vg__retention_stop(d.retention);
     vg__outbox_stop(d.outbox);
     vg_gateway_free(d.gateway);
+    vg__site_lease_stop(d.lease, false);
     if (d.store) {
         vg_store_close(d.store);
         d.store = NULL;

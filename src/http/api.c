@@ -80,6 +80,12 @@ static void on_request(struct evhttp_request *req, void *arg)
         on_metrics(h, req, cmd);
         return;
     }
+    if (strncmp(path, "/api/", 5) == 0 && h->hooks.standby && h->hooks.standby(h->hooks.arg)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        vg__http_reply_error(req, 503, "Service Unavailable", "standby",
+                             "this site stands by: the other site is active");
+        return;
+    }
     if (strcmp(path, "/api/v1/session") == 0) {
         vg__http_on_session(h, req, cmd, door->tls);
         return;

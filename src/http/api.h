@@ -66,6 +66,10 @@ struct vg_http_hooks {
     /* Append the health document (JSON) to out; return the HTTP status. */
     int (*health)(void *arg, struct evbuffer *out);
     void (*metrics)(void *arg, struct evbuffer *out);
+    /* Whether this vigied stands by (two sites: the other is active): the
+     * API then answers 503 with Retry-After, the live stream ends; health,
+     * metrics and the console's files are served. NULL: never. */
+    bool (*standby)(void *arg);
     /* Append a JSON array of the measures `who` may read to out: 0, or a
      * negative vg_err and a message (then nothing is answered: a read that
      * could not be journaled is refused). */

@@ -392,15 +392,21 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     char text[96];
     int len =
         snprintf(text, sizeof text, "event: heartbeat\ndata: {\"t_ms\":%" PRId64 "}\n\n", now);
+    /* a site that stepped down ends its streams: the console goes to the
+     * other site and resumes there from its last event's id */
+    bool standby = s->h->hooks.standby && s->h->hooks.standby(s->h->hooks.arg);
     for (struct client *cl = s->clients, *next; cl; cl = next) {
         next = cl->next;
         struct vg_identity again;
-        if (vg_auth_identify(s->h->auth, cl->bearer[0] ? cl->bearer : NULL,
+        if (standby ||
+            vg_auth_identify(s->h->auth, cl->bearer[0] ? cl->bearer : NULL,
                              cl->who.by_session ? cl->who.session : NULL, now,
                              &again) != VG_AUTH_OK ||
             again.role != cl->who.role) {
             static const char end[] = "event: end\ndata: {\"reason\":\"session ended\"}\n\n";
-            if (send_text(cl, end, sizeof end - 1) == 0) {
+            static const char moved[] = "event: end\ndata: {\"reason\":\"standby\"}\n\n";
+            if (standby ? send_text(cl, moved, sizeof moved - 1) == 0
+                        : send_text(cl, end, sizeof end - 1) == 0) {
                 /* the reply ends; the connection may stay for another
                  * request: the client is ours to free now */
                 struct evhttp_request *req = cl->req;

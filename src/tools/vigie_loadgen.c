@@ -7,7 +7,7 @@
  *                           --prefix P --measures N
  *       issue the units' certificates (P-A-00001, P-P-00001, ...) and
  *       declare N measures (P-M-00001, ...) through the API.
- *   vigie-loadgen run --server HOST:PORT --pki DIR --prefix P --measures N
+ *   vigie-loadgen run --server HOST:PORT [--server HOST:PORT] --pki DIR --prefix P --measures N
  *                     [--rate R] [--duration S] [--records N] [--per-unit N] [--frame K]
  *                     [--window W] [--sos-permille X] [--acked-file F]
  *                     [--reconnect] [--seed S]
@@ -17,6 +17,8 @@
  *       units' records are SOS presses. Prints one JSON summary line:
  *       records sent and acknowledged, rate, acknowledgement latency.
  *       --acked-file: "SERIAL SEQ" for every record seen acknowledged.
+ *       Two --server: the centre's two sites; a unit that loses its
+ *       connection (or cannot connect) tries the other one next.
  *   vigie-loadgen floor --db PATH --records N [--units U] [--batch B] [--frame K]
  *       the floor of the ingest benchmark: the same fix rows inserted
  *       straight into a SQLite file in batched transactions. */
@@ -63,6 +65,7 @@ struct unit {
     SSL_CTX *ctx;
     struct bufferevent *bev;
     bool ready;
+    int server;           /* which of g->servers it tries */
     uint64_t next_seq;    /* next new record */
     uint64_t acked;       /* cumulative */
     uint64_t resend_from; /* after a reconnection: resend from here */
@@ -75,7 +78,8 @@ struct gen {
     struct event_base *base;
     struct unit *units;
     int n_units;
-    char server[128];
+    char servers[2][128];
+    int n_servers;
     double rate;
     double duration_s;
     uint64_t max_records;
@@ -303,6 +307,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         u->ready = false;
         bufferevent_free(u->bev);
         u->bev = NULL;
+        u->server = (u->server + 1) % g->n_servers; /* the other site next */
         if (g->reconnect && !g->stopping) {
             struct timeval tv = {0, 200000};
             event_base_once(g->base, -1, EV_TIMEOUT, on_retry, u, &tv);
@@ -321,8 +326,10 @@ static void unit_connect(struct unit *u)
                                             BEV_OPT_CLOSE_ON_FREE);
     bufferevent_setcb(u->bev, on_read, NULL, on_event, u);
     bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+    const char *server = g->servers[u->server];
+    const char *colon = strrchr(server, ':');
     if (bufferevent_socket_connect_hostname(u->bev, NULL, AF_INET, "127.0.0.1",
-                                            atoi(strrchr(g->server, ':') + 1)) != 0) {
+                                            colon ? atoi(colon + 1) : 5020) != 0) {
         g->errors++;
     }
 }
@@ -374,7 +381,15 @@ static int cmd_run(int argc, char **argv)
     int measures = atoi(opt(argc, argv, "--measures", "1"));
     if (!pki || measures < 1)
         die("run needs --pki DIR and --measures N", NULL);
-    snprintf(g.server, sizeof g.server, "%s", opt(argc, argv, "--server", "127.0.0.1:5020"));
+    snprintf(g.servers[0], sizeof g.servers[0], "%s", "127.0.0.1:5020");
+    for (int i = 2; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--server") == 0) {
+            if (g.n_servers == 2)
+                die("at most two --server (the centre's two sites)", NULL);
+            snprintf(g.servers[g.n_servers++], sizeof g.servers[0], "%s", argv[i + 1]);
+        }
+    if (g.n_servers == 0)
+        g.n_servers = 1;
     g.rate = atof(opt(argc, argv, "--rate", "0"));
     g.duration_s = atof(opt(argc, argv, "--duration", "0"));
     g.max_records = strtoull(opt(argc, argv, "--records", "0"), NULL, 10);
