@@ -477,6 +477,7 @@ static void swap_definition(struct vg_center *c, struct measure *m, struct measu
     n->definition = text;
     m->cfg = n->cfg;
     m->cfg.zones = m->def.zones;
+    m->cfg.ring = &m->def.ring; /* n's, freed below */
     vg_measure_decision_legal(&m->def.decision, m->def.alert_radius_m, m->def.zones, m->def.n_zones,
                               &m->legal);
     vg__center_measure_free(n);
