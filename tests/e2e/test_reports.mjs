@@ -13,7 +13,8 @@
 //  - the statistics page: the table by court and month as the API has it,
 //    withheld counts shown "<5", the CSV downloaded with its header;
 //  - a statistician sees the statistics alone (no queue, no map, no request
-//    for incidents or positions); an operator has no statistics tab;
+//    for incidents or positions); an operator has no statistics tab; a
+//    magistrate sees his court's measures (the activity) and figures only;
 //  - no request leaves 127.0.0.1, nothing goes wrong in the page.
 //
 // Screenshots at 1366x768 go to BUILD/tests/console-artifacts/.
@@ -150,6 +151,7 @@ test('reports, activity and statistics in the console', { timeout: 280000 }, asy
     daemon.addUser('op1', 'operator', PASSWORD);
     daemon.addUser('sup1', 'supervisor', PASSWORD);
     daemon.addUser('stat1', 'statistician', PASSWORD);
+    daemon.vigie(['user', 'add', 'mag1', '--role', 'magistrate', '--court', 'TJ-Nantes', '--password-stdin'], PASSWORD + '\n');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     sim = daemon.simulate(SCENARIO, 'rp');
     const measureId = await prepareMeasure('rp-approach');
@@ -310,6 +312,25 @@ test('reports, activity and statistics in the console', { timeout: 280000 }, asy
       assert.deepEqual(asked, []);
       await shot(st, '14-statistics-statistician');
       await st.context().close();
+    });
+
+    await step(t, 'a magistrate sees his court\'s measures and figures, no queue', async () => {
+      const mg = await newPage();
+      await login(mg, 'mag1');
+      // his first view: the measures, his court's only (rp-quiet has no court)
+      await mg.waitForSelector('#measures-table tbody tr');
+      assert.deepEqual(await mg.locator('#measures-table tbody tr').evaluateAll((rs) => rs.map((r) => Number(r.dataset.measure))), [measureId]);
+      for (const v of ['incidents', 'floor']) assert.ok(await mg.isHidden('#tab-' + v), v + ' tab hidden');
+      assert.ok(await mg.isVisible('#tab-statistics'));
+      assert.equal(await mg.locator('.leaflet-container').count(), 0, 'no map');
+      await mg.click(`#measures-table tr[data-measure="${measureId}"] button`);
+      await mg.waitForSelector('#activity-result[data-state="ready"]', { timeout: 30000 });
+      assert.equal(await cellValue(mg, 'operator_alerts', 'actual'), '2');
+      await mg.keyboard.press('g');
+      await mg.waitForSelector('#stats-result[data-state="ready"]');
+      assert.match(await mg.textContent('#view-statistics'), /TJ-Nantes/);
+      assert.deepEqual(mg.requests.filter((u) => /\/api\/v1\/(incidents|stream|floor)/.test(u)), []);
+      await mg.context().close();
     });
 
     await step(t, 'nothing left the machine, nothing went wrong in the page', () => {
