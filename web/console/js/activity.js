@@ -29,6 +29,9 @@ const ROWS = [
   ['technical', 'prio.4', (r) => r.alarms_by_priority.technical, (v) => number(v)],
   ['rings_alert', 'act.rings_alert', (r) => r.rings.alert, (v) => number(v)],
   ['rings_prealert', 'act.rings_prealert', (r) => r.rings.prealert, (v) => number(v)],
+  // what her notification policy kept quiet (a vibration, the screen only)
+  ['quiet_alert', 'act.quiet_alert', (r) => (r.quiet_notices ? r.quiet_notices.alert : null), (v) => number(v)],
+  ['quiet_prealert', 'act.quiet_prealert', (r) => (r.quiet_notices ? r.quiet_notices.prealert : null), (v) => number(v)],
   ['nights_disturbed', 'act.nights', (r) => r.nights_disturbed, (v) => number(v)],
   ['battery_incidents', 'act.battery', (r) => r.battery_incidents, (v) => number(v)],
   ['loss_author', 'act.loss_author', (r) => r.signal_loss_s.author, (v) => duration(v * 1000)],
