@@ -894,6 +894,8 @@ static void complete(struct vg_center *c, struct cbatch *b)
     c->in_store--;
     if (b->rc != VG_OK) {
         c->metrics.batches_failed++;
+        if (b->rc == VG_ESTATE) /* the database's (store_backend.h), not the batch's */
+            c->metrics.batches_failed_db++;
         vg_log(VG_LOG_ERROR, "a batch could not be stored: its units will resend", "reason", b->err,
                NULL);
         for (size_t i = 0; i < b->n_records; i++) {

@@ -63,6 +63,10 @@ struct vg_center_metrics {
     uint64_t records_rejected;  /* stored, but refused by the engine (values out of range) */
     uint64_t batches_committed;
     uint64_t batches_failed;
+    /* of which the database's failures (lost connection, fenced): the
+     * engine judged records that are not stored, its state is ahead of the
+     * store's (daemon/site_lease.c builds the centre again) */
+    uint64_t batches_failed_db;
     uint64_t alarms[VG_ALARM_KIND__COUNT];
     uint64_t commands_sent;
     uint64_t commands_queued;      /* for a unit not connected */

@@ -123,13 +123,13 @@ static void reconcile(struct vg_site_lease *L)
             L->status.takeovers++;
             pthread_mutex_unlock(&L->lock);
         } else {
-            /* let the other site try: give the lease up, stand by */
-            char err[256];
+            /* (the database went again): stand by; the next answer that
+             * gives the lease to this process tries again, or the other
+             * site takes it once it lapses */
             vg__daemon_step_down(d);
             pthread_mutex_lock(&L->lock);
             vg_lease_answer(&L->lease, mono_ms(), mono_ms(), 0);
             pthread_mutex_unlock(&L->lock);
-            vg_store_lease_release(d->store, L->holder, epoch, err, sizeof err);
         }
     }
 }
@@ -149,6 +149,17 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_lock(&L->lock);
     vg_lease_check(&L->lease, mono_ms());
     pthread_mutex_unlock(&L->lock);
+    struct daemon *d = L->d;
+    if (d->center && !d->stopping && vg_center_metrics(d->center)->batches_failed_db > 0) {
+        /* a transaction was lost (the server went, a fail-over, fenced):
+         * the engine judged its records, the store does not have them, and
+         * the units resend them only once connected again. Built again from
+         * the store, as at a restart: the units reconnect and resend, the
+         * engine judges them once */
+        vg_log(VG_LOG_WARN,
+               "a transaction was lost: the centre is built again from the store", NULL);
+        vg__daemon_step_down(d);
+    }
     reconcile(L); /* cheap when nothing changed */
 }
 

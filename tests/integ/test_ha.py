@@ -103,9 +103,15 @@ class Site(Daemon):
         raise AssertionError("%s did not take over:\n%s" % (self.name, self.log_text()[-3000:]))
 
 
-class TwoSites(unittest.TestCase):
+class SitesCase(unittest.TestCase):
+    """Sites A (active) and B (standing by) on one database; helpers."""
+
+    def database(self):
+        """The sites' database: one of the cluster around the test."""
+        return H.pg_location(tempfile.mkdtemp(prefix="vigie-ha-db-"))
+
     def setUp(self):
-        self.db = H.pg_location(tempfile.mkdtemp(prefix="vigie-ha-db-"))
+        self.db = self.database()
         self.a = Site("site-a", self.db)
         self.a.start(expect="active")
         # the second site shares the PKI (the units' CA, the server's
@@ -142,19 +148,25 @@ class TwoSites(unittest.TestCase):
              "--sos-permille", "4", "--window", "100", "--frame", "10"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def check_nothing_lost(self, gen, acked_file, what):
+    def check_nothing_lost(self, gen, acked_file, what, units_cut=True):
+        """units_cut: the failure cut the units off (a vigied went), not
+        only the database behind it."""
         out, err = gen.communicate(timeout=300)
         self.assertEqual(gen.returncode, 0, err)
         summary = json.loads(out)
-        self.assertGreater(summary["disconnects"], 0, "%s happened after the run" % what)
+        if units_cut:
+            self.assertGreater(summary["disconnects"], 0, "%s happened after the run" % what)
         acked = set()
         with open(acked_file) as f:
             for line in f:
                 serial, seq = line.split()
                 acked.add((serial, int(seq)))
         q = self.active().query
-        stored = q("SELECT u.serial, f.seq FROM fixes f JOIN units u ON u.id = f.unit_id "
-                   "UNION ALL SELECT u.serial, e.seq FROM events e JOIN units u ON u.id = e.unit_id")
+        prefix = re.escape(gen.args[gen.args.index("--prefix") + 1]) + "-"
+        stored = [r for r in q(
+            "SELECT u.serial, f.seq FROM fixes f JOIN units u ON u.id = f.unit_id "
+            "UNION ALL SELECT u.serial, e.seq FROM events e JOIN units u ON u.id = e.unit_id")
+            if re.match(prefix, r[0])]
         stored_set = set(stored)
         self.assertEqual(len(stored), len(stored_set), "a record is stored twice")
         missing = acked - stored_set
@@ -181,6 +193,22 @@ class TwoSites(unittest.TestCase):
         self.assertEqual(open_twice, [], "an incident duplicated")
         return summary
 
+    def wait_records_flow(self, since_ms, timeout=60):
+        """When the database first shows a record received after since_ms
+        (the centre's clock): records flow again."""
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                n = H.psql(self.db, "SELECT count(*) FROM fixes WHERE received_ms > %d" % since_ms)
+                if n and n[0][0] > 0:
+                    return time.time()
+            except AssertionError:
+                pass  # no primary yet
+            time.sleep(0.05)
+        raise AssertionError("no record stored after the failure")
+
+
+class TwoSites(SitesCase):
     def test_standby_serves_health_only(self):
         status, h = self.b.health()
         self.assertEqual(status, 503)
