@@ -19,7 +19,7 @@ void vg_engine_params_default(struct vg_engine_params *p)
         .exit_k = 1.0,
         .exit_margin_frac = 0.02,
         .exit_margin_min_m = 50.0,
-        .dwell_ms = 20000,
+        .dwell_ms = 10000,
         .confirm_timeout_ms = 60000,
         .exit_dwell_ms = 60000,
         .max_speed_mps = 90.0, /* 324 km/h: a high-speed train */

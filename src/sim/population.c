@@ -232,6 +232,10 @@ struct day {
     double radius_m;
     bool metro;    /* commutes by metro when the distance calls for transit */
     bool car_park; /* parks underground at work */
+    /* keep_away: his errands and rounds keep clear of her places */
+    bool keep_away;
+    struct plane pl;
+    double her[2][2]; /* her home and workplace, on pl */
     struct vg__sim_event ev[MIX_MAX_EVENTS];
     size_t n_ev;
 };
@@ -317,6 +321,19 @@ static struct vg_geo_point toward(struct vg_geo_point from, double bearing_deg, 
 
 /* Errands: short trips from where the person is, a stay, then on. Ends
  * wherever the last errand was (the caller goes home). */
+/* How far a straight trip from `from` to `to` passes from her places (a
+ * man who keeps away knows where they are: the court's order names them). */
+static double trip_clearance(const struct day *d, struct vg_geo_point from, struct vg_geo_point to)
+{
+    double a[2], b[2];
+    to_plane(&d->pl, from, &a[0], &a[1]);
+    to_plane(&d->pl, to, &b[0], &b[1]);
+    return fmin(segment_segment(a, b, d->her[0], d->her[0]),
+                segment_segment(a, b, d->her[1], d->her[1]));
+}
+
+#define KEEP_AWAY_ATTEMPTS 20
+
 static int errands(struct vg__sim_timeline *tl, struct day *d, unsigned n, double not_after_s)
 {
     for (unsigned i = 0; i < n; i++) {
@@ -325,6 +342,20 @@ static int errands(struct vg__sim_timeline *tl, struct day *d, unsigned n, doubl
             break;
         struct vg_geo_point to = toward(tl->at, vg_prng_range(d->rng, 0.0, 360.0),
                                         exp(vg_prng_range(d->rng, log(300.0), log(5000.0))));
+        /* keeping away: another shop, until the way there clears her pre-alert
+         * rings (2R and a margin), or the clearest of a few */
+        double best = d->keep_away ? trip_clearance(d, tl->at, to) : HUGE_VAL;
+        for (int k = 0; k < KEEP_AWAY_ATTEMPTS && best < 2.0 * d->radius_m + CLEARANCE_MARGIN_M;
+             k++) {
+            struct vg_geo_point alt =
+                toward(tl->at, vg_prng_range(d->rng, 0.0, 360.0),
+                       exp(vg_prng_range(d->rng, log(300.0), log(5000.0))));
+            double c = trip_clearance(d, tl->at, alt);
+            if (c > best) {
+                best = c;
+                to = alt;
+            }
+        }
         if (!mix_trip(tl, d, depart, to, 0, 0.0))
             return VG_EINVAL;
         tl->free_s += vg_prng_range(d->rng, 600.0, 3600.0); /* shopping */
@@ -502,6 +533,14 @@ static int generate_pair_mix(struct vg_sim_scenario *sc, const struct vg__sim_po
         struct vg__sim_person *p = &pair->person[r];
         vg__sim_wander_draw(p, &rng);
         struct day d = {.mix = mix, .rng = &rng, .end_s = end_s, .radius_m = radius_m};
+        /* drawn only when the mix has it, so that older mixes draw as they did */
+        d.keep_away = r == 0 && kind == NO_INTRUSION && mix->keep_away_fraction > 0.0 &&
+                      vg_prng_uniform(&rng) < mix->keep_away_fraction;
+        if (d.keep_away) {
+            plane_init(&d.pl, ph);
+            to_plane(&d.pl, ph, &d.her[0][0], &d.her[0][1]);
+            to_plane(&d.pl, pw, &d.her[1][0], &d.her[1][1]);
+        }
         d.metro = vg_prng_uniform(&rng) < mix->metro_fraction;
         d.car_park = vg_prng_uniform(&rng) < mix->car_park_fraction;
         struct vg_geo_point home = p->places[0].p, work = p->places[1].p;
@@ -532,6 +571,19 @@ static int generate_pair_mix(struct vg_sim_scenario *sc, const struct vg__sim_po
                 struct vg_geo_point to;
                 if (draw_place(sc, pop, &rng, &to))
                     return VG_ENOTFOUND;
+                double best = d.keep_away ? trip_clearance(&d, tl.at, to) : HUGE_VAL;
+                for (int attempt = 0;
+                     attempt < KEEP_AWAY_ATTEMPTS && best < 2.0 * radius_m + CLEARANCE_MARGIN_M;
+                     attempt++) {
+                    struct vg_geo_point alt;
+                    if (draw_place(sc, pop, &rng, &alt))
+                        return VG_ENOTFOUND;
+                    double c = trip_clearance(&d, tl.at, alt);
+                    if (c > best) {
+                        best = c;
+                        to = alt;
+                    }
+                }
                 if (!mix_trip(&tl, &d, tl.free_s + vg_prng_range(&rng, 120.0, 900.0), to,
                               VG__SIM_CAR, 0.0))
                     return VG_EINVAL;

@@ -1030,6 +1030,7 @@ static int parse_mix(struct ctx *c, json_t *v, struct vg__sim_mix *m)
         F(stalk_fraction, 1.0, 0.01),
         F(drive_through_fraction, 1.0, 0.01),
         F(visit_fraction, 1.0, 0.01),
+        F(keep_away_fraction, 1.0, 0.0),
 #undef F
     };
     const char *path = "population.mix";

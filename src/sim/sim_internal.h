@@ -341,6 +341,8 @@ struct vg__sim_population {
         double stalk_fraction;         /* linger at the edge of her pre-alert ring */
         double drive_through_fraction; /* a fast drive across her alert ring */
         double visit_fraction;         /* she goes near his home (the barbecue) */
+        double keep_away_fraction;     /* authors whose errands and rounds keep clear of her
+                                          home's and workplace's pre-alert rings */
     } mix;
 };
 int vg__sim_population_generate(struct vg_sim_scenario *sc, const struct vg__sim_population *pop,

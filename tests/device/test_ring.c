@@ -231,7 +231,7 @@ static void test_append_refuses_what_the_protocol_cannot_carry(void **state)
     bad[n].fix.quality = VG_FIX_3D;
     bad[n++].fix.lat_deg = (double)NAN;
     make_record(4, &bad[n]);
-    bad[n++].fix.quality = 4;
+    bad[n++].fix.quality = VG_FIX_NETWORK + 1;
     make_record(4, &bad[n]);
     bad[n++].fix.time_ms = -1;
     make_record(1, &bad[n]); /* a STATUS */
@@ -292,6 +292,16 @@ static size_t every_kind_of_record(struct vg_proto_record *recs)
                              .speed_mps = -1.0f,
                              .heading_deg = -1.0f,
                              .quality = VG_FIX_NONE};
+    x = &recs[n++]; /* no fix, the modem's network estimate */
+    memset(x, 0, sizeof *x);
+    x->type = VG_REC_FIX;
+    x->fix = (struct vg_fix){.time_ms = T0 + 2,
+                             .lat_deg = 47.22,
+                             .lon_deg = -1.55,
+                             .accuracy_m = 850.0f,
+                             .speed_mps = -1.0f,
+                             .heading_deg = -1.0f,
+                             .quality = VG_FIX_NETWORK};
     x = &recs[n++]; /* the protected person's unit: battery and charging only */
     memset(x, 0, sizeof *x);
     x->type = VG_REC_STATUS;

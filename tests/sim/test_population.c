@@ -284,8 +284,56 @@ static void test_mix_intrusions(void **state)
     }
 }
 
+/* keep_away_fraction: authors whose errands and delivery rounds keep clear
+ * of her home's and workplace's pre-alert rings cross them far less often;
+ * 0, written or not, draws the very same day as a mix without the key
+ * (older corpora stay what they were). */
+static size_t pairs_near_her_places(struct vg_sim_scenario *sc, size_t pairs)
+{
+    struct vg_sim_world *w = must_world(sc, 1, WINTER_START_MS);
+    struct vg_sim_truth t = {0};
+    char err[256];
+    assert_int_equal(vg_sim_world_truth(w, &t, err, sizeof err), VG_OK);
+    size_t n = 0;
+    for (size_t p = 0; p < pairs; p++) {
+        bool any = false;
+        for (size_t i = 0; i < t.n; i++)
+            any = any || (t.intervals[i].pair == p && t.intervals[i].zone_index >= 1 &&
+                          t.intervals[i].kind == VG_SIM_TRUTH_PREALERT);
+        n += any;
+    }
+    vg_sim_truth_free(&t);
+    vg_sim_world_free(w);
+    return n;
+}
+
+static void test_mix_keep_away(void **state)
+{
+    (void)state;
+    const char *busy = ", \"driver_fraction\": 0.5, \"errands_per_day\": 4";
+    char mix[256];
+    struct vg_sim_scenario *plain = mix_population(120, "", busy);
+    snprintf(mix, sizeof mix, "%s, \"keep_away_fraction\": 0", busy);
+    struct vg_sim_scenario *zero = mix_population(120, "", mix);
+    for (size_t u = 0; u < 240; u++)
+        for (double t = 0.0; t < 86400.0; t += 900.0) {
+            struct vg_sim_position x = pos_at(plain, u, t), y = pos_at(zero, u, t);
+            assert_true(x.lat_deg == y.lat_deg && x.lon_deg == y.lon_deg);
+        }
+    snprintf(mix, sizeof mix, "%s, \"keep_away_fraction\": 1", busy);
+    struct vg_sim_scenario *away = mix_population(120, "", mix);
+    size_t before = pairs_near_her_places(plain, 120), after = pairs_near_her_places(away, 120);
+    print_message("  pairs within 2R of her home or workplace: %zu, keeping away: %zu\n", before,
+                  after);
+    assert_true(before >= 10);
+    assert_true(after * 2 <= before);
+    vg_sim_scenario_free(plain);
+    vg_sim_scenario_free(zero);
+    vg_sim_scenario_free(away);
+}
+
 SIM_TEST_MAIN(cmocka_unit_test(test_homes_inside_communes), cmocka_unit_test(test_deterministic),
               cmocka_unit_test(test_apart_and_approaching),
               cmocka_unit_test(test_template_must_fit),
               cmocka_unit_test(test_mix_places_faults_and_determinism),
-              cmocka_unit_test(test_mix_intrusions))
+              cmocka_unit_test(test_mix_intrusions), cmocka_unit_test(test_mix_keep_away))

@@ -85,11 +85,12 @@ static void test_ring_boundaries(void **state)
     } cases[] = {
         /* u = sqrt(3^2 + 3^2) = 4.24 m: clear within 2u = 8.5 m, suspected up to u/4 = 1.06 m beyond */
         {4000.0 - 10.0, VG_LEVEL_PREALERT, 1, VG_CONFIDENCE_CLEAR},  /* d + 2u <= 2R */
-        {4000.0 - 5.0, VG_LEVEL_PREALERT, 3, VG_CONFIDENCE_CONFIRMED}, /* within 2u: dwell */
-        {4000.0, VG_LEVEL_PREALERT, 3, VG_CONFIDENCE_CONFIRMED},     /* exactly 2R */
+        /* within 2u: the dwell (10 s, two fixes) */
+        {4000.0 - 5.0, VG_LEVEL_PREALERT, 2, VG_CONFIDENCE_CONFIRMED},
+        {4000.0, VG_LEVEL_PREALERT, 2, VG_CONFIDENCE_CONFIRMED},     /* exactly 2R */
         {4000.0 + 2.0, VG_LEVEL_NONE, 0, 0},                         /* beyond the band */
         {2000.0 - 10.0, VG_LEVEL_ALERT, 1, VG_CONFIDENCE_CLEAR},
-        {2000.0, VG_LEVEL_ALERT, 3, VG_CONFIDENCE_CONFIRMED},        /* exactly R */
+        {2000.0, VG_LEVEL_ALERT, 2, VG_CONFIDENCE_CONFIRMED},        /* exactly R */
         {2000.0 + 2.0, VG_LEVEL_PREALERT, 1, VG_CONFIDENCE_CLEAR},   /* just outside R */
         {0.0, VG_LEVEL_ALERT, 1, VG_CONFIDENCE_CLEAR},               /* same point */
     };
@@ -283,13 +284,13 @@ static void test_other_party_fix_ages(void **state)
     assert_null(a);
     assert_int_equal(W.st.zone[0].level, VG_LEVEL_PREALERT);
     assert_int_equal(W.st.zone[0].suspect_level, VG_LEVEL_ALERT);
+    assert_int_equal(author_at(T0 + 305 * SEC, from_home(250, 1800)), VG_OK);
+    assert_null(find(VG_ALARM_ALERT_ENTERED)); /* two fixes, but 5 s: not yet the dwell */
     assert_int_equal(author_at(T0 + 310 * SEC, from_home(250, 1800)), VG_OK);
-    assert_null(find(VG_ALARM_ALERT_ENTERED));
-    assert_int_equal(author_at(T0 + 320 * SEC, from_home(250, 1800)), VG_OK);
     a = find(VG_ALARM_ALERT_ENTERED);
     assert_non_null(a);
     assert_int_equal(a->ev.confidence, VG_CONFIDENCE_CONFIRMED);
-    double up = 5 + 2.0 * 320;
+    double up = 5 + 2.0 * 310;
     assert_near(a->ev.uncertainty_m, sqrt(25 + up * up), 0.01);
 
     /* the same approach with her fix fresh is a clear alert at once */
