@@ -1,7 +1,8 @@
 /* The incidents' reports and steps (http/api.h hooks: GET
- * /api/v1/incidents/ID/report and /steps), read from the store so that an
- * old incident's are reachable (the centre holds each measure's latest
- * incident only), and what a close reads for its report
+ * /api/v1/incidents/ID/report, with the outbox's dispatches, and /steps;
+ * a measure's reports, GET /api/v1/measures/ID/reports), read from the
+ * store so that an old incident's are reachable (the centre holds each
+ * measure's latest incident only), and what a close reads for its report
  * (center_report.h). Run on the HTTP thread; what concerns the centre runs
  * on the daemon's loop. A magistrate reads his court's only; the incidents
  * of a measure the centre has let go (archived) are no one's. */
@@ -298,8 +299,100 @@ static int hook_steps(void *arg, const struct vg_identity *who, int64_t id, json
     return VG_OK;
 }
 
+/* ---- a measure's reports ----------------------------------------------------------------- */
+
+struct closed_list {
+    int64_t measure_id;
+    struct vg_incident *p;
+    size_t n, cap;
+};
+
+static int add_closed(void *arg, const struct vg_incident *inc)
+{
+    struct closed_list *l = arg;
+    if (inc->measure_id != l->measure_id || inc->state != VG_INCIDENT_CLOSED)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        struct vg_incident *p = realloc(l->p, cap * sizeof *p);
+        if (!p)
+            return VG_ENOSPC;
+        l->p = p;
+        l->cap = cap;
+    }
+    l->p[l->n++] = *inc;
+    return 0;
+}
+
+/* One closed incident's report as the list shows it (NULL: made before
+ * reports were, or out of memory: *rc says which). */
+static json_t *report_item(struct daemon *d, const struct vg_incident *inc, int *rc)
+{
+    struct report_copy r = {0};
+    *rc = vg_store_report(d->store, inc->id, copy_report, &r);
+    json_t *o = NULL;
+    if (*rc == VG_OK) {
+        char sha[VG_JOURNAL_HEX_LEN + 1] = "";
+        vg_sha256_hex(r.content, strlen(r.content), sha);
+        const char *kind = vg_alarm_kind_name(inc->first_kind);
+        o = json_pack("{s:I,s:I,s:I,s:I,s:s,s:i,s:s,s:O,s:s}", "incident_id", (json_int_t)inc->id,
+                      "created_ms", (json_int_t)r.created_ms, "opened_ms",
+                      (json_int_t)inc->opened_ms, "closed_ms", (json_int_t)inc->closed_ms,
+                      "first_alarm", kind ? kind : "", "priority", (int)inc->priority,
+                      "operator", inc->operator_name, "recipients",
+                      r.recipients ? r.recipients : json_null(), "content_sha256", sha);
+        if (!o)
+            *rc = VG_ENOSPC;
+    } else if (*rc == VG_ENOTFOUND) {
+        *rc = VG_OK; /* closed before reports were made: nothing to list */
+    }
+    json_decref(r.recipients);
+    free(r.content);
+    return o;
+}
+
+static int hook_measure_reports(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                                char *err, size_t err_len)
+{
+    struct daemon *d = arg;
+    char name[VG_NAME_MAX + 1] = "";
+    int rc = visible(d, who, id, 0, name, sizeof name, err, err_len);
+    if (rc == VG_ENOTFOUND)
+        snprintf(err, err_len, "no measure %lld", (long long)id);
+    if (rc != VG_OK)
+        return rc;
+    /* every incident is walked (as the activity does): a measure's closed
+     * ones, then their reports, newest first */
+    struct closed_list l = {.measure_id = id};
+    rc = vg_store_incidents(d->store, false, add_closed, &l);
+    json_t *list = rc == VG_OK ? json_array() : NULL;
+    if (rc == VG_OK && !list)
+        rc = VG_ENOSPC;
+    for (size_t i = l.n; rc == VG_OK && i-- > 0;) {
+        json_t *o = report_item(d, &l.p[i], &rc);
+        if (o && json_array_append_new(list, o) != 0)
+            rc = VG_ENOSPC;
+    }
+    free(l.p);
+    if (rc != VG_OK) {
+        snprintf(err, err_len, "cannot read the measure's reports: %s", vg_strerror(rc));
+        json_decref(list);
+        return rc;
+    }
+    char detail[64];
+    snprintf(detail, sizeof detail, "{\"count\":%zu}", json_array_size(list));
+    rc = vg_center_journal(d->center, who->name, "report.list", name, detail, err, err_len);
+    if (rc != VG_OK) {
+        json_decref(list);
+        return rc;
+    }
+    *out = list;
+    return VG_OK;
+}
+
 void vg__daemon_report_hooks(struct vg_http_hooks *h)
 {
     h->incident_report = hook_report;
     h->incident_steps = hook_steps;
+    h->measure_reports = hook_measure_reports;
 }

@@ -154,6 +154,11 @@ struct vg_http_hooks {
     int (*measure_activity)(void *arg, const struct vg_identity *who, int64_t id,
                             const char *from, const char *to, double what_if_m, json_t **out,
                             char *err, size_t err_len);
+    /* The reports of a measure's closed incidents, newest first (a JSON
+     * array to json_decref), journaled (report.list). Court-scoped like
+     * the incidents' reports; VG_ENOTFOUND for no such measure. */
+    int (*measure_reports)(void *arg, const struct vg_identity *who, int64_t id, json_t **out,
+                           char *err, size_t err_len);
     /* Both persons' tracks over the last span_ms (a JSON object to
      * json_decref): the author's, and the protected person's only while
      * the measure has an incident in progress; journaled (position.read)

@@ -298,6 +298,22 @@ void vg__http_on_measure(struct vg_http *h, struct evhttp_request *req, enum evh
         on_activity(h, req, cmd, who, id);
         return;
     }
+    if (strcmp(what, "reports") == 0) { /* its incidents' reports: who may read them */
+        if (cmd != EVHTTP_REQ_GET) {
+            vg__http_method_not_allowed(req, "GET");
+            return;
+        }
+        if (!vg__http_permitted(req, who, VG_PERM_INCIDENT_REPORT))
+            return;
+        json_t *out = NULL;
+        char err[512] = "";
+        int rc = h->hooks.measure_reports(h->hooks.arg, who, id, &out, err, sizeof err);
+        if (rc != VG_OK)
+            vg__http_reply_vg_error(req, rc, err);
+        else
+            vg__http_reply_value(req, 200, "OK", out);
+        return;
+    }
     if (strcmp(what, "versions") == 0) {
         if (cmd == EVHTTP_REQ_GET)
             on_read(h, req, who, id, true);

@@ -14,7 +14,8 @@
 //    withheld counts shown "<5", the CSV downloaded with its header;
 //  - a statistician sees the statistics alone (no queue, no map, no request
 //    for incidents or positions); an operator has no statistics tab; a
-//    magistrate sees his court's measures (the activity) and figures only;
+//    magistrate sees his court's measures (their reports, a PDF per
+//    recipient; the activity) and figures only;
 //  - no request leaves 127.0.0.1, nothing goes wrong in the page.
 //
 // Screenshots at 1366x768 go to BUILD/tests/console-artifacts/.
@@ -326,6 +327,16 @@ test('reports, activity and statistics in the console', { timeout: 280000 }, asy
       await mg.click(`#measures-table tr[data-measure="${measureId}"] button`);
       await mg.waitForSelector('#activity-result[data-state="ready"]', { timeout: 30000 });
       assert.equal(await cellValue(mg, 'operator_alerts', 'actual'), '2');
+      // the measure's reports: the incident closed above, a PDF per recipient
+      await mg.waitForSelector(`#measure-reports tr[data-incident="${incident.id}"]`);
+      assert.deepEqual(await mg.locator(`#measure-reports tr[data-incident="${incident.id}"] a.pdf`).evaluateAll((as) => as.map((a) => a.dataset.role)),
+        RECIPIENTS.map((r) => r.role));
+      const pdf = await download(mg, `#measure-reports tr[data-incident="${incident.id}"] a.pdf[data-role="magistrate"]`);
+      assert.equal(pdf.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+      assert.ok(pdfText(pdf.bytes).includes('Mme J. Durand, JLD'));
+      assert.equal(daemon.query(`select actor from journal where action = 'report.pdf' and actor = 'mag1'`).length, 1);
+      await mg.evaluate(() => document.getElementById('measure-reports').scrollIntoView());
+      await shot(mg, '15-measure-magistrate');
       await mg.keyboard.press('g');
       await mg.waitForSelector('#stats-result[data-state="ready"]');
       assert.match(await mg.textContent('#view-statistics'), /TJ-Nantes/);

@@ -157,6 +157,30 @@ class ReportPdf(MeasuresTest):
         self.assertRegex(text, local(sos["at_ms"]).strftime("%H:%M:%S") + r"\s+alarme sos")
         utc_only = datetime.datetime.fromtimestamp(inc["closed_ms"] / 1000, datetime.timezone.utc)
         self.assertNotIn("clos le %s" % utc_only.strftime("%Y-%m-%d %H:%M:%S"), text)
+        # the measure's reports: this one, with its recipients and its record's SHA-256
+        mid = report["measure_id"]
+        status, listed, _ = op.request("GET", "/api/v1/measures/%d/reports" % mid)
+        self.assertEqual(status, 200, listed)
+        self.assertEqual([(r["incident_id"], r["content_sha256"], r["first_alarm"], r["operator"])
+                          for r in listed],
+                         [(iid, report["content_sha256"], "prealert_entered", "op1")])
+        self.assertEqual(listed[0]["recipients"], REPORT_TO)
+        self.assertEqual(listed[0]["closed_ms"], inc["closed_ms"])
+        mag = self.session("mag", "magistrate", "TJ-Nantes")
+        self.assertEqual(mag.request("GET", "/api/v1/measures/%d/reports" % mid)[0], 200)
+        sup = self.session("sup", "supervisor")
+        self.assertEqual(sup.request("GET", "/api/v1/measures/%d/reports" % mid)[0], 200)
+        self.assertEqual(self.api("GET", "/api/v1/measures/%d/reports" % mid)[0], 403)  # admin
+        for who, code in ((self.session("mag-b", "magistrate", "TJ-Brest"), 404),
+                          (self.session("stat", "statistician"), 403),
+                          (self.session("inst-r", "installer"), 403)):
+            self.assertEqual(who.request("GET", "/api/v1/measures/%d/reports" % mid)[0], code)
+        self.assertEqual(op.request("GET", "/api/v1/measures/999/reports")[0], 404)
+        self.assertEqual(op.request("POST", "/api/v1/measures/%d/reports" % mid, {})[0], 405)
+        rows = self.d.query("SELECT actor, subject, detail FROM journal WHERE action = "
+                            "'report.list' ORDER BY id")
+        self.assertEqual([(r[0], r[1], json.loads(r[2])["count"]) for r in rows],
+                         [("op1", "R1", 1), ("mag", "R1", 1), ("sup", "R1", 1)])
         # the probation service's: no map (her positions, her home)
         ppath, _ = self.fetch(iid, "probation")
         ptext = self.text(ppath)

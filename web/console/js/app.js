@@ -30,6 +30,8 @@ const VIEWS = {
 const VIEW_NAMES = Object.keys(VIEWS);
 const ROLES = [...new Set(Object.values(VIEWS).flat())];
 const may = (view) => !!state.me && VIEWS[view].includes(state.me.role);
+// who reads incidents' reports (a magistrate: his court's measures')
+const mayReports = () => !!state.me && ['operator', 'supervisor', 'magistrate'].includes(state.me.role);
 const live = () => may('incidents');
 const $ = (id) => document.getElementById(id);
 
@@ -574,6 +576,16 @@ function renderIncident() {
   renderChart();
 }
 
+// A link per recipient to the report's PDF drawn for that recipient (what
+// each may see: GET /incidents/ID/report.pdf?for=ROLE, downloaded from this
+// origin with the session); short: the role's name only.
+function pdfLinks(id, recipients, short) {
+  return recipients.map((x) => h('a', {
+    class: 'pdf', href: `/api/v1/incidents/${id}/report.pdf?for=${encodeURIComponent(x.role)}`, download: `incident-${id}-${x.role}.pdf`,
+    dataset: { role: x.role }, 'aria-label': t('report.pdf_for', { who: t('recipient.' + x.role) }),
+  }, short ? t('recipient.' + x.role) : 'PDF'));
+}
+
 // A closed incident's report: who it goes to, the PDF drawn for each (what
 // each recipient may see: GET /incidents/ID/report.pdf?for=ROLE, downloaded
 // from this origin with the session), and what the outbox dispatched.
@@ -597,8 +609,7 @@ function reportSection(r) {
     h('h4', { text: t('report.recipients') }),
     h('ul', { id: 'report-recipients', class: 'recipients' }, ...recipients.map((x) => h('li', { dataset: { role: x.role } },
       h('span', { text: `${t('recipient.' + x.role)} — ${x.name}${x.contact ? ' (' + x.contact + ')' : ''} ` }),
-      h('a', { class: 'pdf', href: `/api/v1/incidents/${id}/report.pdf?for=${encodeURIComponent(x.role)}`, download: `incident-${id}-${x.role}.pdf`,
-        'aria-label': t('report.pdf_for', { who: t('recipient.' + x.role) }) }, 'PDF')))),
+      ...pdfLinks(id, [x], false)))),
     h('h4', { text: t('report.dispatches') }),
     dispatches.length
       ? h('table', { class: 'grid compact', id: 'report-dispatches' },
@@ -736,9 +747,10 @@ async function openMeasure(id) {
 
 async function renderMeasure(id) {
   const box = $('measure-file');
-  let m, units;
+  let m, units, reports;
   try {
-    [m, units] = await Promise.all([measureFile(id, true), api.get('/api/v1/units')]);
+    [m, units, reports] = await Promise.all([measureFile(id, true), api.get('/api/v1/units'),
+      mayReports() ? api.get(`/api/v1/measures/${id}/reports`) : null]);
   } catch (e) { showError(e); return; }
   const def = m.definition || {};
   const dec = def.decision || {};
@@ -771,6 +783,13 @@ async function renderMeasure(id) {
         h('td', { text: u.last_heard_ms ? dateTime(u.last_heard_ms) + ' (' + t('inc.ago', { t: duration(now - u.last_heard_ms) }) + ')' : '—' })))))),
     (def.safe_places || []).length ? section('measure.safe_places', h('ul', {}, ...def.safe_places.map((p) => h('li', { text: p.name })))) : null,
     (def.report_to || []).length ? section('measure.report_to', h('ul', {}, ...def.report_to.map((r) => h('li', { text: `${t('recipient.' + r.role)} : ${r.name}${r.contact ? ' — ' + r.contact : ''}` })))) : null,
+    reports ? section('measure.reports', reports.length
+      ? h('table', { class: 'grid compact', id: 'measure-reports' },
+        h('thead', {}, h('tr', {}, ...['measure.reports.incident', 'measure.reports.closed', 'measure.reports.first', 'measure.reports.operator', 'measure.reports.pdf'].map((k) => h('th', { scope: 'col', text: t(k) })))),
+        h('tbody', {}, ...reports.map((r) => h('tr', { dataset: { incident: String(r.incident_id) } },
+          h('td', { text: '#' + r.incident_id }), h('td', { text: dateTime(r.closed_ms) }), h('td', { text: t('kind.' + r.first_alarm) }),
+          h('td', { text: r.operator }), h('td', {}, ...pdfLinks(r.incident_id, r.recipients || [], true))))))
+      : h('p', { class: 'muted', id: 'measure-reports', text: t('measure.reports.none') })) : null,
     activitySection(m, showError)].filter(Boolean));
 }
 
