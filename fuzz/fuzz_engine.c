@@ -60,6 +60,12 @@ static void check_out(const struct vg_engine_out *out)
         assert(isfinite(a->ev.closing_speed_mps));
         assert(isfinite(a->ev.author_fix.lat_deg) && isfinite(a->ev.protected_fix.lon_deg));
     }
+    for (size_t i = 0; i < out->n_commands; i++) {
+        const struct vg_command *c = &out->commands[i];
+        assert(c->kind != VG_CMD_RING || c->mode <= VG_RING_SILENT);
+        /* an alert is never told quietly, whatever the policy */
+        assert(c->kind != VG_CMD_RING || c->level != VG_LEVEL_ALERT || c->mode == VG_RING_LOUD);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -82,7 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vg_window_init_weekly(&windows[0], VG_DAY_WED, 16 * 60, 16 * 60 + 30);
         vg_window_init_weekly(&windows[1], VG_DAY_ALL, 23 * 60, 60);
         vg_zone_set_windows(&zones[1], windows, 2);
-        cfg = (struct vg_engine_config){2000, zones, 2, &tz, &params};
+        /* a policy with a night, quiet, so that the rings' modes get exercised */
+        static const struct vg_ring_policy policy = {VG_RING_VIBRATE, VG_RING_SILENT, 21 * 60,
+                                                     8 * 60};
+        cfg = (struct vg_engine_config){2000, zones, 2, &tz, &params, &policy};
         ready = 1;
     }
     static struct vg_engine_state st;
@@ -113,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      (float)take(&r, 2) / 10.0f,
                                      (float)(int8_t)take(&r, 1),
                                      (float)take(&r, 2) / 100.0f,
-                                     (uint8_t)(take(&r, 1) % 5)};
+                                     (uint8_t)(take(&r, 1) % 6)}; /* NETWORK, and beyond */
             break;
         case 1:
             in.kind = VG_INPUT_STATUS;
