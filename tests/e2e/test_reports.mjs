@@ -312,6 +312,13 @@ test('reports, activity and statistics in the console', { timeout: 280000 }, asy
       const asked = st.requests.filter((u) => /\/api\/v1\/(incidents|stream|measures|persons|units|floor)/.test(u));
       assert.deepEqual(asked, []);
       await shot(st, '14-statistics-statistician');
+      // in English too
+      await st.keyboard.press('l');
+      await st.waitForSelector('#stats-result[data-state="ready"] #stats-table');
+      assert.equal(await st.getAttribute('html', 'lang'), 'en');
+      assert.match(await st.textContent('#view-statistics h2'), /Statistics \(anonymised\)/);
+      assert.match(await st.textContent('#stats-table thead'), /Active measure-days/);
+      assert.match(await st.textContent('#stats-csv'), /Download the CSV/);
       await st.context().close();
     });
 
