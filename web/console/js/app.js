@@ -576,6 +576,24 @@ function renderIncident() {
   renderChart();
 }
 
+// The outbox draws the PDFs within moments of the close: the report is
+// read again a little later (twice at most) while it is shown and not all
+// its recipients have their dispatch.
+function awaitDispatches(id, delays) {
+  if (!delays.length) return;
+  setTimeout(async () => {
+    const d = state.detail;
+    if (!d || d.inc.id !== id || !d.report) return;
+    if ((d.report.dispatches || []).length >= (d.report.recipients || []).length) return;
+    const fresh = await api.get(`/api/v1/incidents/${id}/report`).catch(() => null);
+    if (fresh && state.detail === d) {
+      d.report = fresh;
+      renderIncident();
+    }
+    awaitDispatches(id, delays.slice(1));
+  }, delays[0]);
+}
+
 // A link per recipient to the report's PDF drawn for that recipient (what
 // each may see: GET /incidents/ID/report.pdf?for=ROLE, downloaded from this
 // origin with the session); short: the role's name only.
@@ -715,6 +733,7 @@ async function confirmClose(ev) {
     renderQueue();
     d.report = await api.get(`/api/v1/incidents/${inc.id}/report`).catch(() => null);
     await loadIncident(inc.id, false);
+    awaitDispatches(inc.id, [2000, 8000]);
   } catch (e) {
     $('close-error').textContent = t('err.action', { msg: e.message });
     $('close-error').hidden = false;
