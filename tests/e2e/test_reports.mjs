@@ -293,6 +293,11 @@ test('reports, activity and statistics in the console', { timeout: 280000 }, asy
       assert.match(csv.name, /^vigie-statistiques-\d{4}-\d{2}-\d{4}-\d{2}\.csv$/);
       // no name, serial or phone in the download
       assert.doesNotMatch(csv.bytes.toString('utf8'), /rp-approach|rp-quiet|Durand|SPIP/);
+      // the CSV follows the months chosen: the last one alone
+      await sup.fill('#stats-from', to);
+      const one = (await download(sup, '#stats-csv')).bytes.toString('utf8').trim().split('\n');
+      assert.equal(one[0], 'court,month,metric,value,suppressed');
+      assert.ok(one.length > 10 && one.slice(1).every((l) => l.split(',')[1] === to), one.slice(0, 3).join('|'));
       await sup.context().close();
     });
 

@@ -139,6 +139,9 @@ export async function renderStatistics(box, me, onError) {
       if (e.status !== 400 && onError) onError(e);
     }
   }
+  // the CSV follows the months chosen, even before they are shown
+  from.addEventListener('change', setLink);
+  to.addEventListener('change', setLink);
   box.append(h('h2', { text: t('stats.title') }),
     h('p', { class: 'sub', text: me.role === 'magistrate' ? t('stats.scope_court', { court: me.court }) : t('stats.scope_all') }),
     h('form', { class: 'period', id: 'stats-form', onsubmit: run },
