@@ -490,6 +490,8 @@ int vg__daemon_activate(struct daemon *d, int64_t epoch)
             return VG_ESTATE;
         }
         vg_store_fence(d->store, epoch);
+        /* accounts changed and sessions opened there: from the store */
+        vg_http_accounts_changed(d->http);
     }
     if (vg_center_new(d->base, d->store, &d->params, &d->cfg.center, &d->center, err, sizeof err) ||
         vg_center_load(d->center, err, sizeof err)) {

@@ -360,6 +360,12 @@ int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *h
     return VG_OK;
 }
 
+void vg_http_accounts_changed(struct vg_http *h)
+{
+    if (h)
+        vg_auth_reload(h->auth);
+}
+
 int vg_http_port(const struct vg_http *h)
 {
     return h->plain.port;

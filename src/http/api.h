@@ -201,6 +201,9 @@ struct vg_http_options {
 int vg_http_start(const struct vg_http_options *o, const struct vg_http_hooks *hooks,
                   struct vg_http **out, char *err, size_t err_len);
 int vg_http_port(const struct vg_http *h);
+/* The accounts and sessions changed behind this server (a take-over: the
+ * other site was active): read again from the store. Any thread. */
+void vg_http_accounts_changed(struct vg_http *h);
 int vg_http_https_port(const struct vg_http *h); /* 0 without HTTPS */
 /* Stop serving and join the thread (requests in progress finish first).
  * Accepts NULL; vg_http_free stops too. */

@@ -1,6 +1,7 @@
 /* Accounts, sessions and the guards around logging in (auth.h). */
 #include "http/auth.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 
 #define MAX_PEERS         4096 /* addresses remembered for the rate limit */
 #define MAX_USER_SESSIONS 16   /* a user's 17th session ends his oldest */
+/* A session's use is written to the database at most this often: the
+ * other site, after a take-over, may count it idle this much early. */
+#define TOUCH_EVERY_MS 60000
 
 struct user {
     int64_t id;
@@ -28,12 +32,18 @@ struct user {
     struct vg_lockout lock;
 };
 
+/* Sessions live in the database (store.h: their token's SHA-256, user,
+ * times), so that a console's cookie holds at the other site after a
+ * take-over; this is the cache of those this process has seen. The CSRF
+ * token is derived from the session's token (csrf_of): nothing secret is
+ * stored. */
 struct session {
     bool used;
     uint8_t token_hash[32];
     char csrf[VG_AUTH_TOKEN_LEN + 1];
     char user[VG_AUTH_NAME_MAX + 1];
     int64_t created_ms, last_ms;
+    int64_t stored_last_ms; /* last_ms as the database has it */
 };
 
 struct peer {
@@ -53,6 +63,7 @@ struct vg_auth {
     size_t n_sessions, cap_sessions;
     struct peer *peers; /* MAX_PEERS, replaced round-robin when full */
     size_t n_peers, next_peer;
+    _Atomic bool reload; /* vg_auth_reload: the accounts again from the store */
 };
 
 void vg_auth_options_default(struct vg_auth_options *o)
@@ -102,6 +113,40 @@ static void sha256(const char *text, uint8_t out[32])
     EVP_Digest(text, strlen(text), out, &len, EVP_sha256(), NULL);
 }
 
+/* The session's CSRF token: derived from its token (which the request
+ * carries in its cookie), so that neither is stored; another hash than the
+ * one stored, so that the database does not give it either. */
+static void csrf_of(const char *token, char out[VG_AUTH_TOKEN_LEN + 1])
+{
+    char text[VG_AUTH_TOKEN_LEN + 8];
+    snprintf(text, sizeof text, "csrf:%s", token);
+    uint8_t h[32];
+    sha256(text, h);
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof h; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 15];
+    }
+    out[VG_AUTH_TOKEN_LEN] = '\0';
+    OPENSSL_cleanse(text, sizeof text);
+}
+
+/* One change to the stored sessions, in a transaction of its own. */
+static int store_session(struct vg_auth *a, uint8_t action, const uint8_t hash[32],
+                         const char *user, int64_t created_ms, int64_t last_ms)
+{
+    struct vg_store_session_op o = {
+        .action = action, .user = user, .created_ms = created_ms, .last_ms = last_ms};
+    if (hash)
+        memcpy(o.token_hash, hash, sizeof o.token_hash);
+    struct vg_store_batch b = {.sessions = &o, .n_sessions = 1};
+    char err[256];
+    int rc = vg_store_run(a->store, &b, err, sizeof err);
+    if (rc != VG_OK)
+        vg_log(VG_LOG_WARN, "a session's change is not stored", "reason", err, NULL);
+    return rc;
+}
+
 static struct user *find_user(struct vg_auth *a, const char *name)
 {
     for (size_t i = 0; name && i < a->n_users; i++)
@@ -124,6 +169,7 @@ static int add_user(struct vg_auth *a, const struct user *u)
     return VG_OK;
 }
 
+/* In the cache only: the database's rows go in the change's transaction. */
 static void end_sessions_of(struct vg_auth *a, const char *user)
 {
     for (size_t i = 0; i < a->n_sessions; i++)
@@ -221,6 +267,107 @@ void vg_auth_free(struct vg_auth *a)
     free(a);
 }
 
+void vg_auth_reload(struct vg_auth *a)
+{
+    if (a)
+        atomic_store(&a->reload, true);
+}
+
+/* The accounts from the store again, and the sessions' cache emptied (the
+ * database has them), when vg_auth_reload asked for it. */
+static int reload_if_asked(struct vg_auth *a)
+{
+    if (!atomic_exchange(&a->reload, false))
+        return VG_OK;
+    if (a->users)
+        OPENSSL_cleanse(a->users, a->cap_users * sizeof *a->users);
+    a->n_users = 0;
+    if (a->sessions)
+        OPENSSL_cleanse(a->sessions, a->cap_sessions * sizeof *a->sessions);
+    a->n_sessions = 0;
+    int rc = vg_store_users(a->store, load_user, a);
+    if (rc != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot load the accounts again", NULL);
+        atomic_store(&a->reload, true); /* the next request tries again */
+    }
+    return rc;
+}
+
+/* A place in the cache for a session of `user`: a free slot, an expired
+ * one, or his oldest when he has too many (its hash in *evicted then, to
+ * end it in the database too). NULL if out of memory. */
+static struct session *session_slot(struct vg_auth *a, const char *user, int64_t now_ms,
+                                    uint8_t evicted[32], bool *has_evicted)
+{
+    *has_evicted = false;
+    size_t mine = 0, oldest = SIZE_MAX, slot = SIZE_MAX;
+    for (size_t i = 0; i < a->n_sessions; i++) {
+        struct session *x = &a->sessions[i];
+        if (x->used && !session_alive(a, x, now_ms))
+            memset(x, 0, sizeof *x);
+        if (!x->used) {
+            if (slot == SIZE_MAX)
+                slot = i;
+            continue;
+        }
+        if (strcmp(x->user, user) == 0) {
+            mine++;
+            if (oldest == SIZE_MAX || x->created_ms < a->sessions[oldest].created_ms)
+                oldest = i;
+        }
+    }
+    if (mine >= MAX_USER_SESSIONS) {
+        memcpy(evicted, a->sessions[oldest].token_hash, 32);
+        *has_evicted = true;
+        return &a->sessions[oldest];
+    }
+    if (slot != SIZE_MAX)
+        return &a->sessions[slot];
+    if (a->n_sessions == a->cap_sessions) {
+        size_t cap = a->cap_sessions ? 2 * a->cap_sessions : 32;
+        struct session *v = realloc(a->sessions, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        a->sessions = v;
+        a->cap_sessions = cap;
+    }
+    return &a->sessions[a->n_sessions++];
+}
+
+struct stored_session {
+    struct session s;
+    bool found;
+};
+
+static int on_stored_session(void *arg, const struct vg_store_session_row *r)
+{
+    struct stored_session *x = arg;
+    x->found = true;
+    snprintf(x->s.user, sizeof x->s.user, "%s", r->user);
+    x->s.created_ms = r->created_ms;
+    x->s.last_ms = x->s.stored_last_ms = r->last_ms;
+    return 0;
+}
+
+/* A session this process has not seen: opened at the other site, or
+ * before a restart. From the database into the cache; NULL if none. */
+static struct session *load_session(struct vg_auth *a, const uint8_t h[32], const char *token,
+                                    int64_t now_ms)
+{
+    struct stored_session x = {.s = {.used = true}};
+    if (vg_store_session(a->store, h, on_stored_session, &x) != VG_OK || !x.found)
+        return NULL;
+    memcpy(x.s.token_hash, h, sizeof x.s.token_hash);
+    csrf_of(token, x.s.csrf);
+    uint8_t evicted[32];
+    bool has_evicted;
+    struct session *slot = session_slot(a, x.s.user, now_ms, evicted, &has_evicted);
+    if (!slot)
+        return NULL;
+    *slot = x.s; /* an evicted one stays in the database: it is only not cached */
+    return slot;
+}
+
 /* ---- identifying a request ------------------------------------------------------------------- */
 
 int vg_auth_identify(struct vg_auth *a, const char *bearer, const char *cookie_token,
@@ -237,25 +384,32 @@ int vg_auth_identify(struct vg_auth *a, const char *bearer, const char *cookie_t
     }
     if (!cookie_token || strlen(cookie_token) != VG_AUTH_TOKEN_LEN)
         return VG_AUTH_DENIED;
+    if (reload_if_asked(a) != VG_OK)
+        return VG_AUTH_DENIED;
     uint8_t h[32];
     sha256(cookie_token, h);
-    for (size_t i = 0; i < a->n_sessions; i++) {
-        struct session *s = &a->sessions[i];
-        if (!s->used || CRYPTO_memcmp(s->token_hash, h, sizeof h) != 0)
-            continue;
-        const struct user *u = find_user(a, s->user);
-        if (!session_alive(a, s, now_ms) || !u || u->disabled) {
-            memset(s, 0, sizeof *s);
-            return VG_AUTH_DENIED;
-        }
-        s->last_ms = now_ms;
-        fill_identity(u, who);
-        who->by_session = true;
-        snprintf(who->csrf, sizeof who->csrf, "%s", s->csrf);
-        snprintf(who->session, sizeof who->session, "%s", cookie_token);
-        return VG_AUTH_OK;
+    struct session *s = NULL;
+    for (size_t i = 0; i < a->n_sessions && !s; i++)
+        if (a->sessions[i].used && CRYPTO_memcmp(a->sessions[i].token_hash, h, sizeof h) == 0)
+            s = &a->sessions[i];
+    if (!s)
+        s = load_session(a, h, cookie_token, now_ms);
+    if (!s)
+        return VG_AUTH_DENIED;
+    const struct user *u = find_user(a, s->user);
+    if (!session_alive(a, s, now_ms) || !u || u->disabled) {
+        memset(s, 0, sizeof *s);
+        return VG_AUTH_DENIED;
     }
-    return VG_AUTH_DENIED;
+    s->last_ms = now_ms;
+    if (now_ms - s->stored_last_ms >= TOUCH_EVERY_MS &&
+        store_session(a, VG_STORE_SESSION_TOUCH, h, NULL, 0, now_ms) == VG_OK)
+        s->stored_last_ms = now_ms;
+    fill_identity(u, who);
+    who->by_session = true;
+    snprintf(who->csrf, sizeof who->csrf, "%s", s->csrf);
+    snprintf(who->session, sizeof who->session, "%s", cookie_token);
+    return VG_AUTH_OK;
 }
 
 bool vg_auth_csrf_ok(const struct vg_identity *who, const char *got)
@@ -317,51 +471,52 @@ static int attempt(struct vg_auth *a, const char *peer, const char *name, const 
 int vg_auth_login(struct vg_auth *a, const char *peer, const char *name, const char *password,
                   int64_t now_ms, struct vg_identity *who, int64_t *retry_ms)
 {
+    if (reload_if_asked(a) != VG_OK)
+        return VG_AUTH_ERROR;
     struct user *u = NULL;
     int rc = attempt(a, peer, name, password, now_ms, &u, retry_ms);
     if (rc != VG_AUTH_OK)
         return rc;
     char token[VG_AUTH_TOKEN_LEN + 1];
-    struct session s = {.used = true, .created_ms = now_ms, .last_ms = now_ms};
-    if (random_hex(token) != VG_OK || random_hex(s.csrf) != VG_OK)
+    struct session s = {
+        .used = true, .created_ms = now_ms, .last_ms = now_ms, .stored_last_ms = now_ms};
+    if (random_hex(token) != VG_OK)
         return VG_AUTH_ERROR;
     sha256(token, s.token_hash);
+    csrf_of(token, s.csrf);
     snprintf(s.user, sizeof s.user, "%s", u->name);
     /* a free slot (or an expired one); a user's sessions are bounded */
-    size_t mine = 0, oldest = SIZE_MAX, slot = SIZE_MAX;
-    for (size_t i = 0; i < a->n_sessions; i++) {
-        struct session *x = &a->sessions[i];
-        if (x->used && !session_alive(a, x, now_ms))
-            memset(x, 0, sizeof *x);
-        if (!x->used) {
-            if (slot == SIZE_MAX)
-                slot = i;
-            continue;
-        }
-        if (strcmp(x->user, u->name) == 0) {
-            mine++;
-            if (oldest == SIZE_MAX || x->created_ms < a->sessions[oldest].created_ms)
-                oldest = i;
-        }
-    }
-    if (mine >= MAX_USER_SESSIONS) {
-        slot = oldest;
-    } else if (slot == SIZE_MAX) {
-        if (a->n_sessions == a->cap_sessions) {
-            size_t cap = a->cap_sessions ? 2 * a->cap_sessions : 32;
-            struct session *v = realloc(a->sessions, cap * sizeof *v);
-            if (!v)
-                return VG_AUTH_ERROR;
-            a->sessions = v;
-            a->cap_sessions = cap;
-        }
-        slot = a->n_sessions++;
-    }
+    uint8_t evicted[32];
+    bool has_evicted;
+    struct session *slot = session_slot(a, u->name, now_ms, evicted, &has_evicted);
+    if (!slot)
+        return VG_AUTH_ERROR;
+    /* the session, the expired ones gone, his oldest if he has too many,
+     * and the journal's entry, in one transaction */
+    struct vg_store_session_op ops[3] = {
+        {.action = VG_STORE_SESSION_OPEN,
+         .user = s.user,
+         .created_ms = now_ms,
+         .last_ms = now_ms},
+        {.action = VG_STORE_SESSION_END_EXPIRED,
+         .last_ms = now_ms - a->o.session_idle_ms,
+         .created_ms = now_ms - a->o.session_max_ms},
+        {.action = VG_STORE_SESSION_END}};
+    memcpy(ops[0].token_hash, s.token_hash, sizeof s.token_hash);
+    if (has_evicted)
+        memcpy(ops[2].token_hash, evicted, sizeof evicted);
     char detail[96];
     snprintf(detail, sizeof detail, "{\"peer\":\"%.60s\"}", peer ? peer : "?");
-    if (vg_auth_journal(a, u->name, "session.open", u->name, detail) != 0)
+    struct vg_store_journal_entry je = {
+        .actor = u->name, .action = "session.open", .subject = u->name, .detail = detail};
+    struct vg_store_batch b = {
+        .journal = &je, .n_journal = 1, .sessions = ops, .n_sessions = has_evicted ? 3 : 2};
+    char err[256];
+    if (vg_store_run(a->store, &b, err, sizeof err) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot open a session", "reason", err, NULL);
         return VG_AUTH_ERROR; /* no access without its trace */
-    a->sessions[slot] = s;
+    }
+    *slot = s;
     fill_identity(u, who);
     who->by_session = true;
     snprintf(who->csrf, sizeof who->csrf, "%s", s.csrf);
@@ -379,12 +534,15 @@ void vg_auth_logout(struct vg_auth *a, const char *session_token)
     for (size_t i = 0; i < a->n_sessions; i++)
         if (a->sessions[i].used && CRYPTO_memcmp(a->sessions[i].token_hash, h, sizeof h) == 0)
             memset(&a->sessions[i], 0, sizeof a->sessions[i]);
+    store_session(a, VG_STORE_SESSION_END, h, NULL, 0, 0);
 }
 
 int vg_auth_check_password(struct vg_auth *a, const char *peer, const char *name,
                            const char *password, int64_t now_ms, int64_t *retry_ms)
 {
     struct user *u = NULL;
+    if (reload_if_asked(a) != VG_OK)
+        return VG_AUTH_ERROR;
     return attempt(a, peer, name, password, now_ms, &u, retry_ms);
 }
 
@@ -393,6 +551,9 @@ int vg_auth_check_password(struct vg_auth *a, const char *peer, const char *name
 int vg_auth_users(struct vg_auth *a, int64_t now_ms,
                   int (*cb)(void *arg, const struct vg_auth_user_info *u), void *arg)
 {
+    int loaded = reload_if_asked(a);
+    if (loaded != VG_OK)
+        return loaded;
     for (size_t i = 0; i < a->n_users; i++) {
         const struct user *u = &a->users[i];
         struct vg_auth_user_info info = {.name = u->name,
@@ -418,6 +579,8 @@ int vg_auth_user_change(struct vg_auth *a, const char *actor, const struct vg_au
                         int64_t now_ms, char *err, size_t err_len)
 {
     (void)now_ms;
+    if (reload_if_asked(a) != VG_OK)
+        return bad(err, err_len, VG_ESTATE, "cannot load the accounts");
     if (!c->name || vg_name_check(c->name) != VG_OK)
         return bad(err, err_len, VG_EINVAL,
                    "name: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -");
@@ -477,7 +640,17 @@ int vg_auth_user_change(struct vg_auth *a, const char *actor, const struct vg_au
                                         .action = c->create ? "user.create" : "user.update",
                                         .subject = c->name,
                                         .detail = detail};
-    struct vg_store_batch b = {.user_defs = &def, .n_user_defs = 1, .journal = &je, .n_journal = 1};
+    /* a password changed, an account disabled or its rights changed: its
+     * sessions end (the user logs in again with what he now is), in the
+     * change's transaction */
+    bool ends_sessions = !c->create && (c->password || c->disabled == 1 || c->role || c->court);
+    struct vg_store_session_op end_all = {.action = VG_STORE_SESSION_END_USER, .user = c->name};
+    struct vg_store_batch b = {.user_defs = &def,
+                               .n_user_defs = 1,
+                               .journal = &je,
+                               .n_journal = 1,
+                               .sessions = &end_all,
+                               .n_sessions = ends_sessions ? 1 : 0};
     int rc = vg_store_run(a->store, &b, err, err_len);
     free(detail);
     if (rc != VG_OK) {
@@ -499,9 +672,7 @@ int vg_auth_user_change(struct vg_auth *a, const char *actor, const struct vg_au
             snprintf(u->hash, sizeof u->hash, "%s", hash);
             vg_lockout_succeeded(&u->lock); /* a new password: the guesses are moot */
         }
-        /* a password changed, an account disabled or its rights changed:
-         * its sessions end (the user logs in again with what he now is) */
-        if (c->password || c->disabled == 1 || c->role || c->court)
+        if (ends_sessions)
             end_sessions_of(a, u->name);
     }
     OPENSSL_cleanse(hash, sizeof hash);

@@ -73,6 +73,10 @@ int vg_auth_new(struct vg_store *store, const char *token, const struct vg_auth_
                 struct vg_auth **out, char *err, size_t err_len);
 void vg_auth_free(struct vg_auth *a);
 
+/* The accounts and sessions changed behind this process (the other site
+ * was active): read again from the store at the next request. Any thread. */
+void vg_auth_reload(struct vg_auth *a);
+
 /* From the request's credentials (either may be NULL): VG_AUTH_OK and *who,
  * or VG_AUTH_DENIED. A session seen is kept alive (idle time restarts). */
 int vg_auth_identify(struct vg_auth *a, const char *bearer, const char *cookie_token,

@@ -390,6 +390,16 @@ static const char MIGRATION_11_PG[] =
     "IF NOT FOUND THEN RAISE EXCEPTION USING MESSAGE = 'fenced: this vigied no longer holds "
     "the lease (epoch ' || e || ')', ERRCODE = 'VGF01'; END IF; RETURN e; END $$;";
 
+/* The consoles' sessions (http/auth.c): the token's SHA-256 only, so that a
+ * session opened at one site holds at the other after a take-over. */
+static const char MIGRATION_12[] = "CREATE TABLE sessions ("
+                                   "  token_hash @BLOB@ PRIMARY KEY,"
+                                   "  user_name TEXT NOT NULL,"
+                                   "  created_ms BIGINT NOT NULL,"
+                                   "  last_ms BIGINT NOT NULL"
+                                   ")@NOROWID@;"
+                                   "CREATE INDEX sessions_by_user ON sessions (user_name);";
+
 const struct vg__store_migration vg__store_migrations[] = {
     {1, "measures, units, records, alarms, engine states", MIGRATION_1, MIGRATION_1_PG},
     {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2, NULL},
@@ -402,6 +412,7 @@ const struct vg__store_migration vg__store_migrations[] = {
     {9, "the operators' incidents", MIGRATION_9, NULL},
     {10, "the incidents' steps and reports", MIGRATION_10, NULL},
     {11, "the two sites' lease", "", MIGRATION_11_PG},
+    {12, "the consoles' sessions", MIGRATION_12, NULL},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -688,7 +699,7 @@ int vg_store_submit(struct vg_store *s, struct vg_store_batch *b)
     if (!s || !b || (b->n_records && !b->records) || (b->n_alarms && !b->alarms) ||
         (b->n_states && !b->states) || (b->n_acks && !b->acks) || (b->n_measures && !b->measures) ||
         (b->n_units && !b->units) || (b->n_incident_steps && !b->incident_steps) ||
-        (b->n_reports && !b->reports))
+        (b->n_reports && !b->reports) || (b->n_sessions && !b->sessions))
         return VG_EINVAL;
     b->next_ = NULL;
     b->n_inserted = 0;
@@ -1387,6 +1398,19 @@ int vg_store_report(struct vg_store *s, int64_t incident_id,
         rc = s->ops->report(s->be, incident_id, cb, arg);
         read_end(s);
     }
+    return rc;
+}
+
+int vg_store_session(struct vg_store *s, const uint8_t token_hash[VG_STORE_SESSION_HASH_LEN],
+                     int (*cb)(void *arg, const struct vg_store_session_row *r), void *arg)
+{
+    if (!s || !token_hash || !cb)
+        return VG_EINVAL;
+    int rc = read_begin(s);
+    if (rc != VG_OK)
+        return rc;
+    rc = s->ops->session(s->be, token_hash, cb, arg);
+    read_end(s);
     return rc;
 }
 

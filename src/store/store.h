@@ -184,6 +184,28 @@ struct vg_store_report {
     const char *content;    /* JSON object */
 };
 
+/* A console's session (http/auth.c), kept in the database so that it
+ * holds at the other site after a take-over. Only its token's SHA-256 is
+ * stored: a copy of the database does not log anyone in. */
+enum vg_store_session_action {
+    VG_STORE_SESSION_OPEN = 1,     /* a new session: token_hash, user, created_ms, last_ms */
+    VG_STORE_SESSION_TOUCH = 2,    /* used at last_ms (never set back) */
+    VG_STORE_SESSION_END = 3,      /* logged out */
+    VG_STORE_SESSION_END_USER = 4, /* every session of `user` (rights changed) */
+    /* the sessions unused since before last_ms or opened before
+     * created_ms (idle or too old) */
+    VG_STORE_SESSION_END_EXPIRED = 5,
+};
+
+#define VG_STORE_SESSION_HASH_LEN 32
+
+struct vg_store_session_op {
+    uint8_t action; /* enum vg_store_session_action */
+    uint8_t token_hash[VG_STORE_SESSION_HASH_LEN];
+    const char *user;
+    int64_t created_ms, last_ms;
+};
+
 /* The retention job's steps on an ended measure (core/retention.h). */
 enum vg_store_retention_action {
     VG_STORE_ARCHIVE = 1, /* into the intermediate archive (access restricted) */
@@ -241,6 +263,9 @@ struct vg_store_batch {
     size_t n_incident_steps;
     const struct vg_store_report *reports;
     size_t n_reports;
+    /* consoles' sessions opened, used, ended (applied after the journal) */
+    const struct vg_store_session_op *sessions;
+    size_t n_sessions;
     /* An alarm waits on this batch: its transaction ends with it (the
      * batches queued after it go in the next one), so that what it waits
      * for is as small as the order of batches allows. */
@@ -425,6 +450,16 @@ int vg_store_report(struct vg_store *s, int64_t incident_id,
 int vg_store_measure_versions(struct vg_store *s, int64_t id,
                               int (*cb)(void *arg, const struct vg_store_measure_version_row *v),
                               void *arg);
+
+struct vg_store_session_row {
+    const char *user; /* valid during the call */
+    int64_t created_ms, last_ms;
+};
+
+/* The session whose token has this SHA-256: cb called once; VG_ENOTFOUND
+ * if there is none (ended, purged, never opened). */
+int vg_store_session(struct vg_store *s, const uint8_t token_hash[VG_STORE_SESSION_HASH_LEN],
+                     int (*cb)(void *arg, const struct vg_store_session_row *r), void *arg);
 
 /* Call cb for every user account, in id order (strings valid during the call). */
 int vg_store_users(struct vg_store *s, int (*cb)(void *arg, const struct vg_store_user_row *u),

@@ -115,6 +115,8 @@ struct vg_store_ops {
                             void *arg);
     int (*users)(struct vg_store_backend *be,
                  int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg);
+    int (*session)(struct vg_store_backend *be, const uint8_t hash[VG_STORE_SESSION_HASH_LEN],
+                   int (*cb)(void *arg, const struct vg_store_session_row *r), void *arg);
     int (*statistics)(struct vg_store_backend *be, int64_t from_ms, int64_t to_ms,
                       int (*cb)(void *arg, const struct vg_store_stats_row *r), void *arg);
     int (*journal)(struct vg_store_backend *be, int64_t after_id,

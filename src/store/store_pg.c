@@ -139,6 +139,11 @@ enum {
     W_DELETE_MEASURE,
     W_PARTITIONS,
     W_FENCE,
+    W_SESSION_OPEN,
+    W_SESSION_TOUCH,
+    W_SESSION_END,
+    W_SESSION_END_USER,
+    W_SESSION_END_EXPIRED,
     W__COUNT
 };
 
@@ -184,6 +189,13 @@ static const char *const write_sql[W__COUNT] = {
     [W_BEGIN] = "BEGIN",
     /* after BEGIN when the lease is held (store.c's migration 11) */
     [W_FENCE] = "SELECT vg_fence($1)",
+    /* the consoles' sessions (store.h) */
+    [W_SESSION_OPEN] = "INSERT INTO sessions (token_hash, user_name, created_ms, last_ms) "
+                       "VALUES ($1, $2, $3, $4)",
+    [W_SESSION_TOUCH] = "UPDATE sessions SET last_ms = $2 WHERE token_hash = $1 AND last_ms < $2",
+    [W_SESSION_END] = "DELETE FROM sessions WHERE token_hash = $1",
+    [W_SESSION_END_USER] = "DELETE FROM sessions WHERE user_name = $1",
+    [W_SESSION_END_EXPIRED] = "DELETE FROM sessions WHERE last_ms < $1 OR created_ms < $2",
     [W_COMMIT] = "COMMIT",
     [W_ROLLBACK] = "ROLLBACK",
     [W_SAVEPOINT] = "SAVEPOINT vg_batch",
@@ -342,6 +354,7 @@ enum {
     R_JOURNAL,
     R_JOURNAL_TAIL,
     R_USERS,
+    R_SESSION,
     R_PERSONS,
     R_PERSON,
     R_PERSON_VERSIONS,
@@ -416,6 +429,7 @@ static const char *const read_sql[R__COUNT] = {
     [R_JOURNAL] = "SELECT id, at_ms, actor, action, subject, detail, prev_hash, hash "
                   "FROM journal WHERE id > $1 ORDER BY id LIMIT $2",
     [R_JOURNAL_TAIL] = "SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1",
+    [R_SESSION] = "SELECT user_name, created_ms, last_ms FROM sessions WHERE token_hash = $1",
     [R_USERS] = "SELECT id, name, role, court, password_hash, disabled FROM users ORDER BY id",
     [R_PERSONS] = "SELECT id, version, display, updated_ms FROM persons ORDER BY id",
     /* $2 = 0: the current version */
@@ -868,9 +882,13 @@ static int connect_one(const char *conninfo, PGconn **out, char *err, size_t err
 /* The writer's session: durable commits, and a server that can keep them. */
 static int setup_writer(struct vg_store_backend *be, char *err, size_t err_len)
 {
+    /* A writer that stops half-way through a transaction (a paused
+     * process, a frozen host) is cut off by the server after 2 s: its
+     * transaction would hold the lease's row (vg_fence) and its locks, and
+     * the other site could not take over. Its next group connects again. */
     int rc = exec_simple(be->w,
                          "SET synchronous_commit = on; SET client_min_messages = warning; "
-                         "SET statement_timeout = 0",
+                         "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 2000",
                          err, err_len, "writer's session");
     if (rc < 0)
         return rc;
@@ -2302,6 +2320,7 @@ static int pg_begin(struct vg_store_backend *be, char *err, size_t err_len)
 static bool is_hot(const struct vg_store_batch *b)
 {
     return b->n_measures == 0 && b->n_units == 0 && b->n_user_defs == 0 && b->n_person_defs == 0 &&
+           b->n_sessions == 0 &&
            b->n_measure_changes == 0 && b->n_retention == 0 && b->n_imports == 0 &&
            b->n_alarms + b->n_journal + b->n_incidents + b->n_incident_steps + b->n_reports <=
                HOT_ROWS_MAX;
@@ -2430,6 +2449,60 @@ static int pg_settle(struct vg_store_backend *be, struct vg_store_batch **failed
     return rc;
 }
 
+/* Consoles' sessions opened, used, ended (the admin path). */
+static int put_sessions(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
+                        size_t err_len)
+{
+    for (size_t i = 0; i < b->n_sessions; i++) {
+        const struct vg_store_session_op *o = &b->sessions[i];
+        struct args a;
+        a_init(&a);
+        int stmt;
+        switch (o->action) {
+        case VG_STORE_SESSION_OPEN:
+            if (!o->user) {
+                vg__store_err(err, err_len, "session %zu: a new session needs its user", i);
+                return VG_EINVAL;
+            }
+            stmt = W_SESSION_OPEN;
+            a_bytes(&a, o->token_hash, VG_STORE_SESSION_HASH_LEN);
+            a_text(&a, o->user);
+            a_int(&a, o->created_ms);
+            a_int(&a, o->last_ms);
+            break;
+        case VG_STORE_SESSION_TOUCH:
+            stmt = W_SESSION_TOUCH;
+            a_bytes(&a, o->token_hash, VG_STORE_SESSION_HASH_LEN);
+            a_int(&a, o->last_ms);
+            break;
+        case VG_STORE_SESSION_END:
+            stmt = W_SESSION_END;
+            a_bytes(&a, o->token_hash, VG_STORE_SESSION_HASH_LEN);
+            break;
+        case VG_STORE_SESSION_END_USER:
+            if (!o->user) {
+                vg__store_err(err, err_len, "session %zu: whose sessions?", i);
+                return VG_EINVAL;
+            }
+            stmt = W_SESSION_END_USER;
+            a_text(&a, o->user);
+            break;
+        case VG_STORE_SESSION_END_EXPIRED:
+            stmt = W_SESSION_END_EXPIRED;
+            a_int(&a, o->last_ms);
+            a_int(&a, o->created_ms);
+            break;
+        default:
+            vg__store_err(err, err_len, "session %zu: unknown action %u", i, o->action);
+            return VG_EINVAL;
+        }
+        int rc = run_w(be, stmt, &a, err, err_len, "session");
+        if (rc < 0)
+            return rc;
+    }
+    return VG_OK;
+}
+
 /* The admin path: the batch's statements one at a time, in its savepoint. */
 static int apply_admin(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
                        bool *txn_lost, char *err, size_t err_len)
@@ -2469,7 +2542,7 @@ static int apply_admin(struct vg_store_backend *be, struct vg_store_batch *b, in
         (rc = put_persons(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_measure_changes(be, b, now_ms, err, err_len)) < 0 ||
         (rc = put_retention(be, b, now_ms, err, err_len)) < 0 || (rc = put_incidents(&s)) < 0 ||
-        (rc = put_journal(&s)) < 0) {
+        (rc = put_journal(&s)) < 0 || (rc = put_sessions(be, b, err, err_len)) < 0) {
         if (PQstatus(be->w) != CONNECTION_OK ||
             run_w(be, W_ROLLBACK_TO, NULL, ignored, sizeof ignored, "rollback to") < 0 ||
             run_w(be, W_RELEASE, NULL, ignored, sizeof ignored, "release") < 0)
@@ -3248,6 +3321,26 @@ static int pg_statistics(struct vg_store_backend *be, int64_t from_ms, int64_t t
     return cb_rc;
 }
 
+static int pg_session(struct vg_store_backend *be, const uint8_t hash[VG_STORE_SESSION_HASH_LEN],
+                      int (*cb)(void *arg, const struct vg_store_session_row *r), void *arg)
+{
+    struct args a;
+    a_init(&a);
+    a_bytes(&a, hash, VG_STORE_SESSION_HASH_LEN);
+    PGresult *r = read_exec(be, R_SESSION, &a);
+    if (!r)
+        return VG__STORE_EDB;
+    int rc = VG_ENOTFOUND;
+    if (PQntuples(r) == 1) {
+        struct vg_store_session_row row = {.user = col_str(r, 0, 0),
+                                           .created_ms = col_int(r, 0, 1),
+                                           .last_ms = col_int(r, 0, 2)};
+        rc = cb(arg, &row);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static int pg_users(struct vg_store_backend *be,
                     int (*cb)(void *arg, const struct vg_store_user_row *u), void *arg)
 {
@@ -3347,6 +3440,7 @@ const struct vg_store_ops vg__store_pg_ops = {
     .incident_steps = pg_incident_steps,
     .report = pg_report,
     .users = pg_users,
+    .session = pg_session,
     .statistics = pg_statistics,
     .journal = pg_journal,
     .journal_tail = pg_journal_tail,

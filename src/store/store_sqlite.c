@@ -103,6 +103,11 @@ enum {
     W_DELETE_VERSIONS,
     W_UNASSIGN_UNITS,
     W_DELETE_MEASURE,
+    W_SESSION_OPEN,
+    W_SESSION_TOUCH,
+    W_SESSION_END,
+    W_SESSION_END_USER,
+    W_SESSION_END_EXPIRED,
     W__COUNT
 };
 
@@ -187,6 +192,13 @@ static const char *const write_sql[W__COUNT] = {
                "measure_id = excluded.measure_id RETURNING id",
     [W_USER_INSERT] = "INSERT INTO users (name, role, court, password_hash, disabled, created_ms, "
                       "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+    /* the consoles' sessions (store.h) */
+    [W_SESSION_OPEN] = "INSERT INTO sessions (token_hash, user_name, created_ms, last_ms) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [W_SESSION_TOUCH] = "UPDATE sessions SET last_ms = ?2 WHERE token_hash = ?1 AND last_ms < ?2",
+    [W_SESSION_END] = "DELETE FROM sessions WHERE token_hash = ?1",
+    [W_SESSION_END_USER] = "DELETE FROM sessions WHERE user_name = ?1",
+    [W_SESSION_END_EXPIRED] = "DELETE FROM sessions WHERE last_ms < ?1 OR created_ms < ?2",
     [W_USER_UPDATE] = "UPDATE users SET role = coalesce(?2, role), court = coalesce(?3, court), "
                       "password_hash = coalesce(?4, password_hash), "
                       "disabled = coalesce(?5, disabled), updated_ms = ?6 WHERE name = ?1 "
@@ -267,6 +279,7 @@ enum {
     R_INCIDENT,
     R_INCIDENT_STEPS,
     R_REPORT,
+    R_SESSION,
     R__COUNT
 };
 
@@ -318,6 +331,7 @@ static const char *const read_sql[R__COUNT] = {
     [R_JOURNAL] = "SELECT id, at_ms, actor, action, subject, detail, prev_hash, hash "
                   "FROM journal WHERE id > ?1 ORDER BY id",
     [R_JOURNAL_TAIL] = "SELECT id, hash FROM journal ORDER BY id DESC LIMIT 1",
+    [R_SESSION] = "SELECT user_name, created_ms, last_ms FROM sessions WHERE token_hash = ?",
     [R_USERS] = "SELECT id, name, role, court, password_hash, disabled FROM users ORDER BY id",
     [R_PERSONS] = "SELECT id, version, display, updated_ms FROM persons ORDER BY id",
     /* ?2 = 0: the current version */
@@ -1245,6 +1259,64 @@ static int put_users(struct vg_store_backend *be, struct vg_store_batch *b, int6
     return VG_OK;
 }
 
+/* Consoles' sessions opened, used, ended. */
+static int put_sessions(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
+                        size_t err_len)
+{
+    for (size_t i = 0; i < b->n_sessions; i++) {
+        const struct vg_store_session_op *o = &b->sessions[i];
+        sqlite3_stmt *st;
+        switch (o->action) {
+        case VG_STORE_SESSION_OPEN:
+            if (!o->user) {
+                vg__store_err(err, err_len, "session %zu: a new session needs its user", i);
+                return VG_EINVAL;
+            }
+            st = be->ws[W_SESSION_OPEN];
+            sqlite3_bind_blob(st, 1, o->token_hash, VG_STORE_SESSION_HASH_LEN, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, o->user, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, o->created_ms);
+            sqlite3_bind_int64(st, 4, o->last_ms);
+            break;
+        case VG_STORE_SESSION_TOUCH:
+            st = be->ws[W_SESSION_TOUCH];
+            sqlite3_bind_blob(st, 1, o->token_hash, VG_STORE_SESSION_HASH_LEN, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, o->last_ms);
+            break;
+        case VG_STORE_SESSION_END:
+            st = be->ws[W_SESSION_END];
+            sqlite3_bind_blob(st, 1, o->token_hash, VG_STORE_SESSION_HASH_LEN, SQLITE_STATIC);
+            break;
+        case VG_STORE_SESSION_END_USER:
+            if (!o->user) {
+                vg__store_err(err, err_len, "session %zu: whose sessions?", i);
+                return VG_EINVAL;
+            }
+            st = be->ws[W_SESSION_END_USER];
+            sqlite3_bind_text(st, 1, o->user, -1, SQLITE_STATIC);
+            break;
+        case VG_STORE_SESSION_END_EXPIRED:
+            st = be->ws[W_SESSION_END_EXPIRED];
+            sqlite3_bind_int64(st, 1, o->last_ms);
+            sqlite3_bind_int64(st, 2, o->created_ms);
+            break;
+        default:
+            vg__store_err(err, err_len, "session %zu: unknown action %u", i, o->action);
+            return VG_EINVAL;
+        }
+        int rc = sqlite3_step(st);
+        int ext = rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(be->w);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (ext != SQLITE_OK) {
+            int code = map_rc(ext);
+            vg__store_err(err, err_len, "session %zu: %s", i, sqlite3_errmsg(be->w));
+            return code;
+        }
+    }
+    return VG_OK;
+}
+
 /* Persons created, or given a new version. */
 static int put_persons(struct vg_store_backend *be, struct vg_store_batch *b, int64_t now_ms,
                        char *err, size_t err_len)
@@ -1573,7 +1645,8 @@ static int put_batch(struct vg_store_backend *be, struct vg_store_batch *b, int6
         (rc = put_retention(be, b, err, err_len)) < 0 ||
         (rc = put_incidents(be, b, err, err_len)) < 0 ||
         (rc = put_steps_and_reports(be, b, err, err_len)) < 0 ||
-        (rc = put_journal(be, b, err, err_len)) < 0)
+        (rc = put_journal(be, b, err, err_len)) < 0 ||
+        (rc = put_sessions(be, b, err, err_len)) < 0)
         return rc;
     return VG_OK;
 }
@@ -2092,6 +2165,27 @@ static int sq_users(struct vg_store_backend *be,
     return read_end(st, one_off, rc, cb_rc);
 }
 
+static int sq_session(struct vg_store_backend *be, const uint8_t hash[VG_STORE_SESSION_HASH_LEN],
+                      int (*cb)(void *arg, const struct vg_store_session_row *r), void *arg)
+{
+    bool one_off;
+    sqlite3_stmt *st = read_begin(be, R_SESSION, &one_off);
+    if (!st)
+        return VG__STORE_EDB;
+    sqlite3_bind_blob(st, 1, hash, VG_STORE_SESSION_HASH_LEN, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), cb_rc = 0;
+    bool found = rc == SQLITE_ROW;
+    if (found) {
+        struct vg_store_session_row r = {.user = column_str(st, 0),
+                                         .created_ms = sqlite3_column_int64(st, 1),
+                                         .last_ms = sqlite3_column_int64(st, 2)};
+        cb_rc = cb(arg, &r);
+        rc = SQLITE_DONE;
+    }
+    rc = read_end(st, one_off, rc, cb_rc);
+    return rc == VG_OK && !found ? VG_ENOTFOUND : rc;
+}
+
 static int sq_journal(struct vg_store_backend *be, int64_t after_id,
                       int (*cb)(void *arg, const struct vg_journal_entry *e), void *arg)
 {
@@ -2158,6 +2252,7 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .incident_steps = sq_incident_steps,
     .report = sq_report,
     .users = sq_users,
+    .session = sq_session,
     .statistics = sq_statistics,
     .journal = sq_journal,
     .journal_tail = sq_journal_tail,

@@ -10,6 +10,7 @@ press stored (none lost, none twice), and no incident twice.
 
 Run through scripts/pg-test-cluster ($VIGIE_TEST_PG): suite 'ha'.
 """
+import hashlib
 import json
 import os
 import re
@@ -263,6 +264,69 @@ class TwoSites(SitesCase):
         self.assertLess(took - stopped, TTL_MS / 1000.0,
                         "the lease was not released: the standby waited for it to lapse")
         self.check_nothing_lost(gen, acked_file, "the stop")
+
+    def test_console_resumes_on_the_other_site(self):
+        """Sessions live in the database (their tokens' hashes only): after a
+        take-over the console's cookie holds at the other site, and its live
+        stream resumes there from the last event's id, nothing missed nor
+        repeated."""
+        from sse import Stream
+        from test_users import PASSWORD, Client
+        op = Client(self.a.http_port)
+        status, doc, _ = op.request("POST", "/api/v1/users", {
+            "name": "op1", "role": "operator", "password": PASSWORD}, bearer=self.a.token)
+        self.assertEqual(status, 201, doc)
+        self.assertEqual(op.login("op1", PASSWORD)[0], 200)
+        # the database holds the token's hash, not the token
+        stored = H.psql(self.db, "SELECT encode(token_hash, 'hex'), user_name FROM sessions")
+        self.assertEqual(stored, [(hashlib.sha256(op.cookie.encode()).hexdigest(), "op1")])
+        s = Stream(self.a.http_port, cookie=op.cookie)
+        self.assertEqual(s.status, 200)
+        first = int(s.next()["id"])  # ready: the journal's head
+        self.provision("CO", 5)
+        acked_file = os.path.join(self.a.dir, "acked.txt")
+        gen = self.load("CO", 5, 2000, 500, acked_file)
+        seen = []
+        end = time.time() + 20
+        skip = ("heartbeat", "position")  # positions have no id: state, not events
+        while len(seen) < 5 and time.time() < end:
+            seen.append(int(s.next(timeout=20, skip=skip)["id"]))
+        self.assertGreaterEqual(len(seen), 5, "events on the stream before the take-over")
+        self.a.kill9()
+        # drain what A sent before it went
+        while True:
+            try:
+                seen.append(int(s.next(timeout=0.5, skip=skip)["id"]))
+            except AssertionError:
+                break
+        s.close()
+        last = seen[-1]
+        self.b.wait_active()
+        # the same cookie at the other site: the same session, no new login
+        op.port = self.b.http_port
+        status, doc, _ = op.request("GET", "/api/v1/session")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["name"], "op1")
+        s2 = Stream(self.b.http_port, cookie=op.cookie, last_event_id=last)
+        self.assertEqual(s2.status, 200, s2.body)
+        ready = s2.next()
+        self.assertEqual(json.loads(ready["data"])["last_event_id"], last)
+        gen.communicate(timeout=300)
+        after = []
+        while True:
+            try:
+                after.append(int(s2.next(timeout=2, skip=skip)["id"]))
+            except AssertionError:
+                break
+        s2.close()
+        self.assertTrue(after, "events after the take-over")
+        got = seen + after
+        self.assertEqual(got, sorted(set(got)), "an event twice or out of order")
+        wanted = [i for (i,) in H.psql(
+            self.db, "SELECT id FROM journal WHERE id > %d AND id <= %d AND (action = "
+            "'alarm.raised' OR action LIKE 'incident.%%' OR action = 'report.create') "
+            "ORDER BY id" % (first, got[-1]))]
+        self.assertEqual(got, wanted, "events missed across the take-over")
 
     def test_paused_old_primary_is_fenced(self):
         """A paused active vigied (SIGSTOP past the lease) comes back fenced:

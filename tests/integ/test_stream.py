@@ -130,7 +130,8 @@ class LiveAndResume(StreamTest):
         self.assertEqual(status, 200, doc)
         self.d.stop()
         self.d.start()
-        # sessions live in memory: log in again, resume from the last id seen
+        # a new login (the old session would do too: sessions live in the
+        # database), resume from the last id seen
         op = Client(self.d.http_port)
         self.assertEqual(op.login("op1", PASSWORD)[0], 200)
         s2 = self.stream(op, query="?last_event_id=%d" % last)

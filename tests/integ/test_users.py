@@ -123,12 +123,20 @@ class Bootstrap(UsersTest):
         status, me, _ = self.client().request("GET", "/api/v1/session", bearer=self.d.token)
         self.assertEqual((status, me["name"], me["role"]), (200, "admin-token", "administrator"))
         self.assertNotIn("csrf_token", me)
-        # the accounts survive a restart; sessions do not
+        # the accounts survive a restart, and the sessions (in the database:
+        # a console moves to the other site with its cookie, issue 10)
+        self.d.stop()
+        self.d.start()
+        c.port = self.d.http_port
+        status, me, _ = c.request("GET", "/api/v1/session")
+        self.assertEqual((status, me["name"], me["csrf_token"]), (200, "admin", c.csrf))
+        self.assertEqual(self.client().login("admin", PASSWORD)[0], 200)
+        # a logout ends it for good, restart or not
+        self.assertEqual(c.request("DELETE", "/api/v1/session")[0], 204)
         self.d.stop()
         self.d.start()
         c.port = self.d.http_port
         self.assertEqual(c.request("GET", "/api/v1/session")[0], 401)
-        self.assertEqual(self.client().login("admin", PASSWORD)[0], 200)
 
 
 class Https(UsersTest):

@@ -2516,6 +2516,94 @@ static const struct stats_copy *stats_alarms(const struct stats_list *l, int64_t
     return NULL;
 }
 
+/* ---- consoles' sessions (http/auth.c): by their token's hash ---------------------------- */
+
+struct session_seen {
+    int calls;
+    char user[64];
+    int64_t created_ms, last_ms;
+};
+
+static int on_session(void *arg, const struct vg_store_session_row *r)
+{
+    struct session_seen *x = arg;
+    x->calls++;
+    snprintf(x->user, sizeof x->user, "%s", r->user);
+    x->created_ms = r->created_ms;
+    x->last_ms = r->last_ms;
+    return 0;
+}
+
+static int session_op(struct vg_store *s, uint8_t action, uint8_t key, const char *user,
+                      int64_t created_ms, int64_t last_ms)
+{
+    struct vg_store_session_op o = {
+        .action = action, .user = user, .created_ms = created_ms, .last_ms = last_ms};
+    memset(o.token_hash, key, sizeof o.token_hash);
+    struct vg_store_batch b = {.sessions = &o, .n_sessions = 1};
+    return run_batch(s, &b);
+}
+
+static int session_get(struct vg_store *s, uint8_t key, struct session_seen *x)
+{
+    uint8_t h[VG_STORE_SESSION_HASH_LEN];
+    memset(h, key, sizeof h);
+    memset(x, 0, sizeof *x);
+    return vg_store_session(s, h, on_session, x);
+}
+
+static void test_sessions(void **state)
+{
+    struct fx *fx = *state;
+    struct vg_store *s = open_store(fx);
+    struct session_seen x;
+    assert_int_equal(session_get(s, 1, &x), VG_ENOTFOUND);
+    assert_int_equal(x.calls, 0);
+    assert_int_equal(session_op(s, VG_STORE_SESSION_OPEN, 1, "alice", T0, T0), 0);
+    assert_int_equal(session_op(s, VG_STORE_SESSION_OPEN, 2, "alice", T0 + 5, T0 + 5), 0);
+    assert_int_equal(session_op(s, VG_STORE_SESSION_OPEN, 3, "bob", T0, T0), 0);
+    assert_int_equal(session_get(s, 1, &x), 0);
+    assert_int_equal(x.calls, 1);
+    assert_string_equal(x.user, "alice");
+    assert_int_equal(x.created_ms, T0);
+    /* the same token twice is refused, nothing stored of it */
+    struct vg_store_session_op dup = {.action = VG_STORE_SESSION_OPEN, .user = "mallory"};
+    memset(dup.token_hash, 1, sizeof dup.token_hash);
+    struct vg_store_batch b = {.sessions = &dup, .n_sessions = 1};
+    char err[256];
+    assert_int_equal(run_batch_err(s, &b, err, sizeof err), VG_EDUPLICATE);
+    assert_int_equal(session_get(s, 1, &x), 0);
+    assert_string_equal(x.user, "alice");
+    /* used: last_ms moves forward, never back */
+    assert_int_equal(session_op(s, VG_STORE_SESSION_TOUCH, 1, NULL, 0, T0 + 60000), 0);
+    assert_int_equal(session_op(s, VG_STORE_SESSION_TOUCH, 1, NULL, 0, T0 + 1000), 0);
+    assert_int_equal(session_get(s, 1, &x), 0);
+    assert_int_equal(x.last_ms, T0 + 60000);
+    /* logged out */
+    assert_int_equal(session_op(s, VG_STORE_SESSION_END, 1, NULL, 0, 0), 0);
+    assert_int_equal(session_get(s, 1, &x), VG_ENOTFOUND);
+    assert_int_equal(session_get(s, 2, &x), 0);
+    /* a user's rights changed: all of his end, not another's */
+    assert_int_equal(session_op(s, VG_STORE_SESSION_END_USER, 0, "alice", 0, 0), 0);
+    assert_int_equal(session_get(s, 2, &x), VG_ENOTFOUND);
+    assert_int_equal(session_get(s, 3, &x), 0);
+    /* expired: unused since before last_ms, or opened before created_ms */
+    assert_int_equal(session_op(s, VG_STORE_SESSION_OPEN, 4, "carol", T0 + 100, T0 + 100), 0);
+    assert_int_equal(session_op(s, VG_STORE_SESSION_END_EXPIRED, 0, NULL, T0 - 1, T0 + 1), 0);
+    assert_int_equal(session_get(s, 3, &x), VG_ENOTFOUND); /* unused since T0 */
+    assert_int_equal(session_get(s, 4, &x), 0);
+    assert_int_equal(session_op(s, VG_STORE_SESSION_END_EXPIRED, 0, NULL, T0 + 100, T0 + 100), 0);
+    assert_int_equal(session_get(s, 4, &x), 0); /* neither: the bounds are strict */
+    assert_int_equal(session_op(s, VG_STORE_SESSION_END_EXPIRED, 0, NULL, 0, T0 + 101), 0);
+    assert_int_equal(session_get(s, 4, &x), VG_ENOTFOUND); /* too old */
+    /* only the hash is stored: no column holds the token */
+    int64_t n = -1;
+    assert_int_equal(backend->query_int(fx->loc, "SELECT count(*) FROM sessions", &n), 0);
+    assert_int_equal(n, 0);
+    /* an unknown action is refused */
+    assert_int_equal(session_op(s, 99, 5, "x", 0, 0) < 0, 1);
+}
+
 static void test_statistics_rows(void **state)
 {
     struct fx *fx = *state;
@@ -3192,6 +3280,7 @@ int main(int argc, char **argv)
         T(test_incidents_upsert_and_latest),
         T(test_incident_steps_and_reports),
         T(test_statistics_rows),
+        T(test_sessions),
 #undef T
     };
     return cmocka_run_group_tests_name(name, tests, NULL, NULL);
