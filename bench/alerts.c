@@ -264,10 +264,15 @@ static void engine_out(struct pair_run *r, int64_t now_abs)
             a->kind == VG_ALARM_UNIT_SWITCHED_OFF) {
             if (a->priority == VG_PRIORITY_ALERT && getenv("BENCH_ALERTS_LOSSES"))
                 fprintf(stderr,
-                        "URGENT %s flags %u reach %.0f dist %.0f since_fix %.0f s speed %.1f\n",
+                        "URGENT %s flags %u reach %.0f dist %.0f since_fix %.0f s speed %.1f "
+                        "net age %.0f s acc %.0f m\n",
                         vg_alarm_kind_name(a->kind), a->flags, a->ev.reach_m, a->ev.distance_m,
                         (double)(a->raised_ms - a->ev.author_fix.time_ms) / 1000.0,
-                        (double)a->ev.author_fix.speed_mps);
+                        (double)a->ev.author_fix.speed_mps,
+                        r->st.party[0].net.time_ms
+                            ? (double)(a->raised_ms - r->st.party[0].net.time_ms) / 1000.0
+                            : -1.0,
+                        (double)r->st.party[0].net.accuracy_m);
             if (a->priority == VG_PRIORITY_ALERT)
                 t->loss_urgent++;
             else if (a->priority == VG_PRIORITY_TECHNICAL)

@@ -780,11 +780,14 @@ static void late_fix(struct vg__ctx *c, int party, const struct vg_track_fix *f)
 
 /* A network position (the modem's estimate, no GNSS fix). For the author
  * it is kept for grading a loss (engine.c). For the protected person it
- * becomes her position once her last fix is net_after_ms older and either
- * no better than it (its aged accuracy larger) or contradicted by it (the
- * discs do not meet: she moved further than the ageing allows, in the
- * metro say): the mobile zone is then judged against it, with its large
- * uncertainty, so that an approach of where she really is gets raised. */
+ * becomes her position once her last fix is net_after_ms older and
+ * contradicted by it (the discs do not meet: she moved further than the
+ * ageing allows, in the metro say): the mobile zone is then judged against
+ * it, with its large uncertainty, so that an approach of where she really
+ * is gets raised. An estimate that agrees with her aged fix tells nothing
+ * new and would only widen the uncertainty (she sits indoors, the cells
+ * wobble around her): her fix stays. Once she is on estimates, the next
+ * ones follow, until a GNSS fix. */
 static void feed_network(struct vg__ctx *c, int party, const struct vg_fix *fix)
 {
     struct vg_party_state *ps = &c->s->party[party];
@@ -811,9 +814,8 @@ static void feed_network(struct vg__ctx *c, int party, const struct vg_fix *fix)
         struct vg_geo_prepared npos;
         prepare_track(&npos, &t);
         double aged = vg__aged_accuracy(c, g, t.time_ms);
-        bool agree = vg_geo_fast_distance(&ps->pos, &npos) <= aged + acc;
-        if (agree && aged <= acc)
-            return; /* her aged fix still says more */
+        if (vg_geo_fast_distance(&ps->pos, &npos) <= aged + acc)
+            return; /* it agrees with her aged fix: nothing new */
     }
     accept_fix(c, party, &t, NULL);
 }
