@@ -118,7 +118,7 @@ class Site:
                 self.proc.wait()
 
 
-def wait_alarm_after(db, since_ms, timeout=60):
+def wait_alarm_after(db, since_ms, timeout=60, what="the failure"):
     """The moment the database first shows an alarm raised after since_ms."""
     end = time.time() + timeout
     while time.time() < end:
@@ -128,7 +128,7 @@ def wait_alarm_after(db, since_ms, timeout=60):
         except RuntimeError:
             pass  # no primary at the moment
         time.sleep(0.02)
-    raise SystemExit("bench/takeover: no alarm after the failure")
+    raise SystemExit("bench/takeover: no alarm within %d s after %s" % (timeout, what))
 
 
 def active_site(sites):
@@ -173,10 +173,10 @@ def main():
         for _ in range(rounds):
             time.sleep(2.0)
             victim = active_site(sites)
-            wait_alarm_after(db, int(time.time() * 1000) - 1000)  # alarms flow before
+            wait_alarm_after(db, int(time.time() * 1000) - 1000, what="the start")  # flowing
             t = time.time()
             victim.kill9()
-            kill9.append(wait_alarm_after(db, int(t * 1000)) - t)
+            kill9.append(wait_alarm_after(db, int(t * 1000), what="kill -9") - t)
             victim.start()  # back, standing by
         print("bench/takeover: kill -9 -> alarms again: %s s" % [round(x, 2) for x in kill9],
               file=sys.stderr)
@@ -187,11 +187,11 @@ def main():
         primary, standby = "a", "b"
         for i in range(rounds):
             time.sleep(2.0)
-            wait_alarm_after(db, int(time.time() * 1000) - 1000)
+            wait_alarm_after(db, int(time.time() * 1000) - 1000, what="the rejoin")
             t = time.time()
             pg_ha("stop", ha_dir, primary, "immediate")
             pg_ha("promote", ha_dir, standby)
-            failover.append(wait_alarm_after(db, int(t * 1000)) - t)
+            failover.append(wait_alarm_after(db, int(t * 1000), what="the fail-over") - t)
             pg_ha("rejoin", ha_dir, primary)  # back as the standby, synchronous again
             primary, standby = standby, primary
         print("bench/takeover: database fail-over -> alarms again: %s s"

@@ -111,13 +111,17 @@ class SitesCase(unittest.TestCase):
         """The sites' database: one of the cluster around the test."""
         return H.pg_location(tempfile.mkdtemp(prefix="vigie-ha-db-"))
 
+    def db_of(self, site):
+        """The location a site's vigied is given (the same for both here)."""
+        return self.db
+
     def setUp(self):
         self.db = self.database()
-        self.a = Site("site-a", self.db)
+        self.a = Site("site-a", self.db_of("a"))
         self.a.start(expect="active")
         # the second site shares the PKI (the units' CA, the server's
         # certificate) and the administrator's token: deployed to both
-        self.b = Site("site-b", self.db)
+        self.b = Site("site-b", self.db_of("b"))
         shutil.copytree(self.a.pki, self.b.pki)
         shutil.copy(os.path.join(self.a.dir, "admin.token"), self.b.dir)
         self.b.start(expect="standby")

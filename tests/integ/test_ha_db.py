@@ -15,8 +15,10 @@ second fail-over the other way.
 Run through scripts/pg-ha ($VIGIE_HA_DIR, $VIGIE_HA_URI): suite 'ha'.
 """
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -33,6 +35,79 @@ def pg_ha(*args):
     if res.returncode != 0:
         raise AssertionError("pg-ha %s: %s%s" % (" ".join(args), res.stdout, res.stderr))
     return res.stdout.strip()
+
+
+class Link:
+    """The link between the sites, as the test owns it: a TCP relay from a
+    port of its own to a server's. cut() drops every connection through it
+    and refuses new ones; restore() lets them through again."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.lock = threading.Lock()
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                if not self.up:
+                    c.close()
+                    continue
+                try:
+                    s = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+                except OSError:
+                    c.close()
+                    continue
+                s.settimeout(None)
+                self.socks += [c, s]
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            self.up = False
+            for x in self.socks:
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                    x.close()
+                except OSError:
+                    pass
+            self.socks = []
+
+    def restore(self):
+        with self.lock:
+            self.up = True
+
+    def close(self):
+        self.cut()
+        self.listener.close()
 
 
 class DatabaseFailover(SitesCase):
@@ -77,6 +152,80 @@ class DatabaseFailover(SitesCase):
         pg_ha("promote", HA_DIR, "a")
         self.wait_records_flow(stopped_ms)
         self.check_nothing_lost(gen, acked_file2, "the second fail-over", units_cut=False)
+        # and B back as the standby: the pair as it began (for the next test)
+        pg_ha("rejoin", HA_DIR, "b")
+        self.assertEqual((pg_ha("role", HA_DIR, "a"), pg_ha("role", HA_DIR, "b")),
+                         ("primary", "standby"))
+
+
+class LinkCut(SitesCase):
+    """(c) The link between the sites is cut under load: site B's server
+    loses its replication from A, vigied at B loses A's server. B must not
+    take over (its server is a standby: nothing it could write), A's
+    commits wait for the standby (synchronous), so nothing is acknowledged
+    during the cut that exists at one site only; when the link comes back
+    everything goes on, nothing lost."""
+
+    def database(self):
+        base = os.environ["VIGIE_HA_URI"]
+        pa, pb = os.environ["VIGIE_HA_PORTS"].split()
+        self.to_a = Link(int(pa))  # site B -> site A's server
+        self.to_b = Link(int(pb))  # site A -> site B's server
+        H.psql(base + "/postgres?target_session_attrs=read-write", "CREATE DATABASE vigie_link")
+        # B's replication through the link
+        H.psql("postgresql://vigie@127.0.0.1:%s/postgres" % pb,
+               "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=%d user=vigie "
+               "application_name=site_b'" % self.to_a.port)
+        H.psql("postgresql://vigie@127.0.0.1:%s/postgres" % pb, "SELECT pg_reload_conf()")
+        self.uri_a = ("postgresql://vigie@127.0.0.1:%s,127.0.0.1:%d/vigie_link"
+                      "?target_session_attrs=read-write" % (pa, self.to_b.port))
+        self.uri_b = ("postgresql://vigie@127.0.0.1:%d,127.0.0.1:%s/vigie_link"
+                      "?target_session_attrs=read-write" % (self.to_a.port, pb))
+        return base + "/vigie_link?target_session_attrs=read-write"
+
+    def db_of(self, site):
+        return self.uri_a if site == "a" else self.uri_b
+
+    def tearDown(self):
+        super().tearDown()
+        self.to_a.close()
+        self.to_b.close()
+
+    def wait_sync(self):
+        pa = os.environ["VIGIE_HA_PORTS"].split()[0]
+        end = time.time() + 30
+        while time.time() < end:
+            rows = H.psql("postgresql://vigie@127.0.0.1:%s/postgres" % pa,
+                          "SELECT sync_state FROM pg_stat_replication")
+            if rows == [("sync",)]:
+                return
+            time.sleep(0.1)
+        raise AssertionError("site B does not stream through the link")
+
+    def test_link_cut_under_load(self):
+        # each vigied reaches the other site's server through the link
+        self.wait_sync()
+        self.provision("LC", 10)
+        acked_file = os.path.join(self.a.dir, "acked.txt")
+        gen = self.load("LC", 10, 1500, 1500, acked_file)
+        time.sleep(2.0)
+        cut = time.time()
+        self.to_a.cut()
+        self.to_b.cut()
+        time.sleep(6.0)  # twice the lease
+        status, h = self.b.health()
+        self.assertEqual((status, h.get("status")), (503, "standby"),
+                         "site B took over without its database: %s" % h)
+        self.assertEqual(self.b.metrics()["vigie_takeovers_total"], 0)
+        restored = time.time()
+        self.to_a.restore()
+        self.to_b.restore()
+        self.wait_sync()
+        flowing = self.wait_records_flow(int(restored * 1000))
+        print("link cut for %.1f s: records flow again %.2f s after it is restored"
+              % (restored - cut, flowing - restored), flush=True)
+        self.check_nothing_lost(gen, acked_file, "the cut", units_cut=False)
+        self.assertEqual(self.b.metrics()["vigie_takeovers_total"], 0)
 
 
 if __name__ == "__main__":
