@@ -346,7 +346,9 @@ bool vg__author_reachable(struct vg__ctx *c, double *reach_m, int64_t *when_ms)
     *reach_m = reach;
     double soonest = seconds_to_ring(c, &ps->pos, reach, &model, elapsed_s);
 
-    if (ps->net.time_ms > a->time_ms) {
+    /* the estimate places his unit: with the bracelet out of its reach
+     * (the unit left behind) it says nothing of where he is */
+    if (ps->net.time_ms > a->time_ms && s->unit[VG_UNIT_AUTHOR].bracelet_link != 0) {
         struct vg_geo_prepared npos;
         vg_geo_prepare(&npos, (struct vg_geo_point){ps->net.lat_e7 * 1e-7, ps->net.lon_e7 * 1e-7});
         int64_t nel = c->now - ps->net.time_ms;

@@ -264,6 +264,19 @@ static void test_network_position_grades_a_loss(void **state)
         assert_int_equal(author_at(T0 + k * MIN, from_home(0, 8000 + 600.0 * (3 - k))), VG_OK);
     t = urgent_time_net(last + 30 * MIN, last + 30 * MIN, from_home(0, 48000), 500);
     assert_true(t >= last + 235 * SEC && t <= last + 245 * SEC);
+
+    /* his unit says the bracelet is out of its reach (left behind): its
+     * estimates place the unit, not him, and are not used */
+    world_init(2000);
+    world_start();
+    assert_int_equal(protected_at(T0, W.home), VG_OK);
+    for (int k = 0; k <= 3; k++)
+        assert_int_equal(author_at(T0 + k * MIN, from_home(0, 8000 + 600.0 * (3 - k))), VG_OK);
+    struct vg_unit_status st = status_none(last);
+    st.bracelet_link = 0;
+    assert_int_equal(status(VG_UNIT_AUTHOR, st), VG_OK);
+    t = urgent_time_net(last + 30 * MIN, last + 30 * MIN, at, 500);
+    assert_true(t >= last + 235 * SEC && t <= last + 245 * SEC);
 }
 
 /* Her GNSS lost (the metro) while she travels 9 km to where he is: her
