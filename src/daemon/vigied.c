@@ -360,9 +360,24 @@ static int run(struct daemon *d)
         return 1;
     }
     vg_store_location_public(d->cfg.db, d->db_public, sizeof d->db_public);
-    if (vg_store_open(d->cfg.db, &d->store, err, sizeof err) != VG_OK) {
-        vg_log(VG_LOG_ERROR, "cannot open the store", "db", d->db_public, "reason", err, NULL);
-        return 1;
+    /* PostgreSQL: a server that does not answer yet (the sites starting
+     * again in any order, a fail-over under way) is waited for, as the
+     * store waits for it once running; a database it cannot use (not
+     * Vigie's, too new) is an error at once. SIGTERM stops the wait. */
+    bool pg = strncmp(d->cfg.db, "postgres", 8) == 0;
+    for (unsigned tries = 0;; tries++) {
+        int rc = vg_store_open(d->cfg.db, &d->store, err, sizeof err);
+        if (rc == VG_OK)
+            break;
+        if (!pg || rc != VG_ESTATE) {
+            vg_log(VG_LOG_ERROR, "cannot open the store", "db", d->db_public, "reason", err,
+                   NULL);
+            return 1;
+        }
+        if (tries % 30 == 0)
+            vg_log(VG_LOG_WARN, "the database does not answer: trying again every second", "db",
+                   d->db_public, "reason", err, NULL);
+        sleep(1);
     }
     if (vg_pki_server_ctx_new(&d->ctx, d->pki_dir, d->cfg.server_name, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot set up TLS", "reason", err, NULL);

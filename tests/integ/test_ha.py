@@ -84,6 +84,20 @@ class Site(Daemon):
             assert role == expect, "%s started %s, not %s" % (self.name, role, expect)
         return role
 
+    def start_waiting(self):
+        """Start without waiting for it to be ready (its database may not
+        be there yet: it waits for it)."""
+        self.log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "abort_on_error=1:detect_leaks=1")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        self.proc = subprocess.Popen(
+            [binary("vigied"), "--data-dir", self.dir,
+             "--devices", "127.0.0.1:%d" % self.devices_port,
+             "--http", "127.0.0.1:%d" % self.http_port,
+             "--db", H.pg_location(self.dir)] + self.extra,
+            stdout=self.log, stderr=self.log, env=env)
+
     def health(self):
         try:
             status, body = self.http("GET", "/healthz", token=False)
@@ -128,8 +142,17 @@ class SitesCase(unittest.TestCase):
         self.sites = [self.a, self.b]
 
     def tearDown(self):
-        for s in self.sites:
-            s.cleanup()
+        for s in self.sites:  # each, whatever happened to the others
+            try:
+                if s.proc:
+                    s.proc.send_signal(signal.SIGCONT)  # a paused one stops too
+                s.cleanup()
+            except Exception:
+                if s.proc:
+                    s.proc.kill()
+                    s.proc.wait()
+                    s.proc = None
+                raise
 
     def provision(self, prefix, measures):
         token = os.path.join(self.a.dir, "admin.token")

@@ -15,6 +15,8 @@ second fail-over the other way.
 Run through scripts/pg-ha ($VIGIE_HA_DIR, $VIGIE_HA_URI): suite 'ha'.
 """
 import os
+import random
+import signal
 import socket
 import subprocess
 import sys
@@ -188,8 +190,15 @@ class LinkCut(SitesCase):
 
     def tearDown(self):
         super().tearDown()
+        # B's replication straight from A again (the relay goes with the test)
+        pa, pb = os.environ["VIGIE_HA_PORTS"].split()
+        H.psql("postgresql://vigie@127.0.0.1:%s/postgres" % pb,
+               "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=%s user=vigie "
+               "application_name=site_b'" % pa)
+        H.psql("postgresql://vigie@127.0.0.1:%s/postgres" % pb, "SELECT pg_reload_conf()")
         self.to_a.close()
         self.to_b.close()
+        self.wait_sync()
 
     def wait_sync(self):
         pa = os.environ["VIGIE_HA_PORTS"].split()[0]
@@ -226,6 +235,60 @@ class LinkCut(SitesCase):
               % (restored - cut, flowing - restored), flush=True)
         self.check_nothing_lost(gen, acked_file, "the cut", units_cut=False)
         self.assertEqual(self.b.metrics()["vigie_takeovers_total"], 0)
+
+
+class RestartAll(SitesCase):
+    """(d) Everything goes down at once (both vigied killed, both servers
+    crashed) under load, and comes back in a random order (the seed is
+    printed; VIGIE_HA_SEED replays one): a vigied whose server is not there
+    yet waits for it, the primary's commits wait for its standby; then one
+    site is active, the other standing by, and nothing acknowledged is
+    lost."""
+
+    created = False
+
+    def database(self):
+        base = os.environ["VIGIE_HA_URI"]
+        if not RestartAll.created:
+            H.psql(base + "/postgres?target_session_attrs=read-write",
+                   "CREATE DATABASE vigie_restart")
+            RestartAll.created = True
+        return base + "/vigie_restart?target_session_attrs=read-write"
+
+    def test_everything_restarted_in_a_random_order(self):
+        seed = int(os.environ.get("VIGIE_HA_SEED", str(int(time.time()))))
+        rng = random.Random(seed)
+        self.assertEqual((pg_ha("role", HA_DIR, "a"), pg_ha("role", HA_DIR, "b")),
+                         ("primary", "standby"))
+        self.provision("RA", 10)
+        acked_file = os.path.join(self.a.dir, "acked.txt")
+        gen = self.load("RA", 10, 1500, 1500, acked_file)
+        time.sleep(2.0)
+        down = time.time()
+        for site in (self.a, self.b):
+            site.kill9()
+        pg_ha("stop", HA_DIR, "a", "immediate")
+        pg_ha("stop", HA_DIR, "b", "immediate")
+        parts = [("vigied", self.a), ("vigied", self.b), ("server", "a"), ("server", "b")]
+        rng.shuffle(parts)
+        order = []
+        for kind, what in parts:
+            time.sleep(rng.uniform(0, 1.5))
+            if kind == "vigied":
+                order.append("vigied " + what.name)
+                what.start_waiting()
+            else:
+                order.append("server " + what)
+                pg_ha("start", HA_DIR, what)
+        print("restarted in the order (seed %d): %s" % (seed, ", ".join(order)), flush=True)
+        flowing = self.wait_records_flow(int(down * 1000))
+        print("records flow again %.2f s after everything went down" % (flowing - down),
+              flush=True)
+        self.check_nothing_lost(gen, acked_file, "the restart")
+        self.assertEqual((pg_ha("role", HA_DIR, "a"), pg_ha("role", HA_DIR, "b")),
+                         ("primary", "standby"))
+        roles = sorted(site.health()[1].get("status") for site in (self.a, self.b))
+        self.assertEqual(roles, ["ok", "standby"], "one site active, the other standing by")
 
 
 if __name__ == "__main__":
