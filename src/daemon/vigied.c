@@ -525,6 +525,9 @@ int vg__daemon_activate(struct daemon *d, int64_t epoch)
                                           .wants_positions = wants_positions,
                                           .position = on_position};
     vg_center_set_listener(d->center, &listener);
+    /* the loop takes calls from now on: the retention job's first run,
+     * at its start, asks it to let go of what it deletes */
+    atomic_store(&d->standby, false);
     if (vg__retention_start(d, d->cfg.retention_check_ms, &d->retention) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot start the retention job", NULL);
         goto fail;
@@ -533,7 +536,6 @@ int vg__daemon_activate(struct daemon *d, int64_t epoch)
         vg_log(VG_LOG_ERROR, "cannot start the reports' outbox", NULL);
         goto fail;
     }
-    atomic_store(&d->standby, false);
     log_journal_head(d->store, "journal head at start");
     char dev_port[16], http_port[16], https_port[16];
     snprintf(dev_port, sizeof dev_port, "%d", vg_gateway_port(d->gateway));
