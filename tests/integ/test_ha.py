@@ -122,9 +122,14 @@ class Site(Daemon):
 class SitesCase(unittest.TestCase):
     """Sites A (active) and B (standing by) on one database; helpers."""
 
+    n_databases = 0
+
     def database(self):
-        """The sites' database: one of the cluster around the test."""
-        return H.pg_location(tempfile.mkdtemp(prefix="vigie-ha-db-"))
+        """The sites' database: a new one in the cluster around the test
+        (the harness names databases after a path: one that is never made)."""
+        SitesCase.n_databases += 1
+        return H.pg_location(os.path.join(tempfile.gettempdir(), "vigie-ha-db-%d-%d" % (
+            os.getpid(), SitesCase.n_databases)))
 
     def db_of(self, site):
         """The location a site's vigied is given (the same for both here)."""
