@@ -900,7 +900,7 @@ static int setup_writer(struct vg_store_backend *be, char *err, size_t err_len)
         vg__store_err(err, err_len,
                       "the PostgreSQL server runs with fsync off: a commit would not survive a "
                       "crash, and units would be told their records are stored");
-        return VG__STORE_EDB;
+        return VG_EINVAL; /* a server to set up, not one to wait for (vigied.c) */
     }
     return VG_OK;
 }
