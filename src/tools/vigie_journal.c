@@ -139,6 +139,30 @@ static int on_entry(void *arg, const struct vg_journal_entry *e)
     return 0;
 }
 
+int vigie_open_existing_store(const char *where, const char *data_dir, const char *db,
+                              struct vg_store **out)
+{
+    char location[4200];
+    if (db)
+        snprintf(location, sizeof location, "%s", db);
+    else
+        snprintf(location, sizeof location, "sqlite:%s/vigie.db", data_dir ? data_dir : "./var");
+    /* a reading tool (an auditor's above all) never creates the database it
+     * was asked to read */
+    const char *path = strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
+    struct stat sb;
+    if (strstr(location, "://") == NULL && stat(path, &sb) != 0) {
+        fprintf(stderr, "%s: no database at %s\n", where, path);
+        return 1;
+    }
+    char err[512];
+    if (vg_store_open(location, out, err, sizeof err) != VG_OK) {
+        fprintf(stderr, "%s: %s\n", where, err);
+        return 1;
+    }
+    return 0;
+}
+
 static int verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"data-dir", required_argument, 0, 'd'},
@@ -206,25 +230,10 @@ static int verify(int argc, char **argv)
         }
         w.seal = &seal;
     }
-    char location[4200];
-    if (db)
-        snprintf(location, sizeof location, "%s", db);
-    else
-        snprintf(location, sizeof location, "sqlite:%s/vigie.db", data_dir ? data_dir : "./var");
-    /* an auditor's tool never creates the database it was asked to check */
-    const char *path = strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
-    struct stat sb;
-    if (strstr(location, "://") == NULL && stat(path, &sb) != 0) {
-        fprintf(stderr, "vigie journal verify: no database at %s\n", path);
-        return EXIT_FAIL;
-    }
     struct vg_store *s = NULL;
-    char err[512];
-    int rc = vg_store_open(location, &s, err, sizeof err);
-    if (rc != VG_OK) {
-        fprintf(stderr, "vigie journal verify: %s\n", err);
+    if (vigie_open_existing_store("vigie journal verify", data_dir, db, &s) != 0)
         return EXIT_FAIL;
-    }
+    int rc;
     rc = vg_store_journal(s, 0, on_entry, &w);
     struct record_sha record = {""};
     int record_rc = report ? vg_store_report(s, seal.incident_id, hash_record, &record) : VG_OK;

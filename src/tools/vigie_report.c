@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -29,6 +28,7 @@
 #include "report/incident_pdf.h"
 #include "store/store.h"
 #include "tools/vigie_http.h"
+#include "tools/vigie_journal.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -199,24 +199,9 @@ static int cmd_draw(int argc, char **argv)
         fprintf(stderr, "%s: give --data-dir or --db, not both\n", where);
         return EXIT_USAGE;
     }
-    char location[4200];
-    if (db)
-        snprintf(location, sizeof location, "%s", db);
-    else
-        snprintf(location, sizeof location, "sqlite:%s/vigie.db", data_dir ? data_dir : "./var");
-    /* a reading tool never creates the database it was pointed at */
-    const char *path = strncmp(location, "sqlite:", 7) == 0 ? location + 7 : location;
-    struct stat sb;
-    if (strstr(location, "://") == NULL && stat(path, &sb) != 0) {
-        fprintf(stderr, "%s: no database at %s\n", where, path);
-        return EXIT_FAIL;
-    }
     struct vg_store *s = NULL;
-    char err[512];
-    if (vg_store_open(location, &s, err, sizeof err) != VG_OK) {
-        fprintf(stderr, "%s: %s\n", where, err);
+    if (vigie_open_existing_store(where, data_dir, db, &s) != 0)
         return EXIT_FAIL;
-    }
     int rc = draw(s, id, audience, zoneinfo, out);
     vg_store_close(s);
     vg_report_cleanup(); /* cairo's and fontconfig's caches: a leak checker sees real leaks only */
