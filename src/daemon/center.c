@@ -796,6 +796,18 @@ void vg_center_flush(struct vg_center *c)
     flush(c, true); /* shutting down: every state as it is */
 }
 
+void vg_center_quiesce(struct vg_center *c)
+{
+    c->gateway = NULL;
+    vg__case_stop(c);
+    vg__escalation_stop(c);
+    event_del(c->flush_ev);
+    event_del(c->refresh_ev);
+    for (struct measure *m = c->measures; m; m = m->next)
+        if (m->timer)
+            event_del(m->timer);
+}
+
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;

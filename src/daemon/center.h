@@ -278,6 +278,12 @@ const struct vg_center_metrics *vg_center_metrics(struct vg_center *c);
 /* Submit what is being gathered now (shutdown). */
 void vg_center_flush(struct vg_center *c);
 
+/* Stop judging (a site stepping down): no timer fires any more, nothing
+ * gathered is submitted, no unit is served; only the completions of the
+ * batches already in the store are still taken on the loop (their units
+ * are gone: nothing is sent), until vg_center_free once they are done. */
+void vg_center_quiesce(struct vg_center *c);
+
 /* After the store is closed (every batch done): finish the completions and
  * free everything. Accepts NULL. */
 void vg_center_free(struct vg_center *c);

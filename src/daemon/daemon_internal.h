@@ -52,6 +52,11 @@ struct daemon {
     /* two sites (site_lease.c): NULL on SQLite, always active */
     struct vg_site_lease *lease;
     struct vg_retention *retention;
+    /* stepped down, its batches still in the store (a database out of
+     * reach): what vg__daemon_retired frees once they are done */
+    struct vg_center *retiring;
+    struct vg_retention *retiring_retention;
+    struct vg_outbox *retiring_outbox;
     _Atomic bool standby; /* the HTTP thread reads it: the API answers 503 */
     char db_public[VG_PATH_MAX + 32]; /* the store's location as it may be logged */
 };
@@ -62,9 +67,14 @@ struct daemon {
  * fenced at `epoch` (0: no lease, SQLite); on the loop. On failure what was
  * started is stopped again. */
 int vg__daemon_activate(struct daemon *d, int64_t epoch);
-/* Stop serving the units, refuse every write, wait for the batches in
- * flight, drop the centre's state; on the loop. */
+/* Stop serving the units, refuse every write, drop the centre's state; on
+ * the loop, without waiting: batches in flight (a commit waiting for a
+ * database out of reach) leave the centre retiring until they are done. */
 void vg__daemon_step_down(struct daemon *d);
+/* Free what stepping down left retiring once the store has nothing in
+ * flight (wait: until then; at stop). True when nothing is left retiring:
+ * only then may the site activate again. */
+bool vg__daemon_retired(struct daemon *d, bool wait);
 
 struct vg_site_lease;
 struct vg_site_lease_status {

@@ -113,7 +113,9 @@ static void reconcile(struct vg_site_lease *L)
         vg_log(VG_LOG_WARN, "lease lost: stepping down (standing by)", "epoch", e, NULL);
         vg__daemon_step_down(d);
     }
-    if (!d->center && active && !d->stopping) {
+    /* a centre stepping down still has batches in flight (the database out
+     * of reach): built again only once they are done */
+    if (!d->center && active && !d->stopping && vg__daemon_retired(d, false)) {
         char e[24];
         snprintf(e, sizeof e, "%lld", (long long)epoch);
         vg_log(VG_LOG_INFO, "lease held: taking over", "epoch", e, "site", L->holder, NULL);
@@ -160,7 +162,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
                "a transaction was lost: the centre is built again from the store", NULL);
         vg__daemon_step_down(d);
     }
-    reconcile(L); /* cheap when nothing changed */
+    vg__daemon_retired(d, false); /* a step-down's batches done: its centre goes */
+    reconcile(L);                 /* cheap when nothing changed */
 }
 
 int vg__site_lease_start(struct daemon *d, struct vg_site_lease **out, char *err, size_t err_len)

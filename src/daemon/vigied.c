@@ -236,6 +236,8 @@ static void do_health(struct daemon *d, void *arg)
     struct health_call *h = arg;
     if (!d->center) { /* standing by: the other site is active */
         evbuffer_add_printf(h->out, "{\"status\":\"standby\"");
+        if (d->retiring) /* its last batches still wait for the database */
+            evbuffer_add_printf(h->out, ",\"stepping_down\":true");
         health_lease(d, h->out);
         evbuffer_add_printf(h->out, "}\n");
         h->status = 503;
@@ -477,6 +479,7 @@ static int run(struct daemon *d)
         vg_center_set_gateway(d->center, NULL);
         vg_center_flush(d->center);
     }
+    vg__daemon_retired(d, true); /* a step-down's batches in flight, done */
     /* the journal's head, for a later `vigie journal verify --head`: the
      * one thing a chain cannot show alone is entries cut off at its end */
     log_journal_head(d->store, "journal head at stop");
@@ -553,7 +556,7 @@ fail:
 void vg__daemon_step_down(struct daemon *d)
 {
     /* the API's calls waiting for the loop are refused from now on (the
-     * retention job and the outbox are among them: joined below) */
+     * retention job and the outbox are among them) */
     pthread_mutex_lock(&d->call_lock);
     atomic_store(&d->standby, true);
     for (struct loop_call *c = d->calls; c; c = c->next)
@@ -571,18 +574,53 @@ void vg__daemon_step_down(struct daemon *d)
     pthread_mutex_unlock(&d->call_lock);
     if (d->lease)
         vg_store_fence(d->store, -1); /* not a row more reaches the database */
-    vg__retention_stop(d->retention);
-    d->retention = NULL;
-    vg__outbox_stop(d->outbox);
-    d->outbox = NULL;
     vg_gateway_free(d->gateway); /* the units go: they try the other site */
     d->gateway = NULL;
-    if (d->center) {
-        vg_center_set_gateway(d->center, NULL);
-        vg_store_drain(d->store); /* the batches in flight fail (fenced) or commit */
-        vg_center_free(d->center);
-        d->center = NULL;
+    if (d->center)
+        vg_center_quiesce(d->center);
+    /* The batches in flight fail (fenced) or commit, but a commit may wait
+     * for a database out of reach (a cut link: the synchronous standby's
+     * answer) as long as the cut lasts: the loop does not wait with it,
+     * it goes on answering /healthz and the API (503). What needs them
+     * done (the centre their completions go to, the jobs that may wait on
+     * the store) is freed once they are (vg__daemon_retired, every 100 ms
+     * from the lease's check). */
+    if (!d->center && !d->retention && !d->outbox)
+        return;
+    /* (never two at once: no activation while one retires) */
+    vg__daemon_retired(d, true);
+    d->retiring = d->center;
+    d->retiring_retention = d->retention;
+    d->retiring_outbox = d->outbox;
+    d->center = NULL;
+    d->retention = NULL;
+    d->outbox = NULL;
+    size_t pending = vg_store_pending(d->store);
+    if (!vg__daemon_retired(d, false)) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", pending);
+        vg_log(VG_LOG_WARN,
+               "stepping down: batches still wait for the database (the centre goes once they "
+               "are done)",
+               "batches", n, NULL);
     }
+}
+
+bool vg__daemon_retired(struct daemon *d, bool wait)
+{
+    if (!d->retiring && !d->retiring_retention && !d->retiring_outbox)
+        return true;
+    if (!wait && vg_store_pending(d->store) > 0)
+        return false;
+    /* nothing pending: at most a completion still running (brief) */
+    vg_store_drain(d->store);
+    vg__retention_stop(d->retiring_retention);
+    d->retiring_retention = NULL;
+    vg__outbox_stop(d->retiring_outbox);
+    d->retiring_outbox = NULL;
+    vg_center_free(d->retiring);
+    d->retiring = NULL;
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -608,6 +646,7 @@ int main(int argc, char **argv)
     vg_gateway_free(d.gateway);
     vg__site_lease_stop(d.lease, false);
     if (d.store) {
+        vg__daemon_retired(&d, true);
         vg_store_close(d.store);
         d.store = NULL;
     }

@@ -99,9 +99,9 @@ class Site(Daemon):
              "--db", H.pg_location(self.dir)] + self.extra,
             stdout=self.log, stderr=self.log, env=env)
 
-    def health(self):
+    def health(self, timeout=30):
         try:
-            status, body = self.http("GET", "/healthz", token=False)
+            status, body = self.http("GET", "/healthz", token=False, timeout=timeout)
         except (urllib.error.URLError, ConnectionError, OSError):
             return None, {}
         try:

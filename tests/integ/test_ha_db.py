@@ -189,6 +189,10 @@ class LinkCut(SitesCase):
         return self.uri_a if site == "a" else self.uri_b
 
     def tearDown(self):
+        # the link back first (a test that failed during the cut): a vigied
+        # stops once what it was committing is committed
+        self.to_a.restore()
+        self.to_b.restore()
         super().tearDown()
         # B's replication straight from A again (the relay goes with the test)
         pa, pb = os.environ["VIGIE_HA_PORTS"].split()
@@ -221,7 +225,24 @@ class LinkCut(SitesCase):
         cut = time.time()
         self.to_a.cut()
         self.to_b.cut()
-        time.sleep(6.0)  # twice the lease
+        # the active site loses its standby's acknowledgements and its
+        # lease: it steps down, and meanwhile it keeps answering (its
+        # event loop never waits for a database it cannot reach)
+        answered = []
+        while time.time() < cut + 6.0:  # twice the lease
+            asked = time.time()
+            status, h = self.a.health(timeout=5)
+            answered.append((round(asked - cut, 1), round(time.time() - asked, 2), status,
+                             h.get("status")))
+            time.sleep(0.25)
+        slow = [x for x in answered if x[1] > 2.0 or x[2] is None]
+        self.assertFalse(slow, "site A's /healthz did not answer within 2 s during the cut "
+                         "(at s, took s, status, state): %s" % slow)
+        self.assertEqual(answered[-1][2:], (503, "standby"),
+                         "site A still active without its standby: %s" % answered)
+        print("during the cut site A's /healthz answered within %.2f s; standing by %.1f s "
+              "after the cut" % (max(x[1] for x in answered),
+                                 min(x[0] for x in answered if x[3] == "standby")), flush=True)
         status, h = self.b.health()
         self.assertEqual((status, h.get("status")), (503, "standby"),
                          "site B took over without its database: %s" % h)

@@ -384,7 +384,8 @@ class Daemon:
         with open(os.path.join(self.dir, "admin.token")) as f:
             return f.read().strip()
 
-    def http(self, method, path, body=None, token=True, content_type="application/json"):
+    def http(self, method, path, body=None, token=True, content_type="application/json",
+             timeout=30):
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http_port, path),
                                      method=method, data=body)
         if token:
@@ -392,7 +393,7 @@ class Daemon:
         if body is not None:
             req.add_header("Content-Type", content_type)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
