@@ -25,6 +25,9 @@ void vg_engine_params_default(struct vg_engine_params *p)
         .max_speed_mps = 90.0, /* 324 km/h: a high-speed train */
         .drift_mps = 2.0,
         .age_cap_ms = 600000,
+        .fuse_past_fix = 1,
+        .jump_accel_mps2 = 10.0, /* 1 g: a car's emergency braking */
+        .jump_hold_ms = 25000,
         .clock_skew_ms = 30000,
         .late_after_ms = 120000,
         .reach_speed_mps = 25.0, /* 90 km/h, door to door */
@@ -88,14 +91,15 @@ int vg_engine_params_check(const struct vg_engine_params *p)
         !isfinite(p->settled_radius_m) || p->settled_radius_m < 0.0 || p->near_nofix_records < 1 ||
         p->near_nofix_records > 255 || !isfinite(p->net_k) || p->net_k < 1.0 ||
         !isfinite(p->net_min_m) || p->net_min_m < 0.0 || p->net_after_ms < 0 ||
-        !positive_finite(p->ring_closing_mps))
+        !positive_finite(p->ring_closing_mps) || !positive_finite(p->jump_accel_mps2))
         return VG_EINVAL;
     if (p->dwell_ms < 0 || p->confirm_timeout_ms <= 0 || p->exit_dwell_ms < 0 ||
         p->age_cap_ms < 0 || p->clock_skew_ms < 0 || p->late_after_ms < 0 ||
         p->gnss_loss_after_ms <= 0 || p->comm_loss_after_ms <= 0 || p->fast_horizon_ms < 0 ||
         p->fast_hold_ms < 0 || p->approach_memory_ms <= 0 || p->report_interval_ms <= 0 ||
         p->settled_start_ms < 0 || p->settled_min_ms < 0 || p->near_silence_ms <= 0 ||
-        p->fast_interval_ms <= 0)
+        p->fast_interval_ms <= 0 || p->jump_hold_ms < 0 ||
+        (p->fuse_past_fix != 0 && p->fuse_past_fix != 1))
         return VG_EINVAL;
     /* a day bounds every duration, so that no sum of times can overflow */
     const int64_t day = 86400000;
@@ -103,7 +107,8 @@ int vg_engine_params_check(const struct vg_engine_params *p)
         p->age_cap_ms > day || p->clock_skew_ms > day || p->late_after_ms > day ||
         p->gnss_loss_after_ms > day || p->comm_loss_after_ms > day || p->fast_horizon_ms > day ||
         p->fast_hold_ms > day || p->approach_memory_ms > day || p->settled_start_ms > day ||
-        p->settled_min_ms > day || p->near_silence_ms > day || p->net_after_ms > day)
+        p->settled_min_ms > day || p->near_silence_ms > day || p->net_after_ms > day ||
+        p->jump_hold_ms > day)
         return VG_ERANGE;
     if (p->battery_critical_pct < 0 || p->battery_critical_pct >= p->battery_low_pct ||
         p->battery_low_pct >= p->battery_recovered_pct || p->battery_recovered_pct > 100)

@@ -59,9 +59,21 @@ struct vg_engine_params {
     int64_t confirm_timeout_ms; /* ...or raised unconfirmed when no fix came for this long */
     int64_t exit_dwell_ms;      /* a clear exit must hold this long (two fixes at least) */
     /* fixes */
-    double max_speed_mps;  /* beyond, a fix is not trusted on its own */
-    double drift_mps;      /* least speed at which an old fix's uncertainty grows */
-    int64_t age_cap_ms;    /* the growth stops after this age */
+    double max_speed_mps; /* beyond, a fix is not trusted on its own */
+    double drift_mps;     /* least speed at which an old fix's uncertainty grows */
+    int64_t age_cap_ms;   /* the growth stops after this age */
+    /* 1: a fix less precise than the party's previous one aged to its time
+     * (both with a Doppler speed, their discs meeting) is judged at that
+     * previous position with the aged accuracy (docs/ENGINE.md, "A fix
+     * less precise than the last one"); 0: every fix as it comes */
+    int fuse_past_fix;
+    /* A fix further from the previous one than both Doppler speeds allow
+     * with at most jump_accel_mps2 of acceleration and braking between
+     * them is a position jump (multipath): held, untrusted, for up to
+     * jump_hold_ms while it persists (docs/ENGINE.md, "Fixes that cannot
+     * be true"); 0 ms: no such check */
+    double jump_accel_mps2;
+    int64_t jump_hold_ms;
     int64_t clock_skew_ms; /* records this far in the future are clamped to now */
     int64_t late_after_ms; /* alarms about older records are marked late */
     /* losses */
@@ -223,7 +235,8 @@ struct vg_party_state {
     uint8_t gnss_lost;
     uint8_t loss_urgent; /* a loss of the author's position was graded urgent */
     uint8_t nofix;       /* consecutive "no fix" records since the last accepted fix */
-    uint8_t reserved;
+    uint8_t held_jump;   /* 1: the held fix jumped further than its Doppler speeds allow;
+                            2: the present track was such a jump, taken (at held.time_ms) */
 };
 
 struct vg_unit_state {
@@ -293,5 +306,17 @@ int vg_engine_feed(struct vg_engine_state *s, const struct vg_engine_config *cfg
  * time windows opening or closing. `out` is cleared first. */
 int vg_engine_tick(struct vg_engine_state *s, const struct vg_engine_config *cfg, int64_t now_ms,
                    struct vg_engine_out *out);
+
+/* A RING (held, as the engine gave it) that could not be delivered when it
+ * was given (her unit offline), judged again when it can be, at now_ms:
+ * true, with *deliver, when it is still worth telling her: the zone still
+ * raised, at its present level; an alert aloud; a pre-alert as her policy
+ * says now (aloud while he closes in), never louder than it was held. false
+ * when that zone's episode has ended (nothing she must act on now; the
+ * operators' incident keeps it) or the command is no ring. Reads the state
+ * only. (docs/ENGINE.md, "Her unit's notifications".) */
+bool vg_engine_ring_on_delivery(const struct vg_engine_state *s, const struct vg_engine_config *cfg,
+                                const struct vg_command *held, int64_t now_ms,
+                                struct vg_command *deliver);
 
 #endif

@@ -86,23 +86,31 @@ double vg__aged_accuracy(const struct vg__ctx *c, const struct vg_track_fix *f, 
     return (double)f->accuracy_m + drift * ((double)age / MS_PER_S);
 }
 
-/* Is b a place one could reach from a in the time between them? The
- * accuracies are given the benefit of the doubt. The quick estimate
- * settles most cases without the exact distance. */
-static bool plausible_prepared(const struct vg__ctx *c, const struct vg_track_fix *a,
-                               const struct vg_geo_prepared *pa, const struct vg_track_fix *b,
-                               const struct vg_geo_prepared *pb)
+/* Is the distance from pa to pb at most `allowed`? q is their quick
+ * estimate (vg_geo_quick_distance), which settles most cases without the
+ * exact distance. */
+static bool within(const struct vg_geo_prepared *pa, const struct vg_geo_prepared *pb, double q,
+                   double allowed)
 {
-    double dt = fabs((double)(b->time_ms - a->time_ms)) / MS_PER_S;
-    if (dt < 1.0)
-        dt = 1.0;
-    double allowed = c->p->max_speed_mps * dt + (double)a->accuracy_m + (double)b->accuracy_m;
-    double q = vg_geo_quick_distance(pa, pb);
     if (q * VG_GEO_QUICK_MAX_RATIO <= allowed)
         return true;
     if (q / VG_GEO_QUICK_MAX_RATIO > allowed)
         return false;
     return vg_geo_fast_distance(pa, pb) <= allowed;
+}
+
+/* Is b a place one could reach from a in the time between them? The
+ * accuracies are given the benefit of the doubt. q: the quick distance
+ * between them. */
+static bool plausible_prepared(const struct vg__ctx *c, const struct vg_track_fix *a,
+                               const struct vg_geo_prepared *pa, const struct vg_track_fix *b,
+                               const struct vg_geo_prepared *pb, double q)
+{
+    double dt = fabs((double)(b->time_ms - a->time_ms)) / MS_PER_S;
+    if (dt < 1.0)
+        dt = 1.0;
+    double allowed = c->p->max_speed_mps * dt + (double)a->accuracy_m + (double)b->accuracy_m;
+    return within(pa, pb, q, allowed);
 }
 
 static bool plausible(const struct vg__ctx *c, const struct vg_track_fix *a,
@@ -111,7 +119,7 @@ static bool plausible(const struct vg__ctx *c, const struct vg_track_fix *a,
     struct vg_geo_prepared pa, pb;
     prepare_track(&pa, a);
     prepare_track(&pb, b);
-    return plausible_prepared(c, a, &pa, b, &pb);
+    return plausible_prepared(c, a, &pa, b, &pb, vg_geo_quick_distance(&pa, &pb));
 }
 
 /* ---- levels and the per-zone state machine ------------------------- */
@@ -217,6 +225,36 @@ static uint8_t ring_mode(const struct vg__ctx *c, uint8_t level, int64_t t, doub
         rp = &def;
     }
     return at_night(c, rp, t) ? rp->prealert_night : rp->prealert_day;
+}
+
+/* How loud a mode is: aloud 2, vibrate 1, screen only 0. */
+static int loudness(uint8_t mode)
+{
+    return mode == VG_RING_LOUD ? 2 : mode == VG_RING_VIBRATE ? 1 : 0;
+}
+
+bool vg_engine_ring_on_delivery(const struct vg_engine_state *s, const struct vg_engine_config *cfg,
+                                const struct vg_command *held, int64_t now_ms,
+                                struct vg_command *deliver)
+{
+    if (!s || !cfg || !held || !deliver || held->kind != VG_CMD_RING ||
+        held->unit != VG_UNIT_PROTECTED || held->zone_index < 0 ||
+        (size_t)held->zone_index > cfg->n_zones)
+        return false;
+    const struct vg_zone_state *zs = &s->zone[held->zone_index];
+    if (zs->level == VG_LEVEL_NONE)
+        return false; /* that episode is over */
+    struct vg__ctx c = {.cfg = cfg, .p = cfg->params, .now = now_ms, .record_ms = now_ms};
+    double closing = held->zone_index == 0 ? (double)s->approach_rate[VG__AUTHOR] +
+                                                 (double)s->approach_rate[VG__PROTECTED]
+                                           : (double)s->party[VG__AUTHOR].speed_mps;
+    *deliver = *held;
+    deliver->level = zs->level;
+    deliver->mode = ring_mode(&c, zs->level, now_ms, closing);
+    if (zs->level < VG_LEVEL_ALERT && loudness(held->mode) < loudness(deliver->mode) &&
+        closing < cfg->params->ring_closing_mps)
+        deliver->mode = held->mode; /* never louder than it was held */
+    return true;
 }
 
 static void ring_if_due(struct vg__ctx *c, struct vg_zone_state *zs, int zi, int64_t t,
@@ -820,6 +858,108 @@ static void feed_network(struct vg__ctx *c, int party, const struct vg_fix *fix)
     accept_fix(c, party, &t, NULL);
 }
 
+/* Could b follow a in the time between them, given both Doppler speeds
+ * (unaffected by multipath, which moves the position only): at most the
+ * mean of the two speeds, plus accelerating then braking at
+ * jump_accel_mps2 (a*dt^2/4), plus both accuracies. Unknown speeds: yes. */
+static bool doppler_consistent(const struct vg__ctx *c, const struct vg_track_fix *a,
+                               const struct vg_geo_prepared *pa, const struct vg_track_fix *b,
+                               const struct vg_geo_prepared *pb, double q)
+{
+    if (a->speed_cms == 0xffff || b->speed_cms == 0xffff || !VG_FIX_IS_GNSS(a->quality) ||
+        !VG_FIX_IS_GNSS(b->quality))
+        return true;
+    double dt = fabs((double)(b->time_ms - a->time_ms)) / MS_PER_S;
+    double allowed = (a->speed_cms + b->speed_cms) / 200.0 * dt +
+                     c->p->jump_accel_mps2 * dt * dt / 4.0 + (double)a->accuracy_m +
+                     (double)b->accuracy_m;
+    return within(pa, pb, q, allowed);
+}
+
+/* What doppler_hold() decided. */
+enum { JUMP_NONE, JUMP_HELD, JUMP_TAKEN, JUMP_ON_TAKEN };
+
+/* A position jump: f is further from the last accepted fix than the Doppler
+ * speeds allow (a multipath jump the receiver did not report: the sky's
+ * reflections move the position by tens to hundreds of metres for a few
+ * seconds, not the speed). It is held, and judged untrusted (it may only
+ * raise a suspicion), while the fixes stay with the jump, until one comes
+ * back nearer the last accepted fix than the jump (accepted: the jump is
+ * over), one jumps away from the held one too (accepted: speeds that
+ * disagree with every step are not to be believed, a unit's bad Doppler
+ * must not hold a moving man back), or the jump has lasted jump_hold_ms
+ * from the last accepted fix (JUMP_TAKEN: the earlier fix may have been
+ * the wrong one, and a real crossing it hid is raised then, within the
+ * 30 s the detection delay allows). A track taken that way may itself be
+ * the jump: while it goes on (ps->held_jump 2, taken at ps->held.time_ms),
+ * for up to jump_hold_ms more, the next jump away from it is believed at
+ * once, never held (the true position coming back); after that, the taken
+ * track is the track (JUMP_ON_TAKEN: still on it). */
+static int doppler_hold(struct vg__ctx *c, int party, const struct vg_track_fix *latest,
+                        const struct vg_track_fix *f, const struct vg_geo_prepared *fpos, double q)
+{
+    struct vg_party_state *ps = &c->s->party[party];
+    if (c->p->jump_hold_ms <= 0)
+        return JUMP_NONE;
+    if (ps->held_jump == 2) { /* on a track taken from a jump */
+        if (f->time_ms - ps->held.time_ms < c->p->jump_hold_ms)
+            return doppler_consistent(c, latest, &ps->pos, f, fpos, q) ? JUMP_ON_TAKEN : JUMP_NONE;
+        ps->held_jump = 0;
+    }
+    bool holding = ps->has_held && ps->held_jump == 1 && ps->held.time_ms < f->time_ms;
+    if (holding) {
+        struct vg_geo_prepared hpos;
+        prepare_track(&hpos, &ps->held);
+        if (vg_geo_fast_distance(fpos, &ps->pos) < vg_geo_fast_distance(fpos, &hpos))
+            return JUMP_NONE; /* back: the jump is over */
+        if (!doppler_consistent(c, &ps->held, &hpos, f, fpos, vg_geo_quick_distance(&hpos, fpos)))
+            return JUMP_NONE; /* moving away from the jump too: the speeds are not to be believed */
+    } else if (doppler_consistent(c, latest, &ps->pos, f, fpos, q)) {
+        return JUMP_NONE;
+    }
+    if (f->time_ms - latest->time_ms >= c->p->jump_hold_ms)
+        return holding ? JUMP_TAKEN : JUMP_NONE;
+    ps->held = *f;
+    ps->has_held = 1;
+    ps->held_jump = 1;
+    observe_held(c, party, f, fpos);
+    return JUMP_HELD;
+}
+
+/* A fix less precise than the party's previous fix aged to its time says
+ * less than that one: the party is in both discs (each a 95% radius), so
+ * within the smaller. The receiver that reports a multipath jump or a cold
+ * start with a 300 m accuracy, 5 s after a 12 m fix of a person standing
+ * still, is judged where the 12 m fix was, 22 m uncertain (aged as the
+ * other party's fix is, at max(drift_mps, both Doppler speeds)), not 300 m
+ * uncertain 250 m away; the uncertainty keeps growing fix after fix until a
+ * precise fix comes or the new one is the better. Only with both Doppler
+ * speeds known (without them a moving person could outrun the ageing) and
+ * discs that meet (if they do not, the past is what was wrong). The fix
+ * stays the present one (its time, speed, quality: timers, losses, speed). */
+static void fuse_with_past(const struct vg__ctx *c, const struct vg_track_fix *past,
+                           const struct vg_geo_prepared *past_pos, struct vg_track_fix *f,
+                           struct vg_geo_prepared *fpos)
+{
+    if (!VG_FIX_IS_GNSS(past->quality) || !VG_FIX_IS_GNSS(f->quality) ||
+        past->speed_cms == 0xffff || f->speed_cms == 0xffff || f->time_ms <= past->time_ms)
+        return;
+    double v = c->p->drift_mps;
+    if (past->speed_cms / 100.0 > v)
+        v = past->speed_cms / 100.0;
+    if (f->speed_cms / 100.0 > v)
+        v = f->speed_cms / 100.0;
+    double aged = (double)past->accuracy_m + v * ((double)(f->time_ms - past->time_ms) / MS_PER_S);
+    if (aged >= (double)f->accuracy_m)
+        return;
+    if (vg_geo_fast_distance(past_pos, fpos) > aged + (double)f->accuracy_m)
+        return;
+    f->lat_e7 = past->lat_e7;
+    f->lon_e7 = past->lon_e7;
+    f->accuracy_m = (float)aged;
+    *fpos = *past_pos;
+}
+
 void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
 {
     struct vg_party_state *ps = &c->s->party[party];
@@ -849,7 +989,8 @@ void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
     }
     struct vg_geo_prepared fpos;
     prepare_track(&fpos, &f);
-    if (latest && !plausible_prepared(c, latest, &ps->pos, &f, &fpos)) {
+    double q = latest ? vg_geo_quick_distance(&ps->pos, &fpos) : 0.0; /* latest to f */
+    if (latest && !plausible_prepared(c, latest, &ps->pos, &f, &fpos, q)) {
         if (ps->has_held && ps->held.time_ms < f.time_ms && plausible(c, &ps->held, &f)) {
             /* two fixes agree: the jump was real (a train, a long gap) */
             struct vg_track_fix held = ps->held;
@@ -861,6 +1002,7 @@ void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
         }
         ps->held = f;
         ps->has_held = 1;
+        ps->held_jump = 0;
         if (++ps->rejects >= 3) {
             /* three in a row disagree with the last accepted fix: that one
              * was the outlier, or the unit moved in a way we cannot model */
@@ -872,8 +1014,19 @@ void vg__feed_fix(struct vg__ctx *c, int party, const struct vg_fix *fix)
         observe_held(c, party, &f, &fpos);
         return;
     }
+    int jump = latest ? doppler_hold(c, party, latest, &f, &fpos, q) : JUMP_NONE;
+    if (jump == JUMP_HELD)
+        return;
     ps->has_held = 0;
+    if (jump == JUMP_TAKEN) {
+        ps->held_jump = 2;
+        ps->held.time_ms = f.time_ms; /* when (held is unused while has_held is 0) */
+    } else if (jump != JUMP_ON_TAKEN) {
+        ps->held_jump = 0;
+    }
     ps->rejects = 0;
+    if (latest && c->p->fuse_past_fix)
+        fuse_with_past(c, latest, &ps->pos, &f, &fpos);
     accept_fix(c, party, &f, &fpos);
 }
 

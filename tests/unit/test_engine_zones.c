@@ -535,6 +535,59 @@ static void test_notification_policy(void **state)
     assert_int_equal(vg_engine_config_check(&W.cfg), VG_OK);
 }
 
+/* A ring held for her unit while it was offline, judged again when it can
+ * be delivered: at the zone's present level, an alert aloud, a pre-alert
+ * as her policy says then (never louder than held, unless he closes in),
+ * nothing once the episode is over, nothing for what is not a ring. */
+static void test_held_ring_judged_on_delivery(void **state)
+{
+    (void)state;
+    static const int64_t NIGHT = T0 + 13 * 60 * MIN; /* 23:00 in Paris in July */
+    world_init(2000);
+    world_start();
+    both_at(T0, from_home(0, 3500)); /* still, inside 2R: a pre-alert, aloud by day */
+    const struct vg_command *r = ring_for(VG_LEVEL_PREALERT);
+    assert_non_null(r);
+    struct vg_command held = *r, out;
+    assert_int_equal(held.mode, VG_RING_LOUD);
+    /* delivered by day: as held */
+    assert_true(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, T0 + MIN, &out));
+    assert_int_equal(out.level, VG_LEVEL_PREALERT);
+    assert_int_equal(out.mode, VG_RING_LOUD);
+    assert_int_equal(out.unit, VG_UNIT_PROTECTED);
+    /* delivered at night: her night policy (vibrate), not aloud */
+    assert_true(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, NIGHT, &out));
+    assert_int_equal(out.mode, VG_RING_VIBRATE);
+    /* held quiet, delivered by day: never louder than held */
+    held.mode = VG_RING_SILENT;
+    assert_true(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, T0 + MIN, &out));
+    assert_int_equal(out.mode, VG_RING_SILENT);
+    /* he closes in meanwhile at 20 m/s: aloud, whatever was held */
+    both_at(T0 + 10 * SEC, from_home(0, 3300));
+    assert_true(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, NIGHT, &out));
+    assert_int_equal(out.mode, VG_RING_LOUD);
+    /* inside R by then: the alert, aloud */
+    both_at(T0 + 2 * MIN, from_home(0, 1500));
+    assert_int_equal(W.st.zone[0].level, VG_LEVEL_ALERT);
+    assert_true(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, NIGHT, &out));
+    assert_int_equal(out.level, VG_LEVEL_ALERT);
+    assert_int_equal(out.mode, VG_RING_LOUD);
+    /* he has left both rings: nothing to deliver */
+    for (int64_t t = T0 + 10 * MIN; t <= T0 + 12 * MIN; t += 30 * SEC)
+        both_at(t, from_home(0, 9000));
+    assert_int_equal(W.st.zone[0].level, VG_LEVEL_NONE);
+    assert_false(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, T0 + 13 * MIN, &out));
+    /* not a ring, or a zone that does not exist */
+    both_at(T0 + 20 * MIN, from_home(0, 3500));
+    struct vg_command bad = held;
+    bad.kind = VG_CMD_SET_REPORTING;
+    assert_false(vg_engine_ring_on_delivery(&W.st, &W.cfg, &bad, T0 + 21 * MIN, &out));
+    bad = held;
+    bad.zone_index = 3; /* no fixed zone in this world */
+    assert_false(vg_engine_ring_on_delivery(&W.st, &W.cfg, &bad, T0 + 21 * MIN, &out));
+    assert_true(vg_engine_ring_on_delivery(&W.st, &W.cfg, &held, T0 + 21 * MIN, &out));
+}
+
 static void add_fixed_zones(void)
 {
     struct vg_geo_point work = from_home(270, 15000);
@@ -663,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_who_approached_whom),
         cmocka_unit_test(test_fast_reporting_on_and_off),
         cmocka_unit_test(test_notification_policy),
+        cmocka_unit_test(test_held_ring_judged_on_delivery),
         cmocka_unit_test(test_fixed_zones),
         cmocka_unit_test(test_time_window_authorises_presence),
     };
