@@ -136,7 +136,14 @@ struct ealarm {
     int16_t zone;
     uint8_t level_to;
     uint8_t unit;
+    uint8_t paged; /* opened or raised an operator's incident */
+    float reach_m, distance_m;
+    int64_t his_fix_ms; /* the evidence's fix of the author */
 };
+
+/* BENCH_ALERTS_PAGES=1: one line per engine page on stderr, with what the
+ * truth says about it (for the per-page causes of docs/ALERT-QUALITY.md) */
+static bool dump_pages = false;
 
 /* The operators' incidents, as core/incident.h keeps them, with the
  * operator closing one INCIDENT_QUIET_MS after its last alarm: an alarm
@@ -167,6 +174,13 @@ static bool page(struct incident_model *m, int64_t t, uint8_t prio)
     return paged;
 }
 
+/* Where each party really was at one sample, and what its unit had. */
+struct truepos {
+    double lat[2], lon[2];
+    uint8_t flags[2]; /* TP_* */
+};
+enum { TP_NET = 1, TP_GNSS = 2, TP_POWERED = 4, TP_NETFIX = 8 };
+
 struct pair_run {
     const struct vg_engine_config *cfg;
     struct vg_engine_state st;
@@ -181,6 +195,8 @@ struct pair_run {
     uint8_t night_rung[2]; /* nights (0: the first, 1: the second) with a ring */
     uint8_t naive_night_rung[2];
     struct incident_model eng_inc, naive_inc;
+    struct truepos *trk; /* BENCH_ALERTS_PAGES: both parties every SAMPLE_S */
+    size_t n_trk;
 };
 
 static void naive_alarm(struct pair_run *r, int kind, uint8_t prio, int64_t t)
@@ -201,8 +217,17 @@ static void push_alarm(struct pair_run *r, const struct vg_alarm *a)
         if (!r->alarms)
             abort();
     }
-    r->alarms[r->n_alarms++] = (struct ealarm){a->raised_ms,  a->kind,     a->priority, a->flags,
-                                               a->zone_index, a->level_to, a->unit};
+    r->alarms[r->n_alarms++] = (struct ealarm){a->raised_ms,
+                                               a->kind,
+                                               a->priority,
+                                               a->flags,
+                                               a->zone_index,
+                                               a->level_to,
+                                               a->unit,
+                                               0,
+                                               (float)a->ev.reach_m,
+                                               (float)a->ev.distance_m,
+                                               a->ev.author_fix.time_ms};
 }
 
 static int kind_of(const struct vg_alarm *a)
@@ -252,6 +277,7 @@ static void engine_out(struct pair_run *r, int64_t now_abs)
             t->engine[k]++;
             t->engine_total++;
             if (page(&r->eng_inc, a->raised_ms, a->priority)) {
+                r->alarms[r->n_alarms - 1].paged = 1;
                 t->engine_pages[k]++;
                 t->engine_pages_total++;
             }
@@ -439,6 +465,15 @@ static void unit_step(struct pair_run *r, struct vg_sim_world *w, struct unit_mo
     }
     unsigned eunit = u->role ? VG_UNIT_PROTECTED : VG_UNIT_AUTHOR;
     bool net = s.network_up;
+    if (r->trk && (size_t)(rel_ms / (SAMPLE_S * 1000)) < r->n_trk) {
+        struct truepos *tp = &r->trk[rel_ms / (SAMPLE_S * 1000)];
+        tp->lat[u->role] = s.true_lat_deg;
+        tp->lon[u->role] = s.true_lon_deg;
+        tp->flags[u->role] =
+            (uint8_t)((net ? TP_NET : 0) | (s.fix.quality != VG_FIX_NONE ? TP_GNSS : 0) |
+                      (s.powered ? TP_POWERED : 0) |
+                      (s.net_fix.quality == VG_FIX_NETWORK ? TP_NETFIX : 0));
+    }
     struct vg_engine_input in;
     /* the battery: 1 %/h of its own, plus what the scenario drains */
     if (!u->dead) {
@@ -566,6 +601,92 @@ static bool explained(const struct pair_run *r, const struct vg_sim_truth *truth
     return false;
 }
 
+/* His true margin to the nearest alert ring (negative: inside R) at one
+ * sample, over the mobile zone and every fixed zone. */
+static double true_margin(const struct pair_run *r, const struct truepos *tp, double *to_her)
+{
+    struct vg_geo_prepared a, b;
+    vg_geo_prepare(&a, (struct vg_geo_point){tp->lat[0], tp->lon[0]});
+    vg_geo_prepare(&b, (struct vg_geo_point){tp->lat[1], tp->lon[1]});
+    double d = vg_geo_fast_distance(&a, &b);
+    *to_her = d;
+    double m = d - r->cfg->alert_radius_m;
+    for (size_t i = 0; i < r->cfg->n_zones; i++) {
+        double z =
+            vg_zone_distance(&r->cfg->zones[i], &a, HUGE_VAL) - r->cfg->zones[i].alert_radius_m;
+        if (z < m)
+            m = z;
+    }
+    return m;
+}
+
+static bool ends_loss(const struct ealarm *a, const struct ealarm *loss)
+{
+    if (a->unit != loss->unit)
+        return false;
+    if (loss->kind == VG_ALARM_GNSS_LOST)
+        return a->kind == VG_ALARM_GNSS_RESTORED || a->kind == VG_ALARM_COMM_LOST ||
+               a->kind == VG_ALARM_UNIT_SWITCHED_OFF;
+    if (loss->kind == VG_ALARM_COMM_LOST)
+        return a->kind == VG_ALARM_COMM_RESTORED || a->kind == VG_ALARM_UNIT_SWITCHED_OFF;
+    return a->kind == VG_ALARM_UNIT_SWITCHED_ON;
+}
+
+static void dump_pair_pages(const struct pair_run *r, const struct vg_sim_truth *truth, int seed,
+                            size_t pair)
+{
+    int64_t prev_page = -1, prev_op = -1;
+    for (size_t k = 0; k < r->n_alarms; k++) {
+        const struct ealarm *a = &r->alarms[k];
+        if (a->priority > VG_PRIORITY_PREALERT)
+            continue;
+        int64_t rel = (a->raised_ms - r->start_ms) / 1000;
+        if (!a->paged) {
+            prev_op = rel;
+            continue;
+        }
+        size_t i0 = (size_t)(rel / SAMPLE_S);
+        if (i0 >= r->n_trk)
+            i0 = r->n_trk - 1;
+        double her = 0.0;
+        double m0 = true_margin(r, &r->trk[i0], &her);
+        fprintf(stderr,
+                "PAGE seed=%d pair=%zu t=%lld kind=%s unit=%u prio=%u flags=%u zone=%d "
+                "reach=%.0f dist=%.0f since_fix=%.0f true_margin=%.0f true_her=%.0f "
+                "his=%u her=%u gap_page=%lld gap_op=%lld",
+                seed, pair, (long long)rel, vg_alarm_kind_name(a->kind), a->unit, a->priority,
+                a->flags, a->zone, (double)a->reach_m, (double)a->distance_m,
+                a->his_fix_ms ? (double)(a->raised_ms - a->his_fix_ms) / 1000.0 : -1.0, m0, her,
+                r->trk[i0].flags[0], r->trk[i0].flags[1],
+                prev_page < 0 ? -1LL : (long long)(rel - prev_page),
+                prev_op < 0 ? -1LL : (long long)(rel - prev_op));
+        if (a->kind == VG_ALARM_GNSS_LOST || a->kind == VG_ALARM_COMM_LOST ||
+            a->kind == VG_ALARM_UNIT_SWITCHED_OFF) {
+            int64_t end = (int64_t)r->n_trk * SAMPLE_S;
+            for (size_t j = k + 1; j < r->n_alarms; j++)
+                if (ends_loss(&r->alarms[j], a)) {
+                    end = (r->alarms[j].raised_ms - r->start_ms) / 1000;
+                    break;
+                }
+            double minm = HUGE_VAL;
+            for (size_t i = i0; i < r->n_trk && (int64_t)i * SAMPLE_S <= end; i++) {
+                double h;
+                double m = true_margin(r, &r->trk[i], &h);
+                if (m < minm)
+                    minm = m;
+            }
+            fprintf(stderr, " loss_len=%lld loss_min_margin=%.0f", (long long)(end - rel), minm);
+        }
+        if (a->kind == VG_ALARM_PREALERT_ENTERED || a->kind == VG_ALARM_ALERT_ENTERED)
+            fprintf(stderr, " explained=%d",
+                    explained(r, truth, a,
+                              a->kind == VG_ALARM_ALERT_ENTERED ? VG_SIM_TRUTH_ALERT
+                                                                : VG_SIM_TRUTH_PREALERT));
+        fputc('\n', stderr);
+        prev_page = prev_op = rel;
+    }
+}
+
 static void score(struct pair_run *r, const struct vg_sim_truth *truth)
 {
     struct tally *t = r->t;
@@ -632,6 +753,10 @@ static void score(struct pair_run *r, const struct vg_sim_truth *truth)
         }
         if (level == 2 || loss_standing)
             delay = 0.0;
+        if (dump_pages)
+            fprintf(stderr, "INTR pair=%zu zone=%d from=%lld to=%lld delay=%.1f\n",
+                    r->u[0].unit / 2, iv->zone_index, (long long)iv->from_s, (long long)iv->to_s,
+                    delay);
         if ((delay < 0.0 || delay > 30.0) && getenv("BENCH_ALERTS_TRACE"))
             fprintf(stderr,
                     "%s pair %zu zone %d [%lld, %lld) s, %lld s long, min %.0f m, delay %.1f\n",
@@ -727,6 +852,9 @@ static void apply_params(struct vg_engine_params *p)
             P(fast_margin_m, 'd'),
             P(fast_interval_ms, 'i'),
             P(drift_mps, 'd'),
+            P(fuse_past_fix, 'i'),
+            P(jump_accel_mps2, 'd'),
+            P(jump_hold_ms, 'l'),
             P(settled_start_ms, 'l'),
             P(settled_walk_mps, 'd'),
             P(settled_min_ms, 'l'),
@@ -833,9 +961,16 @@ static void run_seed(const char *path, const char *geo, int seed, bool quick, st
                                        .ring = &def.ring};
         struct ealarm *keep = r->alarms;
         size_t keep_cap = r->cap_alarms;
+        struct truepos *keep_trk = r->trk;
         memset(r, 0, sizeof *r);
         r->alarms = keep;
         r->cap_alarms = keep_cap;
+        if (dump_pages) {
+            r->n_trk = (size_t)(dur_ms / (SAMPLE_S * 1000)) + 1;
+            r->trk = keep_trk ? keep_trk : calloc(r->n_trk, sizeof *r->trk);
+            if (!r->trk)
+                abort();
+        }
         r->cfg = &cfg;
         r->t = t;
         r->tz = &tz;
@@ -877,6 +1012,8 @@ static void run_seed(const char *path, const char *geo, int seed, bool quick, st
             exit(1);
         }
         score(r, &truth);
+        if (dump_pages)
+            dump_pair_pages(r, &truth, seed, p);
         if (getenv("BENCH_ALERTS_TRACE") && atoi(getenv("BENCH_ALERTS_TRACE")) == (int)p + 1) {
             for (size_t i = 0; i < truth.n; i++)
                 if (truth.intervals[i].kind == VG_SIM_TRUTH_ALERT)
@@ -916,6 +1053,7 @@ static void run_seed(const char *path, const char *geo, int seed, bool quick, st
         vg_measure_def_cleanup(&def);
     }
     free(r->alarms);
+    free(r->trk);
     free(r);
     free(queues);
     vg_sim_world_free(w);
@@ -1157,6 +1295,7 @@ int main(void)
     bool quick = bench_quick();
     const char *net = getenv("BENCH_ALERTS_NETWORK");
     network_positions = !net || strcmp(net, "0") != 0;
+    dump_pages = getenv("BENCH_ALERTS_PAGES") != NULL;
     /* two corpora (docs/ALERT-QUALITY.md): the detection corpus, with ten
      * times the field rate of true approaches, for the misses and the
      * delays; the field corpus, at the rates the services report, for the
