@@ -270,6 +270,13 @@ static void do_metrics(struct daemon *d, void *arg)
     if (d->center && d->gateway)
         vg_metrics_render(out, vg_center_metrics(d->center), vg_gateway_stats(d->gateway),
                           vg_store_pending(d->store));
+    if (d->store)
+        evbuffer_add_printf(out,
+                            "# HELP vigie_store_upkeep_failures_total Failed steps of the store's "
+                            "upkeep (SQLite: moving the latest fixes into their keyed table).\n"
+                            "# TYPE vigie_store_upkeep_failures_total counter\n"
+                            "vigie_store_upkeep_failures_total %llu\n",
+                            (unsigned long long)vg_store_upkeep_failures(d->store, NULL, 0));
     if (d->lease) {
         struct vg_site_lease_status st;
         vg__site_lease_status(d->lease, &st);

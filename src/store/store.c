@@ -59,6 +59,14 @@ struct vg_store {
     pthread_t writer;
     struct group_result *results; /* GROUP_MAX, the writer's alone */
 
+    /* The backend's upkeep (store_backend.h, tidy), the writer's alone:
+     * whether to ask again before the next group, not before when after a
+     * failure, and the failures (under `lock`, for vg_store_upkeep). */
+    bool tidy_more;
+    int64_t tidy_after_ns;
+    uint64_t tidy_failures;
+    char tidy_err[VG__STORE_ERR_LEN];
+
     /* The read connection is one per store: reads take turns, a whole
      * iteration (callbacks included) at a time. Recursive: a callback may
      * read in turn, on the same thread. */
@@ -400,19 +408,50 @@ static const char MIGRATION_12[] = "CREATE TABLE sessions ("
                                    ")@NOROWID@;"
                                    "CREATE INDEX sessions_by_user ON sessions (user_name);";
 
+/* SQLite's fixes in two tables (store_sqlite.c, "Fixes, staged" says why):
+ * fixes_sorted, the keyed table the fixes were in, and fixes_recent, the
+ * latest in the order they arrived, moved into fixes_sorted in bulk; a row
+ * may be in both for a while (moved, not yet deleted), fixes_sorted's
+ * copy counting. The view fixes is the two as one table, for whoever reads
+ * the file (the store's own reads name the tables). PostgreSQL writes rows,
+ * not pages, to its WAL: it keeps its single table. */
+static const char MIGRATION_13_SQLITE[] =
+    "ALTER TABLE fixes RENAME TO fixes_sorted;"
+    "CREATE TABLE fixes_recent ("
+    "  id INTEGER PRIMARY KEY,"
+    "  unit_id BIGINT NOT NULL REFERENCES units (id),"
+    "  seq BIGINT NOT NULL,"
+    "  t_ms BIGINT NOT NULL,"
+    "  quality SMALLINT NOT NULL,"
+    "  lat_e7 INTEGER,"
+    "  lon_e7 INTEGER,"
+    "  accuracy_cm BIGINT,"
+    "  speed_cms INTEGER,"
+    "  heading_cdeg INTEGER,"
+    "  received_ms BIGINT NOT NULL"
+    ");"
+    "CREATE VIEW fixes AS "
+    "SELECT unit_id, seq, t_ms, quality, lat_e7, lon_e7, accuracy_cm, speed_cms, heading_cdeg, "
+    "received_ms FROM fixes_sorted UNION ALL "
+    "SELECT r.unit_id, r.seq, r.t_ms, r.quality, r.lat_e7, r.lon_e7, r.accuracy_cm, r.speed_cms, "
+    "r.heading_cdeg, r.received_ms FROM fixes_recent r WHERE NOT EXISTS "
+    "(SELECT 1 FROM fixes_sorted s WHERE s.unit_id = r.unit_id AND s.seq = r.seq);";
+
 const struct vg__store_migration vg__store_migrations[] = {
-    {1, "measures, units, records, alarms, engine states", MIGRATION_1, MIGRATION_1_PG},
-    {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2, NULL},
-    {3, "the hash-chained journal", MIGRATION_3, NULL},
-    {4, "users' accounts", MIGRATION_4, NULL},
-    {5, "persons and their versions", MIGRATION_5, NULL},
-    {6, "measures' versions, status and installation", MIGRATION_6, NULL},
-    {7, "measures' end and archive (retention)", MIGRATION_7, NULL},
-    {8, "journal entries of imported measures", MIGRATION_8, NULL},
-    {9, "the operators' incidents", MIGRATION_9, NULL},
-    {10, "the incidents' steps and reports", MIGRATION_10, NULL},
-    {11, "the two sites' lease", "", MIGRATION_11_PG},
-    {12, "the consoles' sessions", MIGRATION_12, NULL},
+    {1, "measures, units, records, alarms, engine states", MIGRATION_1, MIGRATION_1_PG, NULL},
+    {2, "statuses: the bracelet's beacon heard by the protected person's unit", MIGRATION_2, NULL,
+     NULL},
+    {3, "the hash-chained journal", MIGRATION_3, NULL, NULL},
+    {4, "users' accounts", MIGRATION_4, NULL, NULL},
+    {5, "persons and their versions", MIGRATION_5, NULL, NULL},
+    {6, "measures' versions, status and installation", MIGRATION_6, NULL, NULL},
+    {7, "measures' end and archive (retention)", MIGRATION_7, NULL, NULL},
+    {8, "journal entries of imported measures", MIGRATION_8, NULL, NULL},
+    {9, "the operators' incidents", MIGRATION_9, NULL, NULL},
+    {10, "the incidents' steps and reports", MIGRATION_10, NULL, NULL},
+    {11, "the two sites' lease", "", MIGRATION_11_PG, NULL},
+    {12, "the consoles' sessions", MIGRATION_12, NULL, NULL},
+    {13, "SQLite's fixes staged in arrival order", "", NULL, MIGRATION_13_SQLITE},
 };
 const size_t vg__store_n_migrations = sizeof vg__store_migrations / sizeof vg__store_migrations[0];
 
@@ -459,8 +498,10 @@ static size_t expand_tokens(const char *src, enum vg__store_dialect d, char *out
 
 char *vg__store_migration_sql(const struct vg__store_migration *m, enum vg__store_dialect d)
 {
-    /* The PostgreSQL part after the rest; measured, then written. */
-    const char *own = d == VG__STORE_POSTGRESQL && m->postgresql_only ? m->postgresql_only : "";
+    /* The backend's own part after the rest; measured, then written. */
+    const char *own = d == VG__STORE_POSTGRESQL && m->postgresql_only ? m->postgresql_only
+                      : d == VG__STORE_SQLITE && m->sqlite_only   ? m->sqlite_only
+                                                                  : "";
     size_t len = expand_tokens(own, d, NULL, expand_tokens(m->sql, d, NULL, 0));
     char *out = malloc(len + 1);
     if (!out)
@@ -727,6 +768,16 @@ size_t vg_store_pending(struct vg_store *s)
         return 0;
     pthread_mutex_lock(&s->lock);
     size_t n = s->pending;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+uint64_t vg_store_upkeep_failures(struct vg_store *s, char *err, size_t err_len)
+{
+    pthread_mutex_lock(&s->lock);
+    uint64_t n = s->tidy_failures;
+    if (err && err_len)
+        snprintf(err, err_len, "%s", s->tidy_err);
     pthread_mutex_unlock(&s->lock);
     return n;
 }
@@ -1138,13 +1189,65 @@ static size_t take_urgent(struct vg_store *s, struct vg_store_batch **first)
     return n;
 }
 
+/* ---- the backend's upkeep ------------------------------------------------- */
+
+/* How long the writer, idle, waits before asking the backend again whether
+ * it has upkeep to do, and how long after a failed upkeep. */
+#define TIDY_PERIOD_MS  500
+#define TIDY_BACKOFF_MS 1000
+
+/* Called with s->lock held, released meanwhile: one step of the backend's
+ * upkeep, if it has any and is not backing off. */
+static void tidy_step(struct vg_store *s, bool idle)
+{
+    if (monotonic_ns() < s->tidy_after_ns)
+        return;
+    pthread_mutex_unlock(&s->lock);
+    char err[VG__STORE_ERR_LEN] = "";
+    int rc = s->ops->tidy(s->be, idle, err, sizeof err);
+    pthread_mutex_lock(&s->lock);
+    s->tidy_more = rc > 0;
+    if (rc < 0) {
+        s->tidy_failures++;
+        snprintf(s->tidy_err, sizeof s->tidy_err, "%s", err);
+        s->tidy_after_ns = monotonic_ns() + (int64_t)TIDY_BACKOFF_MS * 1000000;
+    }
+}
+
+/* Under s->lock: wait for work; meanwhile, the backend's upkeep, a step at
+ * a time, each followed by a look at the queue (an alarm arriving waits
+ * for one step at most). */
+static void wait_for_work(struct vg_store *s)
+{
+    while (!s->head && !s->closing) {
+        if (!s->ops->tidy) {
+            pthread_cond_wait(&s->wake, &s->lock);
+            continue;
+        }
+        if (s->tidy_more && monotonic_ns() >= s->tidy_after_ns) {
+            tidy_step(s, true);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += TIDY_PERIOD_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&s->wake, &s->lock, &until) != 0)
+            s->tidy_more = true; /* a while idle: is anything due now? */
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct vg_store *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->head && !s->closing)
-            pthread_cond_wait(&s->wake, &s->lock);
+        if (s->ops->tidy) /* after each group: what cannot wait, or what is due if idle */
+            tidy_step(s, !s->head);
+        wait_for_work(s);
         if (!s->head)
             break; /* closing, and nothing left */
         struct vg_store_batch *urgent;

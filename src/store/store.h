@@ -326,6 +326,13 @@ size_t vg_store_pending(struct vg_store *s);
  * block). */
 void vg_store_drain(struct vg_store *s);
 
+/* The backend's upkeep off the commit path (SQLite: its latest fixes moved
+ * in bulk into their keyed table): how many of its steps failed since open,
+ * and the last failure's reason in err (empty if none). A failed step loses
+ * nothing and is tried again a second later; while it keeps failing the
+ * fixes wait in arrival order, where reads of them are slower. */
+uint64_t vg_store_upkeep_failures(struct vg_store *s, char *err, size_t err_len);
+
 /* ---- the two sites' lease (PostgreSQL; core/lease.h) -------------------- */
 
 /* Whether the backend keeps a lease (PostgreSQL); SQLite serves one site. */

@@ -76,6 +76,15 @@ struct vg_store_ops {
      * check (store.h, vg_store_fence; > 0), or 0 for none. NULL: the
      * backend has no lease. */
     void (*fence)(struct vg_store_backend *be, int64_t epoch);
+    /* The writer thread, between groups: upkeep the backend keeps off the
+     * commit path, a short transaction of its own per call (SQLite moves
+     * its fixes from the arrival-ordered table to the keyed one). idle:
+     * nothing is queued; when something is, a backend does only what
+     * cannot wait. > 0: it did some and has more; 0: nothing to do now
+     * (store.c asks again at the next group, or after TIDY_PERIOD_MS
+     * idle); < 0: it failed (rolled back, nothing lost), err says why, and
+     * store.c waits a while before asking again. NULL: no upkeep. */
+    int (*tidy)(struct vg_store_backend *be, bool idle, char *err, size_t err_len);
 
     /* ---- the lease (store.h), from one thread, on a connection of its own;
      * NULL for a backend without one ---- */
@@ -148,8 +157,9 @@ extern const struct vg_store_ops vg__store_pg_ops;
  *                                      | PARTITION BY RANGE (received_ms)
  *
  * A step may also hold statements for PostgreSQL alone (functions, the
- * tables its partitioning needs); on SQLite it is then recorded, and
- * nothing else done. */
+ * tables its partitioning needs) or for SQLite alone (its fixes' staging,
+ * store_sqlite.c); on the other backend it is then recorded, and nothing
+ * else done. */
 enum vg__store_dialect {
     VG__STORE_SQLITE,
     VG__STORE_POSTGRESQL,
@@ -160,6 +170,7 @@ struct vg__store_migration {
     const char *name;
     const char *sql; /* one or more statements, with the tokens above */
     const char *postgresql_only; /* run after sql on PostgreSQL; NULL: none */
+    const char *sqlite_only;     /* run after sql on SQLite; NULL: none */
 };
 
 extern const struct vg__store_migration vg__store_migrations[];

@@ -1059,7 +1059,7 @@ static int migrate(struct vg_store_backend *be, char *err, size_t err_len)
         }
         char what[160];
         snprintf(what, sizeof what, "migration %d (%s)", m->version, m->name);
-        rc = exec_simple(c, sql, err, err_len, what);
+        rc = *sql ? exec_simple(c, sql, err, err_len, what) : VG_OK; /* another backend's step */
         free(sql);
         if (rc < 0) {
             rc = VG__STORE_EDB;

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/sqlite_fixes.h"
 #include "store/store_backend.h"
 
 #define BUSY_TIMEOUT_MS  5000
@@ -63,7 +64,6 @@ enum {
     W_SAVEPOINT,
     W_RELEASE,
     W_ROLLBACK_TO,
-    W_FIX,
     W_STATUS,
     W_EVENT,
     W_ALARM,
@@ -91,6 +91,7 @@ enum {
     W_IMPORT_JOURNAL,
     W_MEASURE_ENDED,
     W_PURGE_FIXES,
+    W_PURGE_FIXES_RECENT,
     W_PURGE_STATUSES,
     W_PURGE_EVENTS,
     W_DELETE_PERSON_VERSIONS,
@@ -154,9 +155,6 @@ static const char *const write_sql[W__COUNT] = {
     [W_SAVEPOINT] = "SAVEPOINT vg_batch",
     [W_RELEASE] = "RELEASE vg_batch",
     [W_ROLLBACK_TO] = "ROLLBACK TO vg_batch",
-    [W_FIX] = "INSERT INTO fixes (unit_id, seq, t_ms, quality, lat_e7, lon_e7, accuracy_cm, "
-              "speed_cms, heading_cdeg, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-              "?9, ?10) ON CONFLICT DO NOTHING",
     [W_STATUS] = "INSERT INTO statuses (unit_id, seq, t_ms, subject, battery, charging, "
                  "strap_closed, skin_contact, bracelet_link, received_ms, beacon_heard, "
                  "beacon_range_m) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
@@ -235,7 +233,8 @@ static const char *const write_sql[W__COUNT] = {
                          "action, subject, detail, prev_hash, hash) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [W_MEASURE_ENDED] = "SELECT 1 FROM measures WHERE id = ?1 AND status = 'ended'",
-    [W_PURGE_FIXES] = PURGE("fixes"),
+    [W_PURGE_FIXES] = PURGE("fixes_sorted"),
+    [W_PURGE_FIXES_RECENT] = PURGE("fixes_recent"),
     [W_PURGE_STATUSES] = PURGE("statuses"),
     [W_PURGE_EVENTS] = PURGE("events"),
     /* the persons this measure named, that no other measure names */
@@ -288,11 +287,15 @@ enum {
 #define RECORDS_ONE(table, type, values, where)                                                    \
     "SELECT x.received_ms AS received_ms, x.unit_id AS unit_id, x.seq AS seq, " type " AS type, "  \
     "x.t_ms AS t_ms, " values " FROM " table " x JOIN units u ON u.id = x.unit_id WHERE " where
+#define FIX_VALUES                                                                                 \
+    "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, x.speed_cms, x.heading_cdeg, NULL, NULL"
+/* A fixes_recent row that fixes_sorted holds too is moved: that copy counts
+ * (sqlite_fixes.h). */
+#define NOT_MOVED                                                                                  \
+    "NOT EXISTS (SELECT 1 FROM fixes_sorted s WHERE s.unit_id = x.unit_id AND s.seq = x.seq)"
 #define RECORDS_ALL(where)                                                                         \
-    RECORDS_ONE("fixes", "1",                                                                      \
-                "x.quality, x.lat_e7, x.lon_e7, x.accuracy_cm, x.speed_cms, "                      \
-                "x.heading_cdeg, NULL, NULL",                                                      \
-                where)                                                                             \
+    RECORDS_ONE("fixes_sorted", "1", FIX_VALUES, where)                                            \
+    " UNION ALL " RECORDS_ONE("fixes_recent", "1", FIX_VALUES, where " AND " NOT_MOVED)           \
     " UNION ALL " RECORDS_ONE(                                                                     \
         "statuses", "2",                                                                           \
         "x.subject, x.battery, x.charging, "                                                       \
@@ -322,7 +325,8 @@ static const char *const read_sql[R__COUNT] = {
     [R_REPORT] = "SELECT incident_id, measure_id, created_ms, recipients, content FROM reports "
                  "WHERE incident_id = ?1",
     [R_UNIT_RECORDS] = RECORDS_ALL("x.unit_id = ?1 AND x.received_ms >= ?2 AND x.received_ms < ?3"),
-    [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes WHERE unit_id = ?1) + "
+    [R_COUNT_RECORDS] = "SELECT (SELECT count(*) FROM fixes_sorted WHERE unit_id = ?1) + "
+                        "(SELECT count(*) FROM fixes_recent x WHERE unit_id = ?1 AND " NOT_MOVED ") + "
                         "(SELECT count(*) FROM statuses WHERE unit_id = ?1) + "
                         "(SELECT count(*) FROM events WHERE unit_id = ?1)",
     [R_COUNT_ALARMS] = "SELECT count(*) FROM alarms WHERE measure_id = ?1",
@@ -364,6 +368,7 @@ struct vg_store_backend {
     sqlite3 *r; /* the readers', under store.c's read lock */
     sqlite3_stmt *ws[W__COUNT];
     sqlite3_stmt *rs[R__COUNT];
+    struct vg__sq_fixes fixes; /* the writer's: where its fixes go (sqlite_fixes.h) */
     /* the checkpointer: its own connection and thread (see checkpointer()) */
     sqlite3 *ck;
     pthread_t ck_thread;
@@ -718,6 +723,7 @@ static void sq_close(struct vg_store_backend *be)
     pthread_cond_destroy(&be->ck_cond);
     for (int i = 0; i < W__COUNT; i++)
         sqlite3_finalize(be->ws[i]);
+    vg__sq_fixes_close(&be->fixes);
     for (int i = 0; i < R__COUNT; i++)
         sqlite3_finalize(be->rs[i]);
     sqlite3_close(be->r);
@@ -783,7 +789,8 @@ static int sq_open(const char *target, struct vg_store_backend **out, char *err,
         goto fail;
     }
     if ((rc = migrate(be, err, err_len)) < 0 ||
-        (rc = prepare_all(be->w, write_sql, be->ws, W__COUNT, be->path, err, err_len)) < 0)
+        (rc = prepare_all(be->w, write_sql, be->ws, W__COUNT, be->path, err, err_len)) < 0 ||
+        (rc = vg__sq_fixes_open(&be->fixes, be->w, err, err_len)) < 0)
         goto fail;
 
     /* The readers' connection: WAL gives each read a snapshot of the last
@@ -817,6 +824,7 @@ static int sq_begin(struct vg_store_backend *be, char *err, size_t err_len)
         vg__store_err(err, err_len, "cannot begin a transaction: %s", sqlite3_errmsg(be->w));
         return VG__STORE_EDB;
     }
+    vg__sq_fixes_begin(&be->fixes);
     return VG_OK;
 }
 
@@ -834,6 +842,11 @@ static void sq_rollback(struct vg_store_backend *be)
 {
     if (!sqlite3_get_autocommit(be->w))
         run(be->ws[W_ROLLBACK]);
+}
+
+static int sq_tidy(struct vg_store_backend *be, bool idle, char *err, size_t err_len)
+{
+    return vg__sq_fixes_tidy(&be->fixes, idle, err, err_len);
 }
 
 /* Step an insert/update; on failure the error as a vg_err with the
@@ -1039,6 +1052,7 @@ static int put_records(struct vg_store_backend *be, struct vg_store_batch *b, ch
     for (size_t i = 0; i < b->n_records; i++) {
         const struct vg_store_record *r = &b->records[i];
         const struct vg_proto_record *p = &r->rec;
+        bool staged = false;
         if (p->seq > VG__STORE_MAX_SEQ) {
             vg__store_err(err, err_len, "record %zu: sequence number %llu beyond 2^63", i,
                           (unsigned long long)p->seq);
@@ -1055,7 +1069,13 @@ static int put_records(struct vg_store_backend *be, struct vg_store_batch *b, ch
                               i);
                 return VG_ERANGE;
             }
-            st = be->ws[W_FIX];
+            int seen = vg__sq_fixes_seen(&be->fixes, r->unit_id, (int64_t)p->seq, &staged, err,
+                                         err_len);
+            if (seen < 0)
+                return seen;
+            if (seen)
+                continue; /* stored already: the first stored wins */
+            st = vg__sq_fixes_insert(&be->fixes, staged);
             sqlite3_bind_int64(st, 3, row.t_ms);
             sqlite3_bind_int(st, 4, row.quality);
             bind_opt(st, 5, row.has_position, row.lat_e7);
@@ -1099,7 +1119,11 @@ static int put_records(struct vg_store_backend *be, struct vg_store_batch *b, ch
                           (long long)r->unit_id);
         if (rc < 0)
             return rc;
-        b->n_inserted += (size_t)sqlite3_changes(be->w); /* 0 if it was there already */
+        int added = sqlite3_changes(be->w); /* 0 if it was there already */
+        if (added && p->type == VG_REC_FIX && staged &&
+            (rc = vg__sq_fixes_added(&be->fixes, r->unit_id, (int64_t)p->seq, err, err_len)) < 0)
+            return rc;
+        b->n_inserted += (size_t)added;
     }
     return VG_OK;
 }
@@ -1560,7 +1584,8 @@ static int run_on_measure(struct vg_store_backend *be, int which, int64_t id, in
 static int put_retention(struct vg_store_backend *be, struct vg_store_batch *b, char *err,
                          size_t err_len)
 {
-    static const int purge[] = {W_PURGE_FIXES, W_PURGE_STATUSES, W_PURGE_EVENTS};
+    static const int purge[] = {W_PURGE_FIXES, W_PURGE_FIXES_RECENT, W_PURGE_STATUSES,
+                                W_PURGE_EVENTS};
     static const int erase[] = {W_DELETE_PERSON_VERSIONS, W_DELETE_PERSONS, W_DELETE_ALARMS,
                                 W_DELETE_STEPS,           W_DELETE_REPORTS, W_DELETE_INCIDENTS,
                                 W_DELETE_STATE,           W_DELETE_VERSIONS, W_UNASSIGN_UNITS};
@@ -1584,9 +1609,11 @@ static int put_retention(struct vg_store_backend *be, struct vg_store_batch *b, 
             rc = run_on_measure(be, W_ARCHIVE, r->measure_id, 0, &r->done, err, err_len, i);
             break;
         case VG_STORE_PURGE_RECORDS:
-            for (size_t k = 0; k < 3 && rc == VG_OK; k++)
+            for (size_t k = 0; k < sizeof purge / sizeof purge[0] && rc == VG_OK; k++)
                 rc = run_on_measure(be, purge[k], r->measure_id, r->limit > 0 ? r->limit : 1,
                                     &r->done, err, err_len, i);
+            if (rc == VG_OK)
+                rc = vg__sq_fixes_forget_deleted(&be->fixes, err, err_len);
             break;
         case VG_STORE_DELETE_MEASURE:
             for (size_t k = 0; k < sizeof erase / sizeof erase[0] && rc == VG_OK; k++)
@@ -2237,6 +2264,7 @@ const struct vg_store_ops vg__store_sqlite_ops = {
     .apply = sq_apply,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .tidy = sq_tidy,
     .units = sq_units,
     .measures = sq_measures,
     .replay = sq_replay,

@@ -66,6 +66,7 @@ class HappyPath(DaemonTest):
         self.assertEqual(m['vigie_alarms_total{kind="sos"}'], 1)
         self.assertEqual(m['vigie_records_total{type="fix"}'], 6)
         self.assertGreaterEqual(m["vigie_commit_latency_ms_count"], 1)
+        self.assertEqual(m["vigie_store_upkeep_failures_total"], 0)
 
     def test_approach_raises_alert_rings_and_reports_fast(self):
         self.provision()

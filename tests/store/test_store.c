@@ -3123,6 +3123,127 @@ static int64_t pg_count(const struct fx *fx, const char *sql)
     return n;
 }
 
+/* ---- SQLite: the latest fixes in arrival order, moved in bulk ---------------------------- */
+
+static int64_t sqlite_count(const struct fx *fx, const char *sql)
+{
+    int64_t n = -1;
+    assert_int_equal(sqlite_query_int(fx->loc, sql, &n), SQLITE_OK);
+    return n;
+}
+
+/* Each unit's fixes, read through the store: seq 1..per_unit, once each,
+ * in order, with the values sent. */
+static void assert_tracks_whole(struct vg_store *s, const int64_t *u, size_t n_units,
+                                uint64_t per_unit)
+{
+    for (size_t k = 0; k < n_units; k++) {
+        struct rec_list l = {0};
+        assert_int_equal(vg_store_unit_records(s, u[k], 0, INT64_MAX, collect_record, &l), 0);
+        assert_int_equal(l.n, per_unit);
+        for (size_t i = 0; i < l.n; i++) {
+            assert_int_equal(l.v[i].rec.seq, i + 1);
+            assert_int_equal(l.v[i].received_ms, T0 + (int64_t)i);
+        }
+        free(l.v);
+        assert_int_equal(count_records(s, u[k]), per_unit);
+    }
+}
+
+/* SQLite appends new fixes to fixes_recent and moves them into the keyed
+ * fixes_sorted when idle (sqlite_fixes.h): every fix is read once whatever
+ * table it is in, moving or moved; one sent again is refused wherever the
+ * first is; a failed batch takes its fixes' keys back with it; at open,
+ * whatever waits is moved. */
+static void test_sqlite_fixes_move_keeps_each_once(void **state)
+{
+    struct fx *fx = *state;
+    if (!backend->is_file)
+        skip();
+    struct vg_store *s = open_store(fx);
+    enum { UNITS = 40, ROUNDS = 250 }; /* 10,000 fixes: over the idle writer's threshold */
+    int64_t u[UNITS];
+    provision(s, "M", UNITS, u);
+
+    /* time-major, a round per batch, as the centre receives them */
+    struct vg_store_record recs[UNITS];
+    for (uint64_t r = 0; r < ROUNDS; r++) {
+        for (size_t k = 0; k < UNITS; k++)
+            recs[k] = simple_fix(u[k], r + 1, T0 + (int64_t)r);
+        struct vg_store_batch b = {.records = recs, .n_records = UNITS};
+        assert_int_equal(run_batch(s, &b), 0);
+        assert_int_equal(b.n_inserted, UNITS);
+    }
+    /* while the writer moves them: each read once, in either table */
+    int64_t sorted = 0;
+    for (int i = 0; i < 1000 && sqlite_count(fx, "SELECT count(*) FROM fixes_recent") > 0; i++) {
+        assert_int_equal(sqlite_count(fx, "SELECT count(*) FROM fixes"), UNITS * ROUNDS);
+        assert_int_equal(count_records(s, u[i % UNITS]), ROUNDS);
+        usleep(20000);
+    }
+    sorted = sqlite_count(fx, "SELECT count(*) FROM fixes_sorted");
+    print_message("  fixes moved to the keyed table when idle: %lld of %d\n", (long long)sorted,
+                  UNITS * ROUNDS);
+    assert_int_equal(sqlite_count(fx, "SELECT count(*) FROM fixes_recent"), 0);
+    assert_int_equal(sorted, UNITS * ROUNDS);
+    assert_tracks_whole(s, u, UNITS, ROUNDS);
+
+    /* sent again, moved: refused; new ones beside them: taken */
+    struct vg_store_record again[3] = {simple_fix(u[0], 1, T0), simple_fix(u[1], ROUNDS, T0),
+                                       simple_fix(u[2], ROUNDS + 1, T0 + ROUNDS)};
+    struct vg_store_batch b2 = {.records = again, .n_records = 3};
+    assert_int_equal(run_batch(s, &b2), 0);
+    assert_int_equal(b2.n_inserted, 1);
+    assert_int_equal(run_batch(s, &b2), 0); /* the new one, waiting in arrival order */
+    assert_int_equal(b2.n_inserted, 0);
+
+    /* a batch that fails takes its fixes with it: sent again, they are new */
+    struct vg_store_record bad[2] = {simple_fix(u[3], ROUNDS + 1, T0 + ROUNDS),
+                                     simple_fix(999999, 1, T0)};
+    struct vg_store_batch b3 = {.records = bad, .n_records = 2};
+    assert_int_not_equal(run_batch(s, &b3), 0);
+    struct vg_store_batch b4 = {.records = bad, .n_records = 1};
+    assert_int_equal(run_batch(s, &b4), 0);
+    assert_int_equal(b4.n_inserted, 1);
+
+    /* closed with fixes waiting: moved at open, still refused when sent again */
+    assert_true(sqlite_count(fx, "SELECT count(*) FROM fixes_recent") >= 2);
+    reopen(fx);
+    s = fx->s;
+    assert_int_equal(sqlite_count(fx, "SELECT count(*) FROM fixes_recent"), 0);
+    assert_int_equal(sqlite_count(fx, "SELECT count(*) FROM fixes_sorted"), UNITS * ROUNDS + 2);
+    assert_int_equal(run_batch(s, &b2), 0);
+    assert_int_equal(b2.n_inserted, 0);
+    assert_int_equal(run_batch(s, &b4), 0);
+    assert_int_equal(b4.n_inserted, 0);
+    assert_int_equal(count_records(s, u[2]), ROUNDS + 1);
+    assert_int_equal(count_records(s, u[3]), ROUNDS + 1);
+    assert_tracks_whole(s, u + 4, UNITS - 4, ROUNDS);
+
+    /* a transaction past its first 1,024 fixes writes the rest straight
+     * into the keyed table: all stored once, and refused when sent again */
+    enum { BIG = 50 };
+    struct vg_store_record *big = calloc(UNITS * BIG, sizeof *big);
+    assert_non_null(big);
+    for (uint64_t r = 0; r < BIG; r++)
+        for (size_t k = 4; k < UNITS; k++)
+            big[r * (UNITS - 4) + (k - 4)] =
+                simple_fix(u[k], ROUNDS + r + 1, T0 + ROUNDS + (int64_t)r);
+    struct vg_store_batch b5 = {.records = big, .n_records = (UNITS - 4) * BIG};
+    int64_t sorted_before = sqlite_count(fx, "SELECT count(*) FROM fixes_sorted");
+    assert_int_equal(run_batch(s, &b5), 0);
+    assert_int_equal(b5.n_inserted, (UNITS - 4) * BIG);
+    assert_int_equal(sqlite_count(fx, "SELECT count(*) FROM fixes_sorted") - sorted_before,
+                     (UNITS - 4) * BIG - 1024);
+    assert_int_equal(run_batch(s, &b5), 0);
+    assert_int_equal(b5.n_inserted, 0);
+    free(big);
+    assert_tracks_whole(s, u + 4, UNITS - 4, ROUNDS + BIG);
+    char err[256] = "";
+    assert_int_equal(vg_store_upkeep_failures(s, err, sizeof err), 0);
+    assert_string_equal(err, "");
+}
+
 /* PostgreSQL keeps fixes in a partition per month of reception, created
  * as needed; a fix sent again is skipped whatever month it comes back in
  * (by the unit's clock, or in fixes_ahead when that clock ran ahead); the
@@ -3271,6 +3392,7 @@ int main(int argc, char **argv)
         T(test_durability_after_kill),
         T(test_durability_after_server_crash),
         T(test_fixes_by_month),
+        T(test_sqlite_fixes_move_keeps_each_once),
         T(test_urgent_batch_ends_its_group),
         T(test_urgent_batch_passes_other_pairs_only),
         T(test_journal_chained_with_its_batch),
