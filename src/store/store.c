@@ -73,6 +73,19 @@ struct vg_store {
     pthread_mutex_t read_lock;
 };
 
+struct timespec vg__store_deadline(long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 void vg__store_err(char *err, size_t err_len, const char *fmt, ...)
 {
     if (!err || err_len == 0)
@@ -1228,13 +1241,7 @@ static void wait_for_work(struct vg_store *s)
             tidy_step(s, true);
             continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += TIDY_PERIOD_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = vg__store_deadline(TIDY_PERIOD_MS);
         if (pthread_cond_timedwait(&s->wake, &s->lock, &until) != 0)
             s->tidy_more = true; /* a while idle: is anything due now? */
     }

@@ -647,13 +647,7 @@ static void *checkpointer(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the daemon's loop's */
     pthread_mutex_lock(&be->ck_lock);
     while (!be->ck_stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += CHECKPOINT_PERIOD_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = vg__store_deadline(CHECKPOINT_PERIOD_MS);
         if (be->wal_frames < CHECKPOINT_FRAMES)
             pthread_cond_timedwait(&be->ck_cond, &be->ck_lock, &until);
         if (be->ck_stop)
