@@ -11,7 +11,10 @@
  * every unit's rows of several seconds share its pages' writes.
  *
  * How (schema: store.c, migration 13):
- *   fixes_recent  the new rows, in arrival order (rowid).
+ *   fixes_recent  the new rows, in arrival order (rowid, AUTOINCREMENT: never
+ *                 reused, so a key kept below names one row for ever, even
+ *                 after another process opening the file moved and dropped
+ *                 what waited: a reading tool beside vigied does, at open).
  *   fixes_sorted  the keyed table; a row moved there stays in fixes_recent
  *                 until its generation is dropped, fixes_sorted's copy
  *                 counting (the store's reads and the view fixes skip the

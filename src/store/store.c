@@ -431,7 +431,7 @@ static const char MIGRATION_12[] = "CREATE TABLE sessions ("
 static const char MIGRATION_13_SQLITE[] =
     "ALTER TABLE fixes RENAME TO fixes_sorted;"
     "CREATE TABLE fixes_recent ("
-    "  id INTEGER PRIMARY KEY,"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: a rowid names one row for ever */
     "  unit_id BIGINT NOT NULL REFERENCES units (id),"
     "  seq BIGINT NOT NULL,"
     "  t_ms BIGINT NOT NULL,"
