@@ -300,6 +300,34 @@ int vg__sq_fixes_tidy(struct vg__sq_fixes *f, bool idle, char *err, size_t err_l
     return f->in_cycle || f->new_rows >= TIDY_ROWS ? 1 : 0;
 }
 
+/* Inside a transaction: every waiting row into fixes_sorted, every key
+ * forgotten, every moved row dropped; committed. */
+static int move_everything(struct vg__sq_fixes *f, char *err, size_t err_len)
+{
+    for (int which = F_MOVE; which <= F_FORGET; which++) {
+        sqlite3_bind_int64(f->st[which], 1, INT64_MIN);
+        sqlite3_bind_int64(f->st[which], 2, INT64_MAX);
+    }
+    sqlite3_bind_int64(f->st[F_DROP], 1, INT64_MIN);
+    sqlite3_bind_int64(f->st[F_DROP], 2, INT64_MAX);
+    int rc;
+    if ((rc = exec(f, F_MOVE, "copying into the keyed table", err, err_len)) < 0 ||
+        (rc = exec(f, F_FORGET, "forgetting the moved keys", err, err_len)) < 0 ||
+        (rc = exec(f, F_DROP, "dropping the moved rows", err, err_len)) < 0 ||
+        (rc = exec(f, F_COMMIT, "committing", err, err_len)) < 0)
+        return rc;
+    f->in_cycle = false;
+    f->new_rows = 0;
+    f->first_new_ns = 0;
+    return VG_OK;
+}
+
+int vg__sq_fixes_move_all(struct vg__sq_fixes *f, char *err, size_t err_len)
+{
+    int rc = exec(f, F_BEGIN, "beginning", err, err_len);
+    return rc < 0 ? rc : move_everything(f, err, err_len);
+}
+
 int vg__sq_fixes_open(struct vg__sq_fixes *f, sqlite3 *db, char *err, size_t err_len)
 {
     memset(f, 0, sizeof *f);
@@ -333,19 +361,7 @@ int vg__sq_fixes_open(struct vg__sq_fixes *f, sqlite3 *db, char *err, size_t err
     }
     /* whatever waits, moved now, nothing else running yet: the replay at
      * start then reads the keyed table alone */
-    for (int which = F_MOVE; which <= F_FORGET; which++) {
-        sqlite3_bind_int64(f->st[which], 1, INT64_MIN);
-        sqlite3_bind_int64(f->st[which], 2, INT64_MAX);
-    }
-    sqlite3_bind_int64(f->st[F_DROP], 1, INT64_MIN);
-    sqlite3_bind_int64(f->st[F_DROP], 2, INT64_MAX);
-    int rc;
-    if ((rc = exec(f, F_MOVE, "copying into the keyed table", err, err_len)) < 0 ||
-        (rc = exec(f, F_FORGET, "forgetting the moved keys", err, err_len)) < 0 ||
-        (rc = exec(f, F_DROP, "dropping the moved rows", err, err_len)) < 0 ||
-        (rc = exec(f, F_COMMIT, "committing", err, err_len)) < 0)
-        return rc;
-    return VG_OK;
+    return move_everything(f, err, err_len);
 }
 
 void vg__sq_fixes_close(struct vg__sq_fixes *f)

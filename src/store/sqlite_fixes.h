@@ -93,4 +93,10 @@ int vg__sq_fixes_forget_deleted(struct vg__sq_fixes *f, char *err, size_t err_le
  * step done and more to do, 0 nothing due, < 0 failed (rolled back). */
 int vg__sq_fixes_tidy(struct vg__sq_fixes *f, bool idle, char *err, size_t err_len);
 
+/* Everything waiting moved now, in one transaction (a cycle in progress
+ * with it): before the centre is built again, whose replay of each
+ * measure's latest records would otherwise scan fixes_recent once per
+ * measure. 0, or < 0 with err set (rolled back). */
+int vg__sq_fixes_move_all(struct vg__sq_fixes *f, char *err, size_t err_len);
+
 #endif

@@ -66,6 +66,11 @@ struct vg_store {
     int64_t tidy_after_ns;
     uint64_t tidy_failures;
     char tidy_err[VG__STORE_ERR_LEN];
+    /* vg_store_upkeep_all: asked and done (under `lock`, done signalled on
+     * `drained`), the last one's outcome */
+    uint64_t tidy_all_asked, tidy_all_done;
+    int tidy_all_rc;
+    char tidy_all_err[VG__STORE_ERR_LEN];
 
     /* The read connection is one per store: reads take turns, a whole
      * iteration (callbacks included) at a time. Recursive: a callback may
@@ -785,6 +790,23 @@ size_t vg_store_pending(struct vg_store *s)
     return n;
 }
 
+int vg_store_upkeep_all(struct vg_store *s, char *err, size_t err_len)
+{
+    vg__store_err(err, err_len, "%s", "");
+    if (!s->ops->tidy)
+        return VG_OK;
+    pthread_mutex_lock(&s->lock);
+    uint64_t ticket = ++s->tidy_all_asked;
+    pthread_cond_signal(&s->wake);
+    while (s->tidy_all_done < ticket)
+        pthread_cond_wait(&s->drained, &s->lock);
+    int rc = s->tidy_all_rc;
+    if (rc < 0)
+        vg__store_err(err, err_len, "%s", s->tidy_all_err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 uint64_t vg_store_upkeep_failures(struct vg_store *s, char *err, size_t err_len)
 {
     pthread_mutex_lock(&s->lock);
@@ -1209,15 +1231,38 @@ static size_t take_urgent(struct vg_store *s, struct vg_store_batch **first)
 #define TIDY_PERIOD_MS  500
 #define TIDY_BACKOFF_MS 1000
 
+/* Called with s->lock held, released meanwhile: everything, for
+ * vg_store_upkeep_all (whatever the back-off: its caller waits). */
+static void tidy_all(struct vg_store *s)
+{
+    uint64_t asked = s->tidy_all_asked;
+    pthread_mutex_unlock(&s->lock);
+    char err[VG__STORE_ERR_LEN] = "";
+    int rc = s->ops->tidy(s->be, VG__TIDY_ALL, err, sizeof err);
+    pthread_mutex_lock(&s->lock);
+    s->tidy_all_rc = rc < 0 ? rc : VG_OK;
+    snprintf(s->tidy_all_err, sizeof s->tidy_all_err, "%s", err);
+    if (rc < 0) {
+        s->tidy_failures++;
+        snprintf(s->tidy_err, sizeof s->tidy_err, "%s", err);
+    }
+    s->tidy_all_done = asked;
+    pthread_cond_broadcast(&s->drained);
+}
+
 /* Called with s->lock held, released meanwhile: one step of the backend's
  * upkeep, if it has any and is not backing off. */
 static void tidy_step(struct vg_store *s, bool idle)
 {
+    if (s->tidy_all_asked > s->tidy_all_done) {
+        tidy_all(s);
+        return;
+    }
     if (monotonic_ns() < s->tidy_after_ns)
         return;
     pthread_mutex_unlock(&s->lock);
     char err[VG__STORE_ERR_LEN] = "";
-    int rc = s->ops->tidy(s->be, idle, err, sizeof err);
+    int rc = s->ops->tidy(s->be, idle ? VG__TIDY_IDLE : VG__TIDY_BUSY, err, sizeof err);
     pthread_mutex_lock(&s->lock);
     s->tidy_more = rc > 0;
     if (rc < 0) {
@@ -1237,7 +1282,8 @@ static void wait_for_work(struct vg_store *s)
             pthread_cond_wait(&s->wake, &s->lock);
             continue;
         }
-        if (s->tidy_more && monotonic_ns() >= s->tidy_after_ns) {
+        if ((s->tidy_more && monotonic_ns() >= s->tidy_after_ns) ||
+            s->tidy_all_asked > s->tidy_all_done) {
             tidy_step(s, true);
             continue;
         }
@@ -1289,6 +1335,11 @@ static void *writer_main(void *arg)
         run_group(s, first, n);
         pthread_mutex_lock(&s->lock);
     }
+    /* closing: nobody waits for an upkeep that will not come */
+    s->tidy_all_rc = VG_ESTATE;
+    snprintf(s->tidy_all_err, sizeof s->tidy_all_err, "the store is closing");
+    s->tidy_all_done = s->tidy_all_asked;
+    pthread_cond_broadcast(&s->drained);
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }

@@ -333,6 +333,12 @@ void vg_store_drain(struct vg_store *s);
  * fixes wait in arrival order, where reads of them are slower. */
 uint64_t vg_store_upkeep_failures(struct vg_store *s, char *err, size_t err_len);
 
+/* The backend's upkeep done whole now (SQLite: every waiting fix moved, in
+ * one transaction), before reads that would be slow otherwise (the centre
+ * built again: each measure's latest records read). From a thread that may
+ * block; 0, or < 0 with err set (nothing lost: the upkeep goes on later). */
+int vg_store_upkeep_all(struct vg_store *s, char *err, size_t err_len);
+
 /* ---- the two sites' lease (PostgreSQL; core/lease.h) -------------------- */
 
 /* Whether the backend keeps a lease (PostgreSQL); SQLite serves one site. */

@@ -37,6 +37,8 @@
 
 struct vg_store_backend; /* each backend defines its own */
 
+enum vg__store_tidy { VG__TIDY_BUSY, VG__TIDY_IDLE, VG__TIDY_ALL }; /* see tidy below */
+
 struct vg_store_ops {
     const char *name; /* "sqlite", "postgresql" */
 
@@ -79,13 +81,14 @@ struct vg_store_ops {
     void (*fence)(struct vg_store_backend *be, int64_t epoch);
     /* The writer thread, between groups: upkeep the backend keeps off the
      * commit path, a short transaction of its own per call (SQLite moves
-     * its fixes from the arrival-ordered table to the keyed one). idle:
-     * nothing is queued; when something is, a backend does only what
-     * cannot wait. > 0: it did some and has more; 0: nothing to do now
-     * (store.c asks again at the next group, or after TIDY_PERIOD_MS
-     * idle); < 0: it failed (rolled back, nothing lost), err says why, and
-     * store.c waits a while before asking again. NULL: no upkeep. */
-    int (*tidy)(struct vg_store_backend *be, bool idle, char *err, size_t err_len);
+     * its fixes from the arrival-ordered table to the keyed one). BUSY:
+     * something is queued, only what cannot wait; IDLE: nothing is; ALL:
+     * everything now, in one transaction (vg_store_upkeep_all). > 0: it
+     * did some and has more; 0: nothing to do now (store.c asks again at
+     * the next group, or after TIDY_PERIOD_MS idle); < 0: it failed
+     * (rolled back, nothing lost), err says why, and store.c waits a while
+     * before asking again. NULL: no upkeep. */
+    int (*tidy)(struct vg_store_backend *be, enum vg__store_tidy mode, char *err, size_t err_len);
 
     /* ---- the lease (store.h), from one thread, on a connection of its own;
      * NULL for a backend without one ---- */

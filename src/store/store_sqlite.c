@@ -838,9 +838,12 @@ static void sq_rollback(struct vg_store_backend *be)
         run(be->ws[W_ROLLBACK]);
 }
 
-static int sq_tidy(struct vg_store_backend *be, bool idle, char *err, size_t err_len)
+static int sq_tidy(struct vg_store_backend *be, enum vg__store_tidy mode, char *err,
+                   size_t err_len)
 {
-    return vg__sq_fixes_tidy(&be->fixes, idle, err, err_len);
+    if (mode == VG__TIDY_ALL)
+        return vg__sq_fixes_move_all(&be->fixes, err, err_len);
+    return vg__sq_fixes_tidy(&be->fixes, mode == VG__TIDY_IDLE, err, err_len);
 }
 
 /* Step an insert/update; on failure the error as a vg_err with the
