@@ -55,6 +55,8 @@ struct vg_store {
     pthread_cond_t drained; /* nothing pending, no done() running (vg_store_drain) */
     size_t in_done;         /* done()s running */
     int64_t fence;          /* vg_store_fence: read by the writer before each group */
+#define VG__STORE_FENCE_LOST (-2) /* set by the writer: a transaction was lost */
+    bool fence_on_loss;     /* vg_store_fence_on_loss */
 
     pthread_t writer;
     struct group_result *results; /* GROUP_MAX, the writer's alone */
@@ -863,6 +865,25 @@ int vg_store_lease_release(struct vg_store *s, const char *holder, int64_t epoch
     return s->ops->lease_release(s->be, holder, epoch, err, err_len);
 }
 
+void vg_store_fence_on_loss(struct vg_store *s, bool on)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->fence_on_loss = on;
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool vg_store_lost(struct vg_store *s)
+{
+    if (!s)
+        return false;
+    pthread_mutex_lock(&s->lock);
+    bool lost = s->fence == VG__STORE_FENCE_LOST;
+    pthread_mutex_unlock(&s->lock);
+    return lost;
+}
+
 void vg_store_fence(struct vg_store *s, int64_t epoch)
 {
     if (!s)
@@ -996,7 +1017,12 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
         res[j].excluded = false;
 
     int group_rc;
-    if (fence < 0) { /* standing by: not a row reaches the database */
+    if (fence == VG__STORE_FENCE_LOST) {
+        group_rc = VG_ESTATE;
+        vg__store_err(group_err, sizeof group_err,
+                      "a transaction before this one was lost: nothing is stored until the "
+                      "centre starts over from the store");
+    } else if (fence < 0) { /* standing by: not a row reaches the database */
         group_rc = VG_ESTATE;
         vg__store_err(group_err, sizeof group_err,
                       "this vigied is standing by: the other site holds the lease");
@@ -1076,8 +1102,17 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
     if (group_rc == 0)
         group_rc = ops->commit(s->be, group_err, sizeof group_err);
     if (group_rc < 0) {
-        if (fence >= 0)
+        if (fence >= 0) {
             ops->rollback(s->be);
+            /* the transaction is lost: the batches queued behind it were
+             * made by a centre that had judged what it held (engine states
+             * ahead of the store); they fail too, until the centre has
+             * started over from the store (vg_store_fence) */
+            pthread_mutex_lock(&s->lock);
+            if (s->fence_on_loss && s->fence == fence)
+                s->fence = VG__STORE_FENCE_LOST;
+            pthread_mutex_unlock(&s->lock);
+        }
         s->j_id = group_j_id;
         memcpy(s->j_hash, group_j_hash, sizeof group_j_hash);
     } else if (s->j_id != group_j_id) {

@@ -368,8 +368,17 @@ int vg_store_lease_release(struct vg_store *s, const char *holder, int64_t epoch
 /* Fencing: from the next transaction on, every write checks in the
  * database that the lease is still at `epoch` (> 0), and fails with
  * nothing stored if not; -1: this process is standing by, every write
- * fails before reaching the database; 0: no check (SQLite, the tools). */
+ * fails before reaching the database; 0: no check (SQLite, the tools).
+ * With vg_store_fence_on_loss (a centre: vigied), a transaction the
+ * database loses (VG_ESTATE: begin or commit failed, the connection gone,
+ * the lease refused) fences the store by itself: every later write fails,
+ * the batches already queued too (their engine states judged what was
+ * lost), until vg_store_fence is called again (the centre built again from
+ * the store); vg_store_lost says so meanwhile. Without it (the tools), the
+ * next transaction connects again and goes on. */
 void vg_store_fence(struct vg_store *s, int64_t epoch);
+void vg_store_fence_on_loss(struct vg_store *s, bool on);
+bool vg_store_lost(struct vg_store *s);
 
 /* Read the journal's tail from the database again (a standby about to
  * write: the other site wrote since this store opened). Only with nothing

@@ -3123,6 +3123,49 @@ static int64_t pg_count(const struct fx *fx, const char *sql)
     return n;
 }
 
+/* A lost transaction (SQLite: the file held by another process past the
+ * busy timeout). With vg_store_fence_on_loss (vigied), every later write
+ * fails, even once the file is free, until vg_store_fence: a centre that
+ * judged the lost records must not store what it built on them; without
+ * it (the tools), the next transaction goes on. */
+static void test_lost_transaction_fences_until_told(void **state)
+{
+    struct fx *fx = *state;
+    if (!backend->is_file)
+        skip(); /* holding the file is SQLite's; PostgreSQL's loss: test_ha_db */
+    for (int guarded = 0; guarded <= 1; guarded++) {
+        struct vg_store *s = open_store(fx);
+        int64_t unit;
+        provision(s, guarded ? "G" : "U", 1, &unit);
+        vg_store_fence_on_loss(s, guarded);
+        sqlite3 *other = NULL;
+        assert_int_equal(sqlite3_open_v2(sqlite_path(fx->loc), &other, SQLITE_OPEN_READWRITE,
+                                         NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+        struct vg_store_record r1 = simple_fix(unit, 1, T0);
+        struct vg_store_batch b1 = {.records = &r1, .n_records = 1};
+        assert_int_equal(run_batch_err(s, &b1, NULL, 0), VG_ESTATE); /* after the busy timeout */
+        assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(other);
+        assert_int_equal(vg_store_lost(s), guarded);
+        struct vg_store_record r2 = simple_fix(unit, 2, T0 + 1);
+        struct vg_store_batch b2 = {.records = &r2, .n_records = 1};
+        char err[256] = "";
+        assert_int_equal(run_batch_err(s, &b2, err, sizeof err), guarded ? VG_ESTATE : 0);
+        assert_int_equal(count_records(s, unit), guarded ? 0 : 1);
+        if (guarded) {
+            assert_non_null(strstr(err, "was lost"));
+            vg_store_fence(s, 0); /* the centre built again from the store */
+            assert_false(vg_store_lost(s));
+            assert_int_equal(run_batch(s, &b2), 0);
+            assert_int_equal(count_records(s, unit), 1);
+        }
+        vg_store_close(s);
+        fx->s = NULL;
+    }
+}
+
 /* ---- SQLite: the latest fixes in arrival order, moved in bulk ---------------------------- */
 
 static int64_t sqlite_count(const struct fx *fx, const char *sql)
@@ -3438,6 +3481,7 @@ int main(int argc, char **argv)
         T(test_concurrent_submitters_and_reader),
         T(test_durability_after_kill),
         T(test_durability_after_server_crash),
+        T(test_lost_transaction_fences_until_told),
         T(test_fixes_by_month),
         T(test_sqlite_fixes_move_keeps_each_once),
         T(test_sqlite_fixes_second_opener),
