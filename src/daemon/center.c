@@ -1328,6 +1328,20 @@ static int load_measure(void *arg, const struct vg_store_measure_row *r)
     vg__case_load(c, m, r);
     if (r->state && r->state_len == sizeof m->st && r->state_version == VG_ENGINE_STATE_VERSION) {
         memcpy(&m->st, r->state, sizeof m->st);
+        /* What does not decide alarms (positions, the fixes' history, who
+         * closed in) is stored at most every STATE_REFRESH_MS, not with
+         * every batch: the records committed after this copy was taken
+         * (received after its clock) are judged again, so that the engine
+         * goes on where it was, not where it was up to 2 s before (a
+         * take-over, a restart after a crash). Their alarms were raised and
+         * stored the first time. */
+        int64_t after = m->st.now_ms;
+        struct replay_ctx rx = {c, m, 0};
+        if (vg_store_replay(c->store, m->id, after + 1, replay_record, &rx) != VG_OK)
+            vg_log(VG_LOG_WARN, "the records after a measure's stored state not read again",
+                   "measure", m->def.name, NULL);
+        if (rx.n)
+            vg__center_mark_dirty(c, m);
     } else {
         /* no usable state (first start of a new build): rebuild it from the
          * recent records, then carry the alarm numbering on */

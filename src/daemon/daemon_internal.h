@@ -51,6 +51,7 @@ struct daemon {
     struct vg_outbox *outbox; /* report_outbox.c */
     /* two sites (site_lease.c): NULL on SQLite, always active */
     struct vg_site_lease *lease;
+    struct vg_rebuild *rebuild; /* one site: rebuild.c */
     struct vg_retention *retention;
     /* stepped down, its batches still in the store (a database out of
      * reach): what vg__daemon_retired frees once they are done */
@@ -94,6 +95,13 @@ void vg__site_lease_wait_first(struct vg_site_lease *L, int64_t timeout_ms);
  * last commit). Accepts NULL. */
 void vg__site_lease_stop(struct vg_site_lease *L, bool release);
 void vg__site_lease_status(struct vg_site_lease *L, struct vg_site_lease_status *out);
+
+/* One site (no lease): the centre built again from the store after a
+ * transaction the database lost (rebuild.c), checked every 100 ms on the
+ * loop. */
+struct vg_rebuild;
+int vg__rebuild_start(struct daemon *d, struct vg_rebuild **out);
+void vg__rebuild_stop(struct vg_rebuild *r); /* accepts NULL */
 
 /* Run fn on the daemon's loop and wait for it (from the HTTP thread).
  * VG_ESTATE if the daemon is stopping (then fn has not run). */

@@ -152,7 +152,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
     vg_lease_check(&L->lease, mono_ms());
     pthread_mutex_unlock(&L->lock);
     struct daemon *d = L->d;
-    if (d->center && !d->stopping && vg_center_metrics(d->center)->batches_failed_db > 0) {
+    if (d->center && !d->stopping &&
+        (vg_center_metrics(d->center)->batches_failed_db > 0 || vg_store_lost(d->store))) {
         /* a transaction was lost (the server went, a fail-over, fenced):
          * the engine judged its records, the store does not have them, and
          * the units resend them only once connected again. Built again from

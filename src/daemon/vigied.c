@@ -388,6 +388,10 @@ static int run(struct daemon *d)
                    d->db_public, "reason", err, NULL);
         sleep(1);
     }
+    /* a lost transaction stops every write until the centre is built
+     * again from the store (rebuild.c, site_lease.c): what the engine
+     * judged on top of it is not stored */
+    vg_store_fence_on_loss(d->store, true);
     if (vg_pki_server_ctx_new(&d->ctx, d->pki_dir, d->cfg.server_name, err, sizeof err) != VG_OK) {
         vg_log(VG_LOG_ERROR, "cannot set up TLS", "reason", err, NULL);
         return 1;
@@ -470,6 +474,9 @@ static int run(struct daemon *d)
         }
     } else if (vg__daemon_activate(d, 0) != VG_OK) {
         return 1;
+    } else if (vg__rebuild_start(d, &d->rebuild) != VG_OK) {
+        vg_log(VG_LOG_ERROR, "cannot watch for lost transactions", NULL);
+        return 1;
     }
     event_base_dispatch(d->base);
 
@@ -492,6 +499,8 @@ static int run(struct daemon *d)
     log_journal_head(d->store, "journal head at stop");
     vg__site_lease_stop(d->lease, true); /* after the last commit */
     d->lease = NULL;
+    vg__rebuild_stop(d->rebuild);
+    d->rebuild = NULL;
     vg_store_close(d->store);
     d->store = NULL;
     vg_center_free(d->center);
@@ -501,6 +510,19 @@ static int run(struct daemon *d)
     event_free(sighup);
     vg_log(VG_LOG_INFO, "stopped: everything received was committed", NULL);
     return 0;
+}
+
+/* A port the kernel chose (HOST:0) kept once bound: a centre built again
+ * (a lost transaction, a take-over) listens where the units know it. */
+static void pin_port(char *addr, size_t len, int port)
+{
+    char *colon = strrchr(addr, ':');
+    if (!colon || strcmp(colon + 1, "0") != 0 || port <= 0)
+        return;
+    size_t host = (size_t)(colon - addr);
+    char pinned[sizeof (struct vg_daemon_config){0}.devices];
+    if (snprintf(pinned, sizeof pinned, "%.*s:%d", (int)host, addr, port) < (int)len)
+        snprintf(addr, len, "%s", pinned);
 }
 
 int vg__daemon_activate(struct daemon *d, int64_t epoch)
@@ -517,6 +539,13 @@ int vg__daemon_activate(struct daemon *d, int64_t epoch)
         vg_store_fence(d->store, epoch);
         /* accounts changed and sessions opened there: from the store */
         vg_http_accounts_changed(d->http);
+    } else {
+        vg_store_fence(d->store, 0); /* one site: built (again) from the store */
+        /* SQLite: the fixes waiting in arrival order moved first, or the
+         * load's replay of each measure's latest records scans them all */
+        if (vg_store_upkeep_all(d->store, err, sizeof err) != VG_OK)
+            vg_log(VG_LOG_WARN, "the latest fixes could not be moved before the load (it reads "
+                   "them all the same, slower)", "reason", err, NULL);
     }
     if (vg_center_new(d->base, d->store, &d->params, &d->cfg.center, &d->center, err, sizeof err) ||
         vg_center_load(d->center, err, sizeof err)) {
@@ -530,6 +559,7 @@ int vg__daemon_activate(struct daemon *d, int64_t epoch)
         goto fail;
     }
     vg_center_set_gateway(d->center, d->gateway);
+    pin_port(d->cfg.devices, sizeof d->cfg.devices, vg_gateway_port(d->gateway));
     struct vg_center_listener listener = {.arg = d->http,
                                           .journal_committed = on_journal_committed,
                                           .wants_positions = wants_positions,
@@ -652,6 +682,7 @@ int main(int argc, char **argv)
     vg__outbox_stop(d.outbox);
     vg_gateway_free(d.gateway);
     vg__site_lease_stop(d.lease, false);
+    vg__rebuild_stop(d.rebuild);
     if (d.store) {
         vg__daemon_retired(&d, true);
         vg_store_close(d.store);

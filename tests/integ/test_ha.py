@@ -26,10 +26,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import vigie_harness as H  # noqa: E402
+from ha_drive import Drive  # noqa: E402
 from vigie_harness import Daemon, binary  # noqa: E402
 
 TTL_MS = 3000
-HOME = (47.2184, -1.5536)  # the protected person's home (Nantes)
 
 
 def free_port():
@@ -363,72 +363,15 @@ class TwoSites(SitesCase):
 
     def test_decisions_across_a_takeover_equal_an_undisturbed_run(self):
         """The engine's decisions after a take-over are those of an
-        undisturbed centre: an author drives toward the protected person's
-        home and away again, his unit's fix in flight when the active vigied
-        is killed; the same fixes, in the same order, to a single vigied
-        that nothing disturbs (SQLite); the alarms compared field by field
-        (all but the wall-clock time they were raised at)."""
-        steps = 60
-
-        def author_at(i):  # 2.6 km east, in to 250 m at step 30, out again
-            d = 2600 - 75 * (i if i <= 30 else 60 - i)
-            return HOME[0], HOME[1] + d / 75640.0
-
-        t0 = H.now_ms() - steps * 5000 - 60000
-
-        def feed(port, cert_of, ca, stop, kill_at=None, kill=None):
-            """The steps up to stop to the centre at port, from where it says
-            each unit is; before step kill_at's author fix is acknowledged,
-            kill() (that fix in flight)."""
-            p = H.Unit(port, *cert_of("U-P1"), ca)
-            p.send(H.hello())
-            wp = p.expect(H.WELCOME)
-            a = H.Unit(port, *cert_of("U-A1"), ca)
-            a.send(H.hello())
-            wa = a.expect(H.WELCOME)
-            # a unit resends what was not acknowledged (what the centre said it has)
-            first_p, first_a = wp["acked_seq"] + 1, wa["acked_seq"] + 1
-            for i in range(min(first_p, first_a) - 1, stop):
-                t = t0 + i * 5000
-                if i + 1 >= first_p:
-                    p.send(H.records(H.record(H.FIX, i + 1, H.fix_body(t, *HOME))))
-                    p.expect(H.ACK)
-                if i + 1 >= first_a:
-                    a.send(H.records(H.record(H.FIX, i + 1, H.fix_body(t, *author_at(i)))))
-                    if kill_at is not None and i == kill_at:
-                        kill()
-                        return
-                    a.expect(H.ACK)
-            p.close()
-            a.close()
-
-        def alarms(q):
-            return q("SELECT seq, kind, unit, priority, level_from, "
-                     "level_to, zone_index, zone_id, at_ms, approached_by FROM alarms "
-                     "ORDER BY seq")
-
-        # the two sites: killed at step 20, between the pre-alert and the alert
-        for serial in ("U-A1", "U-P1"):
-            self.a.vigie("pki", "issue-unit", serial, "--dir", self.a.pki)
-        self.a.create_measure("M-TAKE", "U-A1", "U-P1", radius=1000, home=HOME)
-        ca = os.path.join(self.a.pki, "ca.crt")
-        feed(self.a.devices_port, self.a.cert, ca, steps, kill_at=20, kill=self.a.kill9)
+        undisturbed centre (ha_drive.py): the drive's author fix in flight
+        when the active vigied is killed, the rest fed to the other site."""
+        drive = Drive(self)
+        drive.provision()
+        drive.start()
+        self.a.kill9()
         self.b.wait_active()
-        feed(self.b.devices_port, self.a.cert, ca, steps)
-        got = alarms(self.b.query)
-
-        # the same fixes to a centre nothing disturbs
-        ref = Daemon(pg=False)
-        self.sites.append(ref)
-        ref.start()
-        ref.issue("U-A1")
-        ref.issue("U-P1")
-        ref.create_measure("M-TAKE", "U-A1", "U-P1", radius=1000, home=HOME)
-        feed(ref.devices_port, ref.cert, os.path.join(ref.pki, "ca.crt"), steps)
-        want = alarms(ref.query)
-        self.assertGreaterEqual(len(want), 2, "the drive raises alarms: %s" % want)
-        print("alarms across the take-over: %d, as the undisturbed run" % len(got), flush=True)
-        self.assertEqual(got, want)
+        drive.finish()
+        drive.check("a kill -9 of the active vigied")
 
     def test_paused_old_primary_is_fenced(self):
         """A paused active vigied (SIGSTOP past the lease) comes back fenced:

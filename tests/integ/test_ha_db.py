@@ -26,6 +26,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import vigie_harness as H  # noqa: E402
+from ha_drive import Drive  # noqa: E402
 from test_ha import SitesCase  # noqa: E402
 
 HA_DIR = os.environ.get("VIGIE_HA_DIR", "")
@@ -126,9 +127,12 @@ class DatabaseFailover(SitesCase):
         self.assertEqual((pg_ha("role", HA_DIR, "a"), pg_ha("role", HA_DIR, "b")),
                          ("primary", "standby"))
         self.provision("DB", 20)
+        drive = Drive(self)
+        drive.provision()
         acked_file = os.path.join(self.a.dir, "acked.txt")
         gen = self.load("DB", 20, 600, 3000, acked_file)
         time.sleep(2.0)
+        drive.start()  # its author fix in flight when the server goes
         stopped = time.time()
         stopped_ms = int(stopped * 1000)
         pg_ha("stop", HA_DIR, "a", "immediate")
@@ -137,7 +141,9 @@ class DatabaseFailover(SitesCase):
         flowing = self.wait_records_flow(stopped_ms)
         print("records flow again %.2f s after the primary database stopped "
               "(promotion at 1 s)" % (flowing - stopped), flush=True)
+        drive.finish()
         self.check_nothing_lost(gen, acked_file, "the database's fail-over", units_cut=False)
+        drive.check("the database's fail-over")
         self.assertEqual(pg_ha("role", HA_DIR, "b"), "primary")
 
         # the old primary comes back as the standby, synchronous again; a
@@ -219,9 +225,12 @@ class LinkCut(SitesCase):
         # each vigied reaches the other site's server through the link
         self.wait_sync()
         self.provision("LC", 10)
+        drive = Drive(self)
+        drive.provision()
         acked_file = os.path.join(self.a.dir, "acked.txt")
         gen = self.load("LC", 10, 1500, 1500, acked_file)
         time.sleep(2.0)
+        drive.start()  # its author fix in flight when the link goes
         cut = time.time()
         self.to_a.cut()
         self.to_b.cut()
@@ -254,7 +263,9 @@ class LinkCut(SitesCase):
         flowing = self.wait_records_flow(int(restored * 1000))
         print("link cut for %.1f s: records flow again %.2f s after it is restored"
               % (restored - cut, flowing - restored), flush=True)
+        drive.finish()
         self.check_nothing_lost(gen, acked_file, "the cut", units_cut=False)
+        drive.check("the cut link")
         self.assertEqual(self.b.metrics()["vigie_takeovers_total"], 0)
 
 
@@ -282,9 +293,12 @@ class RestartAll(SitesCase):
         self.assertEqual((pg_ha("role", HA_DIR, "a"), pg_ha("role", HA_DIR, "b")),
                          ("primary", "standby"))
         self.provision("RA", 10)
+        drive = Drive(self)
+        drive.provision()
         acked_file = os.path.join(self.a.dir, "acked.txt")
         gen = self.load("RA", 10, 1500, 1500, acked_file)
         time.sleep(2.0)
+        drive.start()  # its author fix in flight when everything goes
         down = time.time()
         for site in (self.a, self.b):
             site.kill9()
@@ -305,7 +319,9 @@ class RestartAll(SitesCase):
         flowing = self.wait_records_flow(int(down * 1000))
         print("records flow again %.2f s after everything went down" % (flowing - down),
               flush=True)
+        drive.finish()
         self.check_nothing_lost(gen, acked_file, "the restart")
+        drive.check("the restart in a random order")
         self.assertEqual((pg_ha("role", HA_DIR, "a"), pg_ha("role", HA_DIR, "b")),
                          ("primary", "standby"))
         roles = sorted(site.health()[1].get("status") for site in (self.a, self.b))
