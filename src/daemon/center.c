@@ -853,8 +853,11 @@ static void send_command(struct vg_center *c, struct unit *u, const struct vg_co
         rc = vg_proto_encode_config(frame, sizeof frame, &m, &n);
     } else if (cmd->kind == VG_CMD_RING) {
         if (!u->conn) {
-            /* a ring is worth delivering for a couple of minutes, not later */
-            u->pending_ring_level = cmd->level;
+            /* a ring is worth delivering for a couple of minutes, not later,
+             * and only if still relevant then (hook_hello); of two, the
+             * higher level is kept */
+            if (u->pending_ring.kind != VG_CMD_RING || cmd->level >= u->pending_ring.level)
+                u->pending_ring = *cmd;
             u->pending_ring_until_ms = vg__center_wall_ms() + 120000;
             c->metrics.commands_queued++;
             return;
@@ -1019,12 +1022,14 @@ static int hook_hello(void *arg, void *unit, struct vg_conn *conn, const struct 
     if (vg_proto_encode_welcome(frame, sizeof frame, &w, &n) != VG_OK)
         return VG_PROTO_ERR_MALFORMED;
     vg_conn_send(conn, frame, n);
-    if (u->pending_ring_level && u->pending_ring_until_ms > vg__center_wall_ms()) {
-        struct vg_command ring = {
-            .kind = VG_CMD_RING, .unit = VG_UNIT_PROTECTED, .level = u->pending_ring_level};
+    /* a ring held while her unit was away: judged again now (the zone may
+     * have been left; her night may have begun), never louder than held */
+    int64_t wall = vg__center_wall_ms();
+    struct vg_command ring;
+    if (u->pending_ring.kind == VG_CMD_RING && u->pending_ring_until_ms > wall && u->m &&
+        vg_engine_ring_on_delivery(&u->m->st, &u->m->cfg, &u->pending_ring, wall, &ring))
         send_command(c, u, &ring);
-    }
-    u->pending_ring_level = 0;
+    u->pending_ring.kind = 0;
     return 0;
 }
 

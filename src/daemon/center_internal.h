@@ -44,7 +44,7 @@ struct unit {
     uint32_t next_command_id;
     /* what to tell the unit when it next connects */
     int32_t pending_interval_ms;
-    uint8_t pending_ring_level;
+    struct vg_command pending_ring; /* kind 0: none; judged again when delivered */
     int64_t pending_ring_until_ms;
     bool in_ack_list;
     struct unit *next_ack; /* units to acknowledge after a completion */

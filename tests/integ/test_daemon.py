@@ -95,6 +95,71 @@ class HappyPath(DaemonTest):
         self.assertTrue(leftovers is None or leftovers[0] not in (RING,))
 
 
+class HeldRing(DaemonTest):
+    """A RING for her unit while it is offline is held, and judged again
+    when her unit comes back (docs/ENGINE.md, "Her unit's notifications")."""
+
+    def provision_quiet(self):
+        """A measure whose policy tells pre-alerts by vibration, day and night."""
+        self.d.issue("U-A1")
+        self.d.issue("U-P1")
+        definition = {"name": "M1", "alert_radius_m": 2000,
+                      "units": {"author": "U-A1", "protected": "U-P1"},
+                      "decision": decision(),
+                      "notifications": {"prealert_day": "vibrate", "prealert_night": "vibrate"}}
+        status, body = self.d.http("POST", "/api/v1/measures", json.dumps(definition).encode())
+        self.assertEqual(status, 201, body)
+
+    def her_unit_goes_away(self, t):
+        p, _ = connect_ready(self.d, "U-P1")
+        p.send(records(record(FIX, 1, fix_body(t, *HOME))))
+        self.assertEqual(p.expect(ACK)["cumulative"], 1)
+        p.sock.close()
+        time.sleep(0.5)  # the centre sees her unit gone
+
+    def frames_for(self, unit, seconds):
+        got, end = [], time.time() + seconds
+        while time.time() < end:
+            g = unit.recv_frame(max(0.1, end - time.time()))
+            if g is None:
+                break
+            got.append(g)
+        return got
+
+    def test_still_raised_rings_with_her_policy(self):
+        self.provision_quiet()
+        t = now_ms()
+        self.her_unit_goes_away(t - 1000)
+        a, _ = connect_ready(self.d, "U-A1")
+        # 3.5 km east of her: a clear pre-alert while her unit is away
+        a.send(records(record(FIX, 1, fix_body(t, HOME[0], HOME[1] + 0.0463))))
+        self.assertEqual(a.expect(ACK)["cumulative"], 1)
+        self.assertGreaterEqual(self.d.metrics()["vigie_commands_queued_total"], 1)
+        p, _ = connect_ready(self.d, "U-P1")
+        rings = [g[1] for g in self.frames_for(p, 2.0) if g[0] == RING]
+        self.assertEqual(len(rings), 1)
+        self.assertEqual(rings[0]["level"], 1)
+        self.assertEqual(rings[0]["sound"], 1)  # vibrate, as her policy says (was: aloud)
+
+    def test_ended_episode_is_dropped(self):
+        self.provision_quiet()
+        t = now_ms()
+        self.her_unit_goes_away(t - 130000)
+        a, _ = connect_ready(self.d, "U-A1")
+        east = lambda km: (HOME[0], HOME[1] + km * 0.01323)  # noqa: E731 (1 km of longitude here)
+        # a pre-alert 110 s ago (fresh enough to ring), then clearly out
+        # (4.5 km) for 65 s over three fixes: left before her unit is back
+        a.send(records(record(FIX, 1, fix_body(t - 110000, *east(3.5))),
+                       record(FIX, 2, fix_body(t - 95000, *east(4.5))),
+                       record(FIX, 3, fix_body(t - 60000, *east(4.5))),
+                       record(FIX, 4, fix_body(t - 30000, *east(4.5)))))
+        self.assertEqual(a.expect(ACK)["cumulative"], 4)
+        kinds = [k for (k,) in self.d.query("SELECT kind FROM alarms ORDER BY seq")]
+        self.assertEqual(kinds[:2], [1, 2])  # prealert_entered, prealert_left
+        p, _ = connect_ready(self.d, "U-P1")
+        self.assertEqual([g for g in self.frames_for(p, 2.0) if g[0] == RING], [])
+
+
 class Resend(DaemonTest):
     def test_resend_after_lost_ack_is_stored_once(self):
         self.provision()

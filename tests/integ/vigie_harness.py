@@ -191,7 +191,8 @@ def decode(msg_type, payload):
         return {"code": struct.unpack(">H", f[1])[0], "message": f.get(2, b"").decode()}
     if msg_type == RING:
         return {"command_id": struct.unpack(">I", f[1])[0], "level": f[2][0],
-                "message": f.get(3, b"").decode()}
+                "message": f.get(3, b"").decode(),
+                "sound": f[5][0] if 5 in f else 0}  # 0 aloud, 1 vibrate, 2 screen only
     if msg_type == CONFIG:
         return {"command_id": struct.unpack(">I", f[1])[0],
                 "report_interval_ms": struct.unpack(">I", f[2])[0] if 2 in f else 0}
