@@ -331,8 +331,10 @@ static sqlite3 *floor_open(struct db *db, sqlite3_stmt **ins)
                      "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; "
                      "PRAGMA cache_size = -65536",
                      NULL, NULL, NULL) != SQLITE_OK ||
+        /* the keyed table the store moves its fixes into (fixes is a view
+         * of it and of the arrival-ordered table, store/sqlite_fixes.h) */
         sqlite3_prepare_v2(h,
-                           "INSERT INTO fixes (unit_id, seq, t_ms, quality, lat_e7, lon_e7, "
+                           "INSERT INTO fixes_sorted (unit_id, seq, t_ms, quality, lat_e7, lon_e7, "
                            "accuracy_cm, speed_cms, heading_cdeg, received_ms) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                            -1, ins, NULL) != SQLITE_OK)
