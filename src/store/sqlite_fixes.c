@@ -146,6 +146,19 @@ void vg__sq_fixes_begin(struct vg__sq_fixes *f)
     f->staged_in_txn = 0;
 }
 
+int vg__sq_fixes_synced(struct vg__sq_fixes *f, char *err, size_t err_len)
+{
+    if (!f->unsynced)
+        return VG_OK;
+    if (sqlite3_exec(f->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+        vg__store_err(err, err_len, "cannot set synchronous = FULL again: %s",
+                      sqlite3_errmsg(f->db));
+        return VG__STORE_EDB;
+    }
+    f->unsynced = false;
+    return VG_OK;
+}
+
 int vg__sq_fixes_seen(struct vg__sq_fixes *f, int64_t unit_id, int64_t seq, bool *staged,
                       char *err, size_t err_len)
 {
@@ -292,9 +305,20 @@ int vg__sq_fixes_tidy(struct vg__sq_fixes *f, bool idle, char *err, size_t err_l
     } else if (!idle && !f->forced) {
         return 0;
     }
+    /* A step's commit is not synced (synchronous=NORMAL for it alone): it
+     * adds no data, only moves it, and WAL keeps the file consistent if the
+     * commit is lost with a power cut (the rows are still waiting, and
+     * moved at the next open). The next group's synced commit makes it
+     * durable too, the WAL being written in order. An alarm arriving
+     * during a step waits for no fsync of the step's. */
+    f->unsynced = true;
+    sqlite3_exec(f->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     int rc = f->sweeping ? sweep_step(f, err, err_len) : VG_OK;
     if (rc == VG_OK && !f->sweeping)
         rc = drop_step(f, err, err_len);
+    int back = vg__sq_fixes_synced(f, rc == VG_OK ? err : NULL, err_len);
+    if (rc == VG_OK)
+        rc = back;
     if (rc < 0)
         return rc;
     return f->in_cycle || f->new_rows >= TIDY_ROWS ? 1 : 0;

@@ -59,6 +59,7 @@ struct vg__sq_fixes {
     int64_t gen_max; /* the highest rowid when the cycle began */
     int64_t dropped; /* rows up to this rowid are dropped */
     int64_t staged_in_txn; /* fixes staged by the writer's transaction */
+    bool unsynced;         /* synchronous=NORMAL for a step, not set back yet */
 };
 
 /* At open, on the writer's connection, after the migrations: the keys of
@@ -70,6 +71,12 @@ void vg__sq_fixes_close(struct vg__sq_fixes *f);
 
 /* The writer began a transaction. */
 void vg__sq_fixes_begin(struct vg__sq_fixes *f);
+
+/* The move's steps commit unsynced (synchronous=NORMAL: they add no data);
+ * before a group's transaction, synchronous=FULL must be back: 0 if it is
+ * (set again now if a step could not), < 0 (err set) if it cannot be, and
+ * then the group must not begin. */
+int vg__sq_fixes_synced(struct vg__sq_fixes *f, char *err, size_t err_len);
 
 /* A fix about to be added by the writer's transaction: 1 if it is stored
  * already (nothing to do), 0 if not, < 0 on failure (err set); and where it

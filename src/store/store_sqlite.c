@@ -813,6 +813,8 @@ fail:
 
 static int sq_begin(struct vg_store_backend *be, char *err, size_t err_len)
 {
+    if (vg__sq_fixes_synced(&be->fixes, err, err_len) < 0)
+        return VG__STORE_EDB; /* never a group's commit without its fsync */
     int rc = run(be->ws[W_BEGIN]);
     if (rc != SQLITE_OK) {
         vg__store_err(err, err_len, "cannot begin a transaction: %s", sqlite3_errmsg(be->w));
