@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "daemon/daemon_internal.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define CHECK_MS 100
@@ -29,13 +30,6 @@ struct vg_rebuild {
     bool pending;      /* stepped down, to be built again */
     int64_t tried_ms;  /* the last attempt (monotonic) */
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_check(evutil_socket_t fd, short what, void *arg)
 {
@@ -56,7 +50,7 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
     /* once the step-down's batches are done: what they committed is read */
     if (!r->pending || d->center || !vg__daemon_retired(d, false))
         return;
-    int64_t now = mono_ms();
+    int64_t now = vg_mono_ms();
     if (r->tried_ms && now - r->tried_ms < RETRY_MS)
         return;
     r->tried_ms = now;

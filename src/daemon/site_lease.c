@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/lease.h"
 #include "daemon/daemon_internal.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct vg_site_lease {
@@ -41,13 +42,6 @@ struct vg_site_lease {
     uint64_t built_term; /* the term the running centre was built in (the loop's) */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *lease_main(void *arg)
 {
     struct vg_site_lease *L = arg;
@@ -55,17 +49,10 @@ static void *lease_main(void *arg)
     int64_t ttl = L->lease.p.ttl_ms;
     pthread_mutex_lock(&L->lock);
     while (!L->stopping) {
-        int64_t now = mono_ms();
+        int64_t now = vg_mono_ms();
         if (now < L->lease.next_try_ms) {
             int64_t wait = L->lease.next_try_ms - now;
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += wait / 1000;
-            until.tv_nsec += (wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = vg_cond_deadline(wait);
             pthread_cond_timedwait(&L->wake, &L->lock, &until);
             continue;
         }
@@ -74,9 +61,9 @@ static void *lease_main(void *arg)
 
         struct vg_store_lease_answer ans;
         char err[256] = "";
-        int64_t started = mono_ms();
+        int64_t started = vg_mono_ms();
         int rc = vg_store_lease(store, L->holder, ttl, epoch, &ans, err, sizeof err);
-        int64_t answered = mono_ms();
+        int64_t answered = vg_mono_ms();
 
         pthread_mutex_lock(&L->lock);
         enum vg_lease_event ev =
@@ -130,7 +117,7 @@ static void reconcile(struct vg_site_lease *L)
              * site takes it once it lapses */
             vg__daemon_step_down(d);
             pthread_mutex_lock(&L->lock);
-            vg_lease_answer(&L->lease, mono_ms(), mono_ms(), 0);
+            vg_lease_answer(&L->lease, vg_mono_ms(), vg_mono_ms(), 0);
             pthread_mutex_unlock(&L->lock);
         }
     }
@@ -149,7 +136,7 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct vg_site_lease *L = arg;
     pthread_mutex_lock(&L->lock);
-    vg_lease_check(&L->lease, mono_ms());
+    vg_lease_check(&L->lease, vg_mono_ms());
     pthread_mutex_unlock(&L->lock);
     struct daemon *d = L->d;
     if (d->center && !d->stopping &&
@@ -194,7 +181,7 @@ int vg__site_lease_start(struct daemon *d, struct vg_site_lease **out, char *err
     snprintf(L->status.site, sizeof L->status.site, "%s", L->holder);
     pthread_mutex_init(&L->lock, NULL);
     pthread_cond_init(&L->wake, NULL);
-    vg_lease_init(&L->lease, &p, mono_ms());
+    vg_lease_init(&L->lease, &p, vg_mono_ms());
     L->changed_ev = event_new(d->base, -1, 0, on_changed, L);
     L->check_ev = event_new(d->base, -1, EV_PERSIST, on_check, L);
     struct timeval every = {0, 100 * 1000};
@@ -217,12 +204,12 @@ void vg__site_lease_wait_first(struct vg_site_lease *L, int64_t timeout_ms)
 {
     /* the first answer (or its failure) comes within the request's own
      * time-outs; the loop is not running yet, so nothing else waits */
-    int64_t end = mono_ms() + timeout_ms;
+    int64_t end = vg_mono_ms() + timeout_ms;
     for (;;) {
         pthread_mutex_lock(&L->lock);
         bool answered = L->lease.active || L->status.holder[0] || L->failing;
         pthread_mutex_unlock(&L->lock);
-        if (answered || mono_ms() >= end)
+        if (answered || vg_mono_ms() >= end)
             break;
         struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);

@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "store/store_backend.h"
+#include "util/clock.h"
 
 /* When a cycle begins. Idle (nothing queued): once TIDY_ROWS rows wait, or
  * the first of them waited TIDY_AGE_MS (a quiet centre's rows do not wait
@@ -96,13 +97,6 @@ static const char *const sql[F__COUNT] = {
     [F_FORGET_DELETED] = "DELETE FROM temp.recent_keys WHERE NOT EXISTS "
                          "(SELECT 1 FROM fixes_recent r WHERE r.id = recent_keys.id)",
 };
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int failed(struct vg__sq_fixes *f, sqlite3_stmt *st, const char *what, char *err,
                   size_t err_len)
@@ -199,7 +193,7 @@ int vg__sq_fixes_added(struct vg__sq_fixes *f, int64_t unit_id, int64_t seq, cha
     }
     sqlite3_reset(st);
     if (f->new_rows++ == 0)
-        f->first_new_ns = monotonic_ns();
+        f->first_new_ns = vg_mono_ns();
     return VG_OK;
 }
 
@@ -296,7 +290,7 @@ int vg__sq_fixes_tidy(struct vg__sq_fixes *f, bool idle, char *err, size_t err_l
         bool due = f->new_rows >= TIDY_FORCE_ROWS ||
                    (idle && f->new_rows > 0 &&
                     (f->new_rows >= TIDY_ROWS ||
-                     monotonic_ns() - f->first_new_ns >= (int64_t)TIDY_AGE_MS * 1000000));
+                     vg_mono_ns() - f->first_new_ns >= (int64_t)TIDY_AGE_MS * 1000000));
         if (!due)
             return 0;
         int rc = begin_cycle(f, err, err_len);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "store/store_backend.h"
+#include "util/clock.h"
 
 /* The writer takes every batch queued when it wakes, up to this many per
  * transaction: the group's done()s are all called after its commit, so an
@@ -80,19 +81,6 @@ struct vg_store {
     pthread_mutex_t read_lock;
 };
 
-struct timespec vg__store_deadline(long ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 void vg__store_err(char *err, size_t err_len, const char *fmt, ...)
 {
     if (!err || err_len == 0)
@@ -101,13 +89,6 @@ void vg__store_err(char *err, size_t err_len, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);
     va_end(ap);
-}
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int64_t wall_ms(void)
@@ -765,7 +746,7 @@ int vg_store_submit(struct vg_store *s, struct vg_store_batch *b)
     b->next_ = NULL;
     b->n_inserted = 0;
     b->committed_ns = 0;
-    b->submitted_ns = monotonic_ns();
+    b->submitted_ns = vg_mono_ns();
     pthread_mutex_lock(&s->lock);
     if (s->closing) {
         pthread_mutex_unlock(&s->lock);
@@ -1121,7 +1102,7 @@ static void run_group(struct vg_store *s, struct vg_store_batch *first, size_t n
         memcpy(s->head_hash, s->j_hash, sizeof s->head_hash);
         pthread_mutex_unlock(&s->lock);
     }
-    int64_t committed_ns = monotonic_ns();
+    int64_t committed_ns = vg_mono_ns();
 
     struct vg_store_batch *d = first;
     for (size_t j = 0; j < n; j++) {
@@ -1293,7 +1274,7 @@ static void tidy_step(struct vg_store *s, bool idle)
         tidy_all(s);
         return;
     }
-    if (monotonic_ns() < s->tidy_after_ns)
+    if (vg_mono_ns() < s->tidy_after_ns)
         return;
     pthread_mutex_unlock(&s->lock);
     char err[VG__STORE_ERR_LEN] = "";
@@ -1303,7 +1284,7 @@ static void tidy_step(struct vg_store *s, bool idle)
     if (rc < 0) {
         s->tidy_failures++;
         snprintf(s->tidy_err, sizeof s->tidy_err, "%s", err);
-        s->tidy_after_ns = monotonic_ns() + (int64_t)TIDY_BACKOFF_MS * 1000000;
+        s->tidy_after_ns = vg_mono_ns() + (int64_t)TIDY_BACKOFF_MS * 1000000;
     }
 }
 
@@ -1317,12 +1298,12 @@ static void wait_for_work(struct vg_store *s)
             pthread_cond_wait(&s->wake, &s->lock);
             continue;
         }
-        if ((s->tidy_more && monotonic_ns() >= s->tidy_after_ns) ||
+        if ((s->tidy_more && vg_mono_ns() >= s->tidy_after_ns) ||
             s->tidy_all_asked > s->tidy_all_done) {
             tidy_step(s, true);
             continue;
         }
-        struct timespec until = vg__store_deadline(TIDY_PERIOD_MS);
+        struct timespec until = vg_cond_deadline(TIDY_PERIOD_MS);
         if (pthread_cond_timedwait(&s->wake, &s->lock, &until) != 0)
             s->tidy_more = true; /* a while idle: is anything due now? */
     }

@@ -17,7 +17,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "core/err.h"
 #include "core/fix.h"
@@ -216,9 +215,5 @@ void vg__store_fix_decode(const struct vg__store_fix_row *row, struct vg_fix *f)
 /* snprintf into err (which may be NULL or empty). */
 void vg__store_err(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* ms from now on CLOCK_REALTIME, for pthread_cond_timedwait (the store's
- * conditions use the default clock). */
-struct timespec vg__store_deadline(long ms);
 
 #endif

@@ -49,6 +49,7 @@
 
 #include "store/sqlite_fixes.h"
 #include "store/store_backend.h"
+#include "util/clock.h"
 
 #define BUSY_TIMEOUT_MS  5000
 #define WRITER_CACHE_KIB -65536     /* negative: KiB (64 MiB), see the top of the file */
@@ -647,7 +648,7 @@ static void *checkpointer(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the daemon's loop's */
     pthread_mutex_lock(&be->ck_lock);
     while (!be->ck_stop) {
-        struct timespec until = vg__store_deadline(CHECKPOINT_PERIOD_MS);
+        struct timespec until = vg_cond_deadline(CHECKPOINT_PERIOD_MS);
         if (be->wal_frames < CHECKPOINT_FRAMES)
             pthread_cond_timedwait(&be->ck_cond, &be->ck_lock, &until);
         if (be->ck_stop)
